@@ -1,0 +1,114 @@
+#pragma once
+// Messages between the agent and the control plane (protocol v1, see docs/protocol.md).
+// All bodies are JSON. Unknown fields are ignored by both sides so either can add fields.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/hr/hr_record.h"
+
+namespace tenure::protocol {
+
+inline constexpr int kProtocolVersion = 1;
+
+// Error codes in `{"error": CODE, "message": ...}` bodies.
+inline constexpr const char* kErrNodeInvalid = "node_invalid";  // unknown or revoked node key
+inline constexpr const char* kErrBadRequest = "bad_request";
+inline constexpr const char* kErrUnauthorized = "unauthorized";
+inline constexpr const char* kErrNotFound = "not_found";
+inline constexpr const char* kErrTooLarge = "payload_too_large";
+inline constexpr const char* kErrInternal = "internal";
+inline constexpr const char* kErrUnavailable = "unavailable";
+
+struct EnrollRequest {
+  std::string enroll_secret;
+  std::string host;
+  std::string version;
+  std::vector<std::string> capabilities;
+};
+
+struct EnrollResponse {
+  std::string node_key;
+  std::string agent_id;
+};
+
+struct PollRequest {
+  int wait_s = 25;  // how long the server may hold the request when no job is ready
+};
+
+// A unit of work leased to one agent. `identities` are the HR records to bring into the directory.
+struct Job {
+  std::string job_id;
+  std::string run_id;
+  std::string kind = "apply";  // apply
+  int attempt = 1;
+  bool dry_run = false;
+  int64_t lease_expires_at_ms = 0;
+  std::vector<hr::HrRecord> identities;
+  boost::json::object policy;  // the tenant's policy document (may be empty: defaults apply)
+};
+
+struct PollResponse {
+  std::vector<Job> jobs;
+};
+
+// What happened to one person in a job.
+struct IdentityOutcome {
+  std::string employee_id;
+  std::string action;  // created | updated | enabled | disabled | moved | unchanged | failed | skipped
+  std::string dn;
+  std::string sam_account_name;
+  std::vector<std::string> changes;  // attribute or operation names, e.g. "department", "move"
+  std::string error_class;           // empty when ok; else an errorClassName()
+  std::string error_message;         // the directory's own message
+  int directory_code = 0;            // the directory's result code (LDAP rc), 0 when none
+
+  bool failed() const { return !error_class.empty(); }
+};
+
+struct JobResult {
+  std::string job_id;
+  std::string status;  // succeeded | partial | failed
+  int64_t started_at_ms = 0;
+  int64_t finished_at_ms = 0;
+  std::string agent_version;
+  std::string domain_controller;  // the DC all operations of the job were pinned to
+  std::string error_class;        // job-level failure (e.g. cannot bind), empty otherwise
+  std::string error_message;
+  std::vector<IdentityOutcome> outcomes;
+};
+
+struct ErrorBody {
+  std::string error;
+  std::string message;
+};
+
+boost::json::value toJson(const EnrollRequest& m);
+boost::json::value toJson(const EnrollResponse& m);
+boost::json::value toJson(const PollRequest& m);
+boost::json::value toJson(const Job& m);
+boost::json::value toJson(const PollResponse& m);
+boost::json::value toJson(const IdentityOutcome& m);
+boost::json::value toJson(const JobResult& m);
+boost::json::value toJson(const ErrorBody& m);
+
+// Parsing never throws: a missing required field or a wrong type is a kData error naming the field.
+Result<EnrollRequest> parseEnrollRequest(const boost::json::value& v);
+Result<EnrollResponse> parseEnrollResponse(const boost::json::value& v);
+Result<PollRequest> parsePollRequest(const boost::json::value& v);
+Result<Job> parseJob(const boost::json::value& v);
+Result<PollResponse> parsePollResponse(const boost::json::value& v);
+Result<IdentityOutcome> parseIdentityOutcome(const boost::json::value& v);
+Result<JobResult> parseJobResult(const boost::json::value& v);
+Result<ErrorBody> parseErrorBody(const boost::json::value& v);
+
+// Parses text into a JSON value; malformed JSON is a kData error.
+Result<boost::json::value> parseJsonText(std::string_view text);
+std::string serialize(const boost::json::value& v);
+
+}  // namespace tenure::protocol
