@@ -24,7 +24,8 @@ function(tenure_test name)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 30)
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 30
+    PROPERTIES LABELS "${ARG_LABELS}")
 endfunction()
 
 # Adds each listed subdirectory that has a CMakeLists.txt.

@@ -39,8 +39,13 @@ struct HttpServerResponse {
 };
 
 // Completes a request. Call exactly once, from any thread; later calls are ignored. Calling it
-// after the connection closed is harmless.
+// after the connection closed is harmless. The connection stays open while a copy of the
+// Responder exists; dropping every copy unanswered closes the connection.
+// Every response gets `Cache-Control: no-store` and `X-Content-Type-Options: nosniff` unless the
+// handler sets those headers itself; `status` must be 100..599 (otherwise a 500 is sent).
 using Responder = std::function<void(HttpServerResponse)>;
+// Called on an io_context thread; must not block (hold the Responder instead). No read timeout
+// runs while the handler holds a request. An exception becomes a 500.
 using RequestHandler = std::function<void(HttpServerRequest, Responder)>;
 
 struct HttpServerOptions {
@@ -48,8 +53,8 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: pick a free port (see HttpServer::port())
   std::string tls_cert_file;  // PEM certificate chain
   std::string tls_key_file;   // PEM private key
-  size_t max_header_bytes = 16 * 1024;
-  size_t max_body_bytes = 16 * 1024 * 1024;
+  size_t max_header_bytes = 16 * 1024;       // larger headers: 431
+  size_t max_body_bytes = 16 * 1024 * 1024;  // larger bodies: 413 (before reading them)
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};  // whole header must arrive within this
   std::chrono::milliseconds body_timeout{60'000};    // whole body must arrive within this
@@ -70,7 +75,10 @@ class HttpServer {
 
   // Graceful drain: stops accepting, closes idle keep-alive connections, lets requests being
   // handled finish (the owner answers held long-polls when told via on_drain_start), then calls
-  // `done` when no request is in flight or `deadline` passed (remaining connections are closed).
+  // `done` when no connection is left (every answer written, with `Connection: close`) or
+  // `deadline` passed (remaining connections are closed). on_drain_start runs on the calling
+  // thread before drain returns; `done` runs once, on an io_context thread. A second drain is
+  // ignored.
   void drain(std::chrono::milliseconds deadline, std::function<void()> on_drain_start,
              std::function<void()> done);
 

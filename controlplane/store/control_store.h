@@ -53,8 +53,8 @@ struct JobRecord {
   std::string run_id;
   std::string kind = "apply";
   JobState state = JobState::kQueued;
-  int priority = 0;  // higher first
-  int attempts = 0;  // leases handed out so far
+  int priority = 0;      // higher first
+  int attempts = 0;      // leases handed out so far
   std::string agent_id;  // holder of the current/last lease
   int64_t lease_expires_at_ms = 0;
   int64_t created_at_ms = 0;
@@ -63,7 +63,7 @@ struct JobRecord {
 
 class ControlStore {
  public:
-  // Opens (creating and migrating as needed) DIR/control.db.
+  // Opens (creating and migrating as needed) the control database file at `path`.
   static Result<std::unique_ptr<ControlStore>> open(const std::string& path, const Clock& clock);
 
   Result<TenantCredentials> createTenant(const std::string& name);

@@ -42,7 +42,7 @@ struct RunRecord {
   int64_t finished_at_ms = 0;
   int accepted = 0;
   std::vector<RejectedRow> rejected;
-  std::string error_class;    // job-level error, if any
+  std::string error_class;  // job-level error, if any
   std::string error_message;
   std::string agent_id;
   std::string domain_controller;

@@ -1,0 +1,16 @@
+#pragma once
+// DN questions the lifecycle engine asks beyond common/ldap/escape.h: containment and the domain.
+
+#include <string>
+#include <string_view>
+
+namespace tenure::lifecycle {
+
+// True when `dn` equals `base` or lies below it (compared as ldap::dnEquals compares).
+bool dnIsWithin(std::string_view dn, std::string_view base);
+// "OU=Users,DC=example,DC=test" → "example.test"; "" when there are no DC= parts.
+std::string dnsDomainOf(std::string_view dn);
+// "OU=Users,DC=example,DC=test" → "DC=example,DC=test"; "" when there are no DC= parts.
+std::string domainRootOf(std::string_view dn);
+
+}  // namespace tenure::lifecycle

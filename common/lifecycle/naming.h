@@ -1,0 +1,33 @@
+#pragma once
+// Naming rules: how a person's HR names become an sAMAccountName, UPN, displayName and CN.
+// Pure functions; collision handling against the live directory is done by the caller, which walks
+// the candidates in order.
+
+#include <string>
+#include <string_view>
+
+#include "common/hr/hr_record.h"
+
+namespace tenure::lifecycle {
+
+inline constexpr size_t kMaxSamLength = 20;  // AD's sAMAccountName limit for users
+
+// Transliterates Latin text to ASCII: ä→ae, ö→oe, ü→ue, ß→ss, æ→ae, ø→o, å→a, ł→l, đ→d, þ→th,
+// œ→oe, other letters with diacritics → base letter (upper case kept: Ä→Ae). ASCII is kept as is;
+// anything else (e.g. CJK) is dropped. Decomposed input (base letter + combining mark) is handled.
+std::string transliterate(std::string_view utf8);
+
+// The first name a person goes by: preferred_name when given, else given_name.
+const std::string& firstNameOf(const hr::HrRecord& r);
+
+// First letter of the first name + family name, transliterated, lower-case [a-z0-9] only, at most
+// 20 characters; "u" + the filtered employee_id when the names yield nothing (e.g. Chinese script).
+std::string samAccountBase(const hr::HrRecord& r);
+
+// Candidate n (1-based) for a base: base, base2, base3, ... each at most 20 characters.
+std::string samAccountCandidate(std::string_view base, int n);
+
+// "<preferred or given> <family>" in the original script.
+std::string displayNameOf(const hr::HrRecord& r);
+
+}  // namespace tenure::lifecycle

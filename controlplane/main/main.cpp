@@ -1,0 +1,251 @@
+// tenure-cp: the Tenure control plane.
+//
+//   tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]
+//                   [--threads N] [--lease-seconds N] [--max-body-bytes N] [--drain-seconds N]
+//                   [--log-level LEVEL]
+//   tenure-cp tenant create --data-dir DIR NAME
+//   tenure-cp tenant list --data-dir DIR
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/base/clock.h"
+#include "common/base/logging.h"
+#include "controlplane/http/http_server.h"
+#include "controlplane/service/control_plane_service.h"
+#include "controlplane/store/control_store.h"
+#include "controlplane/store/tenant_store.h"
+
+namespace fs = std::filesystem;
+namespace bj = boost::json;
+using namespace tenure;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]\n"
+    "                  [--threads N] [--lease-seconds N] [--max-body-bytes N]\n"
+    "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
+    "  tenure-cp tenant create --data-dir DIR NAME\n"
+    "  tenure-cp tenant list --data-dir DIR\n";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+};
+
+Result<Args> parseArgs(int argc, char** argv, int first) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      auto eq = s.find('=');
+      if (eq != std::string::npos) {
+        a.flags[s.substr(2, eq - 2)] = s.substr(eq + 1);
+      } else if (i + 1 < argc) {
+        a.flags[s.substr(2)] = argv[++i];
+      } else {
+        return configError("flag " + s + " needs a value");
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "tenure-cp: " << message << "\n";
+  return 2;
+}
+
+Result<int64_t> intFlag(const Args& a, const std::string& name, int64_t fallback) {
+  auto it = a.flags.find(name);
+  if (it == a.flags.end()) return fallback;
+  try {
+    size_t pos = 0;
+    int64_t v = std::stoll(it->second, &pos);
+    if (pos != it->second.size() || v < 0) throw std::invalid_argument("x");
+    return v;
+  } catch (...) {
+    return configError("--" + name + " must be a non-negative integer");
+  }
+}
+
+int tenantCommand(const Args& a) {
+  auto dir = a.flags.find("data-dir");
+  if (dir == a.flags.end() || a.positional.empty()) return fail(kUsage);
+  fs::create_directories(dir->second);
+  auto store = cp::ControlStore::open((fs::path(dir->second) / "control.db").string(),
+                                      SystemClock::instance());
+  if (!store.isOk()) return fail(store.status().toString());
+  const std::string& verb = a.positional[0];
+  if (verb == "create") {
+    if (a.positional.size() != 2) return fail(kUsage);
+    auto creds = (*store)->createTenant(a.positional[1]);
+    if (!creds.isOk()) return fail(creds.status().toString());
+    // The tenant's own store is created now so that a backup taken right away is complete.
+    cp::TenantStores tenants((fs::path(dir->second) / "tenants").string(), SystemClock::instance());
+    auto ts = tenants.forTenant(creds->tenant.tenant_id);
+    if (!ts.isOk()) return fail(ts.status().toString());
+    std::cout << bj::serialize(bj::object{{"tenant_id", creds->tenant.tenant_id},
+                                          {"name", creds->tenant.name},
+                                          {"enroll_secret", creds->enroll_secret},
+                                          {"api_token", creds->api_token}})
+              << std::endl;
+    return 0;
+  }
+  if (verb == "list") {
+    auto list = (*store)->listTenants();
+    if (!list.isOk()) return fail(list.status().toString());
+    bj::array arr;
+    for (const auto& t : *list) {
+      arr.push_back(bj::object{{"tenant_id", t.tenant_id},
+                               {"name", t.name},
+                               {"created_at", formatIso8601Utc(t.created_at_ms / 1000)}});
+    }
+    std::cout << bj::serialize(bj::object{{"tenants", std::move(arr)}}) << std::endl;
+    return 0;
+  }
+  return fail(kUsage);
+}
+
+int serveCommand(const Args& a) {
+  auto dir_it = a.flags.find("data-dir");
+  auto listen_it = a.flags.find("listen");
+  if (dir_it == a.flags.end() || listen_it == a.flags.end()) return fail(kUsage);
+  const fs::path data_dir = dir_it->second;
+  const std::string listen = listen_it->second;
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return fail("--listen must be ADDR:PORT");
+  std::string address = listen.substr(0, colon);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  auto threads = intFlag(a, "threads", 2);
+  auto lease_s = intFlag(a, "lease-seconds", 120);
+  auto max_body = intFlag(a, "max-body-bytes", 16 * 1024 * 1024);
+  auto drain_s = intFlag(a, "drain-seconds", 20);
+  Result<int64_t> port = configError("bad port");
+  try {
+    port = std::stoll(listen.substr(colon + 1));
+  } catch (...) {
+  }
+  for (const auto* r : {&threads, &lease_s, &max_body, &drain_s, &port}) {
+    if (!r->isOk()) return fail(r->status().message());
+  }
+  if (*port > 65535) return fail("--listen port out of range");
+
+  std::string level = a.flags.count("log-level") ? a.flags.at("log-level") : "info";
+  initLogging("tenure-cp", level);
+  std::error_code ec;
+  fs::create_directories(data_dir / "tenants", ec);
+  if (ec) return fail("cannot create " + data_dir.string() + ": " + ec.message());
+  fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  cp::HttpServerOptions http;
+  http.address = address;
+  http.port = static_cast<uint16_t>(*port);
+  http.max_body_bytes = static_cast<size_t>(*max_body);
+  if (a.flags.count("tls-cert") || a.flags.count("tls-key")) {
+    if (!a.flags.count("tls-cert") || !a.flags.count("tls-key")) {
+      return fail("--tls-cert and --tls-key go together");
+    }
+    http.tls_cert_file = a.flags.at("tls-cert");
+    http.tls_key_file = a.flags.at("tls-key");
+  } else {
+    http.tls_cert_file = (data_dir / "tls" / "cert.pem").string();
+    http.tls_key_file = (data_dir / "tls" / "key.pem").string();
+    std::vector<std::string> names;
+    if (address != "0.0.0.0" && address != "::") names.push_back(address);
+    Status st = cp::ensureSelfSignedCertificate(http.tls_cert_file, http.tls_key_file, names);
+    if (!st.isOk()) return fail(st.toString());
+  }
+
+  const Clock& clock = SystemClock::instance();
+  auto control = cp::ControlStore::open((data_dir / "control.db").string(), clock);
+  if (!control.isOk()) return fail(control.status().toString());
+  cp::TenantStores tenants((data_dir / "tenants").string(), clock);
+
+  boost::asio::io_context io;
+  cp::ServiceOptions options;
+  options.lease = std::chrono::seconds(*lease_s);
+  cp::ControlPlaneService service(io, **control, tenants, clock, options);
+  if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
+
+  cp::HttpServer server(io, http, [&service](cp::HttpServerRequest req, cp::Responder respond) {
+    service.handle(std::move(req), std::move(respond));
+  });
+  if (Status st = server.start(); !st.isOk()) return fail(st.toString());
+  service.start();
+
+  std::string url = "https://" + (address.find(':') != std::string::npos ? "[" + address + "]"
+                                                                          : address) +
+                    ":" + std::to_string(server.port());
+  {
+    // Written after the port is bound: tests and scripts wait for this file.
+    std::ofstream((data_dir / "tenure-cp.url.tmp").string()) << url << "\n";
+    fs::rename(data_dir / "tenure-cp.url.tmp", data_dir / "tenure-cp.url", ec);
+  }
+  spdlog::info("listening on {} (data dir {}, CA certificate {})", url, data_dir.string(),
+               http.tls_cert_file);
+  std::cout << bj::serialize(bj::object{{"event", "listening"}, {"url", url}}) << std::endl;
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& sec, int sig) {
+    if (sec) return;
+    spdlog::info("signal {}: draining (up to {} s)", sig, *drain_s);
+    server.drain(
+        std::chrono::seconds(*drain_s), [&service] { service.stopHoldingPolls(); },
+        [&io] {
+          spdlog::info("drained; exiting");
+          io.stop();
+        });
+  });
+
+  std::vector<std::thread> pool;
+  for (int64_t i = 1; i < std::max<int64_t>(1, *threads); ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  fs::remove(data_dir / "tenure-cp.url", ec);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  if (argc < 2) return fail(kUsage);
+  std::string cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "tenure-cp 0.1.0\n";
+    return 0;
+  }
+  if (cmd == "serve") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return serveCommand(*a);
+  }
+  if (cmd == "tenant") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return tenantCommand(*a);
+  }
+  return fail(kUsage);
+}

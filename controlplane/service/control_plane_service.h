@@ -1,0 +1,102 @@
+#pragma once
+// ControlPlaneService: the control plane's request handling behind the HTTP server. Three
+// surfaces, kept apart: the agent API (/agent/v1, NodeKey auth), the tenant API (/api/v1, Bearer
+// tenant token) and a health endpoint. The tenant of a request always comes from its credential,
+// never from its body or path.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/base/clock.h"
+#include "controlplane/http/http_server.h"
+#include "controlplane/store/control_store.h"
+#include "controlplane/store/tenant_store.h"
+
+namespace tenure::cp {
+
+struct ServiceOptions {
+  std::chrono::milliseconds lease{120'000};  // a job's lease; agents extend it while working
+  int max_attempts = 5;                       // leases before a job is quarantined
+  int max_wait_s = 60;                        // cap on a poll's wait_s
+  size_t max_identities_per_upload = 100'000;
+  std::chrono::milliseconds sweep_interval{1'000};  // how often held polls look for expired leases
+};
+
+class ControlPlaneService {
+ public:
+  ControlPlaneService(boost::asio::io_context& io, ControlStore& control, TenantStores& tenants,
+                      const Clock& clock, ServiceOptions options = {});
+  ~ControlPlaneService();
+
+  // Entry point for HttpServer.
+  void handle(HttpServerRequest request, Responder respond);
+
+  // Startup recovery after a crash: every unfinished run gets its job back in the queue (the run
+  // is written to the tenant store before the job to the control store), and jobs whose run is
+  // already finished are completed.
+  Status recover();
+
+  // Starts the periodic sweep that hands expired leases to held polls.
+  void start();
+  // Answers every held poll with no jobs and stops holding new ones (graceful drain).
+  void stopHoldingPolls();
+
+  size_t heldPolls() const;
+
+ private:
+  struct Waiter {
+    uint64_t id;
+    std::string tenant_id;
+    std::string agent_id;
+    Responder respond;
+    std::shared_ptr<boost::asio::steady_timer> timer;
+  };
+  struct Authenticated {
+    std::string tenant_id;
+    std::string agent_id;  // agent API only
+  };
+
+  // Agent API.
+  void handleEnroll(const HttpServerRequest& req, Responder& respond);
+  void handlePoll(const HttpServerRequest& req, Responder respond, const AgentRecord& agent);
+  void handleResult(const HttpServerRequest& req, Responder& respond, const AgentRecord& agent,
+                    const std::string& job_id);
+  void handleProgress(Responder& respond, const AgentRecord& agent, const std::string& job_id);
+  // Tenant API.
+  void handleUpload(const HttpServerRequest& req, Responder& respond, const Tenant& tenant);
+  void handleListRuns(Responder& respond, const Tenant& tenant);
+  void handleGetRun(Responder& respond, const Tenant& tenant, const std::string& run_id);
+
+  // Leases the next job of the agent's tenant and builds its message; nullopt when none is ready.
+  Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,
+                                                const std::string& agent_id);
+  // Wakes held polls of the tenant (a job was queued).
+  void wakeWaiters(const std::string& tenant_id);
+  void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);
+  std::shared_ptr<Waiter> takeWaiter(uint64_t id);
+  void scheduleSweep();
+
+  boost::asio::io_context& io_;
+  ControlStore& control_;
+  TenantStores& tenants_;
+  const Clock& clock_;
+  ServiceOptions options_;
+
+  mutable std::mutex waiters_mu_;
+  std::map<uint64_t, std::shared_ptr<Waiter>> waiters_;
+  uint64_t next_waiter_id_ = 1;
+  bool holding_ = true;
+  std::shared_ptr<boost::asio::steady_timer> sweep_timer_;
+  std::shared_ptr<std::atomic<bool>> alive_;
+};
+
+}  // namespace tenure::cp

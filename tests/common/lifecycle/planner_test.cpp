@@ -1,0 +1,194 @@
+#include "common/lifecycle/planner.h"
+
+#include <gtest/gtest.h>
+
+namespace tenure::lifecycle {
+namespace {
+
+const AccountPolicy kPolicy{"OU=Staff,DC=example,DC=test", "OU=Leavers,DC=example,DC=test",
+                            "example.test"};
+
+hr::HrRecord jane() {
+  hr::HrRecord r;
+  r.employee_id = "E1";
+  r.given_name = "Jane";
+  r.family_name = "Doe";
+  r.department = "Sales";
+  r.title = "Account Executive";
+  r.location = "Berlin";
+  r.employment_type = "employee";
+  r.status = "active";
+  return r;
+}
+
+// The live account that applying the plan for `r` would produce.
+LiveAccount liveFor(const hr::HrRecord& r, uint32_t uac = 512) {
+  DesiredAccount d = desiredAccount(r, kPolicy);
+  LiveAccount live;
+  live.dn = d.dn();
+  for (const auto& [k, v] : d.attributes) {
+    if (!v.empty()) live.attributes[k] = v;
+  }
+  live.user_account_control = uac;
+  live.sam_account_name = d.sam_account_name;
+  return live;
+}
+
+const AttributeChange* findChange(const Operation& op, const std::string& attr) {
+  for (const auto& m : op.modifications) {
+    if (m.attribute == attr) return &m;
+  }
+  return nullptr;
+}
+
+TEST(Planner, NewHireIsOneAddWithOwnedAttributesAndPasswordPlaceholder) {
+  Plan p = plan(desiredAccount(jane(), kPolicy), std::nullopt);
+  ASSERT_EQ(p.operations.size(), 1u);
+  const Operation& op = p.operations[0];
+  EXPECT_EQ(op.kind, OperationKind::kCreate);
+  EXPECT_EQ(op.dn, "CN=Jane Doe,OU=Staff,DC=example,DC=test");
+  EXPECT_EQ(op.reason, "new hire");
+  ASSERT_NE(findChange(op, "objectClass"), nullptr);
+  EXPECT_EQ(findChange(op, "objectClass")->values, std::vector<std::string>{"user"});
+  EXPECT_EQ(findChange(op, "sAMAccountName")->values[0], "jdoe");
+  EXPECT_EQ(findChange(op, "userPrincipalName")->values[0], "jdoe@example.test");
+  EXPECT_EQ(findChange(op, "department")->values[0], "Sales");
+  EXPECT_EQ(findChange(op, "physicalDeliveryOfficeName")->values[0], "Berlin");
+  EXPECT_EQ(findChange(op, "employeeID")->values[0], "E1");
+  EXPECT_EQ(findChange(op, "employeeType")->values[0], "employee");
+  EXPECT_EQ(findChange(op, "userAccountControl")->values[0], "512");
+  EXPECT_EQ(findChange(op, "pwdLastSet")->values[0], "0");
+  ASSERT_NE(findChange(op, kPasswordAttribute), nullptr);
+  EXPECT_TRUE(findChange(op, kPasswordAttribute)->values.empty());
+  EXPECT_EQ(findChange(op, "manager"), nullptr);
+}
+
+TEST(Planner, NewHireOnLeaveIsCreatedDisabled) {
+  hr::HrRecord r = jane();
+  r.status = "leave";
+  Plan p = plan(desiredAccount(r, kPolicy), std::nullopt);
+  ASSERT_EQ(p.operations.size(), 1u);
+  EXPECT_EQ(findChange(p.operations[0], "userAccountControl")->values[0], "514");
+}
+
+TEST(Planner, TerminatedPersonWithoutAccountGetsNothing) {
+  hr::HrRecord r = jane();
+  r.status = "terminated";
+  EXPECT_TRUE(plan(desiredAccount(r, kPolicy), std::nullopt).empty());
+}
+
+TEST(Planner, NothingToDoWhenLiveMatches) {
+  hr::HrRecord r = jane();
+  LiveAccount live = liveFor(r);
+  live.attributes["mail"] = "jane@example.test";  // not owned: ignored
+  live.attributes["manager"] = "CN=Boss,OU=Staff,DC=example,DC=test";  // unresolved: untouched
+  r.manager_id = "E9";
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.final_dn, live.dn);
+}
+
+TEST(Planner, OnlyChangedAttributesAreModified) {
+  LiveAccount live = liveFor(jane());
+  hr::HrRecord r = jane();
+  r.department = "Marketing";
+  r.location = "";
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 1u);
+  const Operation& op = p.operations[0];
+  EXPECT_EQ(op.kind, OperationKind::kModify);
+  EXPECT_EQ(op.dn, live.dn);
+  EXPECT_EQ(op.changes, (std::vector<std::string>{"department", "physicalDeliveryOfficeName"}));
+  ASSERT_EQ(op.modifications.size(), 2u);
+  EXPECT_EQ(op.modifications[0],
+            (AttributeChange{AttributeChange::Op::kReplace, "department", {"Marketing"}}));
+  EXPECT_EQ(op.modifications[1],
+            (AttributeChange{AttributeChange::Op::kDelete, "physicalDeliveryOfficeName", {}}));
+  EXPECT_EQ(op.reason, "HR changed department, physicalDeliveryOfficeName");
+}
+
+TEST(Planner, ResolvedManagerIsComparedByDn) {
+  hr::HrRecord r = jane();
+  r.manager_id = "E9";
+  LiveAccount live = liveFor(r);
+  live.attributes["manager"] = "cn=Boss,ou=Staff,dc=example,dc=test";
+  DesiredAccount d = desiredAccount(r, kPolicy);
+  d.manager_dn = "CN=Boss,OU=Staff,DC=example,DC=test";
+  EXPECT_TRUE(plan(d, live).empty());
+  d.manager_dn = "CN=Other Boss,OU=Staff,DC=example,DC=test";
+  Plan p = plan(d, live);
+  ASSERT_EQ(p.operations.size(), 1u);
+  EXPECT_EQ(p.operations[0].changes, std::vector<std::string>{"manager"});
+}
+
+TEST(Planner, ManagerRemovedInHrIsDeleted) {
+  LiveAccount live = liveFor(jane());
+  live.attributes["manager"] = "CN=Boss,OU=Staff,DC=example,DC=test";
+  Plan p = plan(desiredAccount(jane(), kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 1u);
+  EXPECT_EQ(p.operations[0].modifications[0],
+            (AttributeChange{AttributeChange::Op::kDelete, "manager", {}}));
+}
+
+TEST(Planner, DisableKeepsOtherUacBits) {
+  hr::HrRecord r = jane();
+  LiveAccount live = liveFor(r, 512 | 0x10000);  // DONT_EXPIRE_PASSWORD set by an admin
+  r.status = "leave";
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 1u);
+  EXPECT_EQ(p.operations[0].kind, OperationKind::kDisable);
+  EXPECT_EQ(p.operations[0].modifications[0].values[0], std::to_string(512 | 0x10000 | 2));
+  EXPECT_EQ(p.operations[0].reason, "status leave");
+}
+
+TEST(Planner, TerminatedWithLeaversOuDisablesThenMoves) {
+  hr::HrRecord r = jane();
+  LiveAccount live = liveFor(r);
+  r.status = "terminated";
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 2u);
+  EXPECT_EQ(p.operations[0].kind, OperationKind::kDisable);
+  EXPECT_EQ(p.operations[0].dn, live.dn);
+  EXPECT_EQ(p.operations[0].reason, "status terminated");
+  EXPECT_EQ(p.operations[1].kind, OperationKind::kMove);
+  EXPECT_EQ(p.operations[1].dn, live.dn);
+  EXPECT_EQ(p.operations[1].new_parent_dn, kPolicy.leavers_ou);
+  EXPECT_EQ(p.final_dn, "CN=Jane Doe,OU=Leavers,DC=example,DC=test");
+
+  // Applied: nothing more to do.
+  LiveAccount after = live;
+  after.dn = p.final_dn;
+  after.user_account_control = 514;
+  EXPECT_TRUE(plan(desiredAccount(r, kPolicy), after).empty());
+}
+
+TEST(Planner, RehireMovesBackThenEnables) {
+  hr::HrRecord r = jane();
+  LiveAccount live = liveFor(r, 514);
+  live.dn = "CN=Jane Doe,OU=Leavers,DC=example,DC=test";
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 2u);
+  EXPECT_EQ(p.operations[0].kind, OperationKind::kMove);
+  EXPECT_EQ(p.operations[0].new_parent_dn, kPolicy.users_ou);
+  EXPECT_EQ(p.operations[1].kind, OperationKind::kEnable);
+  EXPECT_EQ(p.operations[1].dn, "CN=Jane Doe,OU=Staff,DC=example,DC=test");
+  EXPECT_EQ(p.operations[1].modifications[0].values[0], "512");
+  EXPECT_EQ(p.operations[1].reason, "rehire: status active");
+}
+
+TEST(Planner, AccountInASubOuOfUsersStaysPut) {
+  LiveAccount live = liveFor(jane());
+  live.dn = "CN=Jane Doe,OU=Sales,OU=Staff,DC=example,DC=test";
+  EXPECT_TRUE(plan(desiredAccount(jane(), kPolicy), live).empty());
+}
+
+TEST(Planner, ReturningFromLeaveOnlyEnables) {
+  hr::HrRecord r = jane();
+  LiveAccount live = liveFor(r, 514);
+  Plan p = plan(desiredAccount(r, kPolicy), live);
+  ASSERT_EQ(p.operations.size(), 1u);
+  EXPECT_EQ(p.operations[0].kind, OperationKind::kEnable);
+}
+
+}  // namespace
+}  // namespace tenure::lifecycle
