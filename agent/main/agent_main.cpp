@@ -63,10 +63,14 @@ Args parseFlags(int argc, char** argv, int first) {
 
 std::vector<std::string> capabilities() { return {"ldap", "ad-users", "ad-groups", "spool"}; }
 
+// The node key is a bearer credential: it only ever travels over TLS.
+bool isHttps(const std::string& url) { return url.rfind("https://", 0) == 0; }
+
 int enrollCommand(const Args& a, const std::string& host, const std::atomic<bool>& stop) {
   if (!a.flags.count("url") || !a.flags.count("secret") || !a.flags.count("state-dir")) {
     return fail(kUsage);
   }
+  if (!isHttps(a.flags.at("url"))) return fail("--url must be an https:// URL");
   initLogging("tenure-agent", "info");
   fs::path state = a.flags.at("state-dir");
   std::error_code ec;
@@ -108,6 +112,7 @@ int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& 
   std::string url = config->control_plane_url;
   if (url.empty() && stored->has_value()) url = (*stored)->cp_url;
   if (url.empty()) return fail("not enrolled: run `tenure-agent enroll` or set control_plane_url");
+  if (!isHttps(url)) return fail("the control plane URL must be https://");
   if (!stored->has_value() && config->enroll_secret.empty()) {
     return fail("not enrolled and no enroll_secret_file in the config");
   }
@@ -129,7 +134,7 @@ int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& 
 
   RunnerOptions options;
   options.poll_wait_s = config->poll_wait_s;
-  options.agent_version = kAgentVersion;
+  options.executor.agent_version = kAgentVersion;
   options.executor.users_base_dn = config->users_base_dn;
   options.executor.leavers_ou = config->leavers_ou;
   options.executor.upn_suffix = config->upn_suffix;

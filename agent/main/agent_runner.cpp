@@ -56,13 +56,27 @@ void AgentRunner::executeAndReport(const protocol::Job& job, const std::atomic<b
                                       : fmt::format(", resuming after {} done",
                                                     prior_outcomes.size()));
   JobExecutor executor(directory_, options_.executor, clock_, this);
-  protocol::JobResult result = executor.execute(job, prior_outcomes);
-  if (executor.wasCancelled()) {
-    // Stopping: what was done is in the spool; the job resumes at the next start.
-    spdlog::info("job {} interrupted by shutdown; it resumes at the next start", job.job_id);
-    return;
+  protocol::JobResult result;
+  for (int attempt = 1;; ++attempt) {
+    result = executor.execute(job, prior_outcomes);
+    if (executor.wasCancelled()) {
+      // Stopping: what was done is in the spool; the job resumes at the next start.
+      spdlog::info("job {} interrupted by shutdown; it resumes at the next start", job.job_id);
+      return;
+    }
+    // A directory that cannot be reached now may be back in a minute: retry the job here (the
+    // heartbeat keeps the lease) before reporting it failed. Other failures are final.
+    bool transient = result.error_class == errorClassName(ErrorClass::kTransient);
+    if (!transient || attempt >= options_.job_retries || stop) break;
+    auto wait = cp_.nextBackoff(attempt + 2);
+    spdlog::warn("job {}: {} (attempt {} of {}); retrying in {} ms", job.job_id,
+                 result.error_message, attempt, options_.job_retries, wait.count());
+    sleepFor(wait, stop);
+    if (stop) return;
+    if (Status st = cp_.reportProgress(job.job_id); !st.isOk()) {
+      spdlog::warn("job {}: lease heartbeat failed: {}", job.job_id, st.toString());
+    }
   }
-  result.agent_version = options_.agent_version;
   if (Status st = spool_.saveResult(result); !st.isOk()) {
     spdlog::error("spool: cannot save result of job {}: {}", job.job_id, st.toString());
   }

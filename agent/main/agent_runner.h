@@ -18,7 +18,7 @@ namespace tenure::agent {
 
 struct RunnerOptions {
   int poll_wait_s = 25;
-  std::string agent_version;
+  int job_retries = 4;  // executions of a job whose failure is transient (directory unreachable)
   ExecutorSettings executor;
 };
 

@@ -151,6 +151,11 @@ void ControlPlaneService::scheduleSweep() {
       }
     }
     for (const auto& t : tenants) wakeWaiters(t);
+    if (++sweeps_ % 30 == 0) {
+      if (Status st = failQuarantinedRuns(); !st.isOk()) {
+        spdlog::error("quarantine sweep: {}", st.toString());
+      }
+    }
     scheduleSweep();
   });
 }
@@ -697,8 +702,37 @@ Status ControlPlaneService::recover() {
       }
     }
   }
+  RETURN_IF_ERROR(failQuarantinedRuns());
   if (requeued || completed) {
     spdlog::info("recovery: {} run(s) re-queued, {} finished job(s) completed", requeued, completed);
+  }
+  return Status::ok();
+}
+
+Status ControlPlaneService::failQuarantinedRuns() {
+  ASSIGN_OR_RETURN(auto tenants, control_.listTenants());
+  for (const auto& t : tenants) {
+    ASSIGN_OR_RETURN(auto jobs, control_.listJobs(t.tenant_id));
+    std::shared_ptr<TenantStore> store;
+    for (const auto& j : jobs) {
+      if (j.state != JobState::kQuarantined) continue;
+      if (!store) {
+        ASSIGN_OR_RETURN(store, tenants_.forTenant(t.tenant_id));
+      }
+      ASSIGN_OR_RETURN(auto run, store->run(j.run_id));
+      if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kRunning)) {
+        continue;
+      }
+      protocol::JobResult failed;
+      failed.job_id = j.job_id;
+      failed.status = "failed";
+      failed.error_class = std::string(errorClassName(ErrorClass::kTransient));
+      failed.error_message = "job quarantined after " + std::to_string(j.attempts) +
+                             " attempts: its lease expired each time (agent crashed, hung or lost "
+                             "its connection while working on it)";
+      RETURN_IF_ERROR(store->recordResult(j.run_id, failed));
+      spdlog::error("tenant {}: run {} failed: {}", t.tenant_id, j.run_id, failed.error_message);
+    }
   }
   return Status::ok();
 }

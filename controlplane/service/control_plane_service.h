@@ -45,6 +45,10 @@ class ControlPlaneService {
   // already finished are completed.
   Status recover();
 
+  // Marks the runs of quarantined jobs failed (their leases expired max_attempts times: the agent
+  // crashed or hung on them each time), so no run stays "running" forever.
+  Status failQuarantinedRuns();
+
   // Starts the periodic sweep that hands expired leases to held polls.
   void start();
   // Answers every held poll with no jobs and stops holding new ones (graceful drain).
@@ -96,6 +100,7 @@ class ControlPlaneService {
   uint64_t next_waiter_id_ = 1;
   bool holding_ = true;
   std::shared_ptr<boost::asio::steady_timer> sweep_timer_;
+  int sweeps_ = 0;
   std::shared_ptr<std::atomic<bool>> alive_;
 };
 

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Benchmark: wall time for the agent to apply N joiners to Samba AD, against a raw sequential
+# `ldapadd` of equivalent entries (same attributes, password in the same add) to the same server,
+# measured in the same run. The yardstick is the mean of one ldapadd run before and one after the
+# agent run, so drift in the server (its database grows) is shared fairly.
+#
+#   tests/bench/apply_joiners.sh [N] [BUILD_DIR]      (defaults: 1000, build/release; as root)
+#
+# Prints key=value lines and writes them to $OUT (default /var/tmp/tenure-bench/apply_joiners.txt).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+n=${1:-1000}
+build=${2:-$root/build/release}
+addr=${TENURE_BENCH_LDAP_ADDR:-127.0.0.30}
+work=$(mktemp -d /var/tmp/tenure-bench-XXXXXX)
+out=${OUT:-/var/tmp/tenure-bench/apply_joiners.txt}
+mkdir -p "$(dirname "$out")"
+cp_bin=$build/controlplane/main/tenure-cp
+agent_bin=$build/agent/main/tenure-agent
+[[ -x $cp_bin && -x $agent_bin ]] || {
+  echo "build first: cmake --build $build --target tenure-cp tenure-agent" >&2; exit 1; }
+
+cleanup() {
+  [[ -n ${agent_pid:-} ]] && kill -TERM "$agent_pid" 2>/dev/null || true
+  [[ -n ${cp_pid:-} ]] && kill -TERM "$cp_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  bash tests/fixtures/samba-ad.sh stop "$work/samba" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash tests/fixtures/samba-ad.sh start "$work/samba" "$addr" >"$work/samba.log" 2>&1
+# shellcheck disable=SC1091
+source "$work/samba/env"
+
+ldapadd_run() {
+  bash tests/bench/ldapadd_baseline.sh "$n" "$work/samba/env" "$work/ldapadd-$1" |
+    sed -n 's/^ldapadd_seconds=//p'
+}
+before=$(ldapadd_run 1)
+
+# Control plane + agent, the agent writing into its own OU.
+"$cp_bin" serve --data-dir "$work/cp" --listen 127.0.0.1:0 >"$work/cp.log" 2>&1 &
+cp_pid=$!
+for _ in $(seq 100); do [[ -f $work/cp/tenure-cp.url ]] && break; sleep 0.1; done
+url=$(cat "$work/cp/tenure-cp.url")
+ca=$work/cp/tls/cert.pem
+tenant=$("$cp_bin" tenant create --data-dir "$work/cp" bench)
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+secret=$(field enroll_secret <<<"$tenant")
+token=$(field api_token <<<"$tenant")
+ou="OU=agent-bench,$TENURE_LDAP_BASE_DN"
+printf 'dn: %s\nobjectClass: organizationalUnit\n\n' "$ou" |
+  LDAPTLS_CACERT=$TENURE_LDAP_CA_FILE ldapadd -x -H "$TENURE_LDAP_URL" -D "$TENURE_LDAP_BIND_DN" \
+    -w "$TENURE_LDAP_PASSWORD" >/dev/null
+mkdir -p "$work/agent"
+printf '%s\n' "$TENURE_LDAP_PASSWORD" >"$work/agent/pw"
+cat >"$work/agent/agent.json" <<JSON
+{"ldap_url": "$TENURE_LDAP_URL", "ca_file": "$TENURE_LDAP_CA_FILE", "bind_dn": "$TENURE_LDAP_BIND_DN",
+ "password_file": "$work/agent/pw", "users_base_dn": "$ou", "log_level": "warn"}
+JSON
+"$agent_bin" enroll --url "$url" --secret "$secret" --state-dir "$work/agent/state" --ca-file "$ca" >/dev/null
+"$agent_bin" run --state-dir "$work/agent/state" --config "$work/agent/agent.json" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+
+# The same kind of people as the ldapadd baseline: varied, partly non-Latin names.
+python3 - "$n" >"$work/joiners.csv" <<'PY'
+import sys
+n = int(sys.argv[1])
+givens = ["Anna", "Ben", "Chloé", "David", "Eva", "Fatima", "Георгий", "Hiro", "Ines", "王"]
+surnames = ["Smith", "Müller", "O'Brien", "García", "Иванова", "Tanaka", "Rossi", "Nowak", "Kim", "李"]
+depts = ["Engineering", "Finance", "Sales", "Support", "People"]
+titles = ["Engineer", "Analyst", "Account Executive", "Support Specialist", "Partner"]
+def letters(i):
+    s = ""
+    for _ in range(3):
+        s = chr(ord("a") + i % 26) + s
+        i //= 26
+    return s
+print("employee_id,given_name,family_name,department,title,status")
+for i in range(n):
+    g = givens[i % 10]
+    s = surnames[(i // 10) % 10] + letters(i)
+    print(f'B{i:06d},{g},"{s}",{depts[i % 5]},{titles[i % 5]},active')
+PY
+
+t0=$(date +%s.%N)
+resp=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H "Content-Type: text/csv" \
+  --data-binary @"$work/joiners.csv" "$url/api/v1/hr/records")
+run_id=$(field run_id <<<"$resp")
+while :; do
+  status=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url/api/v1/runs/$run_id" | field status)
+  [[ $status == succeeded || $status == partial || $status == failed ]] && break
+  sleep 0.1
+done
+t1=$(date +%s.%N)
+report=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url/api/v1/runs/$run_id")
+created=$(python3 -c "import json,sys; print(json.load(sys.stdin)['report']['counts'].get('created', 0))" <<<"$report")
+
+after=$(ldapadd_run 2)
+agent_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+ldapadd_s=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.3f", (a + b) / 2 }')
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "machine=$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "n=$n"
+  echo "run_status=$status"
+  echo "created=$created"
+  echo "agent_seconds=$agent_s"
+  echo "agent_rate=$(awk -v n="$n" -v t="$agent_s" 'BEGIN { printf "%.1f", n / t }')"
+  echo "ldapadd_seconds_before=$before"
+  echo "ldapadd_seconds_after=$after"
+  echo "ldapadd_seconds_mean=$ldapadd_s"
+  echo "ratio_agent_to_ldapadd=$(awk -v a="$agent_s" -v l="$ldapadd_s" 'BEGIN { printf "%.2f", a / l }')"
+} | tee "$out"
