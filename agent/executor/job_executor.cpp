@@ -6,6 +6,7 @@
 #include <charconv>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -25,6 +26,8 @@ namespace lc = lifecycle;
 using protocol::IdentityOutcome;
 
 constexpr int kMaxSamCandidates = 100;
+// Jobs with at least this many people read the directory once up front (see Run::prefetch).
+constexpr size_t kPrefetchThreshold = 50;
 constexpr int kMaxCreateAttempts = 10;
 constexpr const char* kManagerUnresolved = "manager_unresolved";
 
@@ -130,6 +133,10 @@ class Run {
       : dir_(dir), policy_(std::move(policy)), base_(std::move(search_base)), dry_run_(dry_run),
         password_(password) {}
 
+  // Reads every account under the search base once, so that lookups by employeeID and name
+  // checks during the job need no round trip. Worth it for large jobs: employeeID is not indexed
+  // in AD by default, so each per-person search is a scan of the directory.
+  Status prefetch();
   void passOne(Person& p, const std::unordered_set<std::string>& job_ids);
   void passTwo(Person& p);
   void remember(const Person& p) {
@@ -149,12 +156,39 @@ class Run {
   std::string base_;
   bool dry_run_;
   const std::function<std::string()>& password_;
+  struct Snapshot {
+    std::unordered_map<std::string, std::vector<DirectoryEntry>> by_employee_id;  // lower-case id
+    std::unordered_set<std::string> names;  // lower-case sAMAccountNames and UPNs in use
+  };
+  std::optional<Snapshot> snapshot_;
   std::set<std::string> claimed_sams_;             // lower-case, taken by this job
   std::map<std::string, std::string> dn_by_id_;    // lower-case employee_id → DN, this job
 };
 
+Status Run::prefetch() {
+  std::vector<std::string> attrs = liveAttributes();
+  attrs.emplace_back("employeeID");
+  ASSIGN_OR_RETURN(auto all, dir_.search(base_, SearchScope::kSubtree, "(objectClass=user)", attrs));
+  Snapshot snap;
+  for (auto& e : all) {
+    for (const char* name : {"sAMAccountName", "userPrincipalName"}) {
+      if (std::string v = e.first(name); !v.empty()) snap.names.insert(hr::asciiLower(v));
+    }
+    if (std::string id = e.first("employeeID"); !id.empty()) {
+      snap.by_employee_id[lowerId(id)].push_back(std::move(e));
+    }
+  }
+  snapshot_ = std::move(snap);
+  return Status::ok();
+}
+
 Result<std::vector<DirectoryEntry>> Run::findByEmployeeId(const std::string& id,
                                                           const std::vector<std::string>& attrs) {
+  if (snapshot_) {
+    auto it = snapshot_->by_employee_id.find(lowerId(id));
+    if (it == snapshot_->by_employee_id.end()) return std::vector<DirectoryEntry>();
+    return it->second;
+  }
   return dir_.search(base_, SearchScope::kSubtree,
                      "(&(objectClass=user)(employeeID=" + ldap::escapeFilterValue(id) + "))", attrs);
 }
@@ -177,6 +211,16 @@ Status Run::chooseSam(Person& p) {
   for (; p.sam_index <= kMaxSamCandidates; ++p.sam_index) {
     const std::string candidate = p.desired.samCandidate(p.sam_index);
     if (claimed_sams_.count(candidate)) continue;
+    if (snapshot_) {
+      const std::string upn = hr::asciiLower(candidate + "@" + policy_.upn_suffix);
+      if (snapshot_->names.count(hr::asciiLower(candidate)) ||
+          (!policy_.upn_suffix.empty() && snapshot_->names.count(upn))) {
+        continue;
+      }
+      p.desired.useSamCandidate(p.sam_index);
+      claimed_sams_.insert(candidate);
+      return Status::ok();
+    }
     std::string filter = "(|(sAMAccountName=" + ldap::escapeFilterValue(candidate) + ")";
     if (!policy_.upn_suffix.empty()) {
       filter += "(userPrincipalName=" +
@@ -443,6 +487,13 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
   }
 
   Run run(dir_, policy, search_base, job.dry_run, password_generator_);
+  if (people.size() >= kPrefetchThreshold) {
+    if (Status st = run.prefetch(); !st.isOk()) {
+      // Not fatal: per-person lookups still work, only slower.
+      spdlog::warn("job {}: reading the directory up front failed ({}); looking up one by one",
+                   job.job_id, st.toString());
+    }
+  }
   auto report = [&](const Person& p) {
     if (sink_ != nullptr) sink_->onOutcome(job.job_id, withPrior(p.outcome, prior));
   };

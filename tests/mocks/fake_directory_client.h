@@ -51,6 +51,7 @@ class FakeDirectoryClient : public agent::DirectoryClient {
     return nullptr;
   }
   int writeCount() const { return writes_; }
+  int searchCount() const { return searches_; }
   int connectCount() const { return connects_; }
   void setConnectStatus(Status s) { connect_status_ = std::move(s); }
 
@@ -70,6 +71,7 @@ class FakeDirectoryClient : public agent::DirectoryClient {
   Result<std::vector<Entry>> search(const std::string& base_dn, agent::SearchScope scope,
                                     const std::string& filter,
                                     const std::vector<std::string>& attributes) override {
+    ++searches_;
     if (auto st = injected("search", filter); !st.isOk()) return st;
     if (!find(base_dn)) return Status(ErrorClass::kNotFound, "no such object: " + base_dn, 32);
     size_t pos = 0;
@@ -331,6 +333,7 @@ class FakeDirectoryClient : public agent::DirectoryClient {
   std::vector<Failure> failures_;
   Status connect_status_;
   int writes_ = 0;
+  int searches_ = 0;
   int connects_ = 0;
 };
 

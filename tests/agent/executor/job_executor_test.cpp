@@ -361,6 +361,33 @@ TEST_F(JobExecutorTest, InvalidRecordFailsThatPersonOnly) {
             "start_date: \"2025-02-30\" is not a valid date (YYYY-MM-DD)");
 }
 
+TEST_F(JobExecutorTest, LargeJobReadsTheDirectoryOnceAndStillHonoursExistingNames) {
+  DirectoryEntry unmanaged;
+  unmanaged.dn = "CN=Service jsmith,OU=Staff,DC=example,DC=test";
+  unmanaged.attributes["objectClass"] = {"top", "user"};
+  unmanaged.attributes["sAMAccountName"] = {"jsmith"};
+  dir_.seed(unmanaged);
+  ASSERT_EQ(run(jobOf({person("E0", "Existing", "Person")})).status, "succeeded");
+
+  std::vector<hr::HrRecord> people;
+  people.push_back(person("E0", "Existing", "Person", "Finance"));  // a mover
+  people.push_back(person("E1", "John", "Smith"));                  // jsmith is taken
+  for (int i = 2; i < 60; ++i) {
+    people.push_back(person("E" + std::to_string(i), "Big", "Job" + std::to_string(i)));
+  }
+  const int searches_before = dir_.searchCount();
+  auto result = run(jobOf(people));
+  ASSERT_EQ(result.status, "succeeded");
+  EXPECT_EQ(outcomeOf(result, "E0").action, "updated");
+  EXPECT_EQ(outcomeOf(result, "E1").sam_account_name, "jsmith2");
+  EXPECT_EQ(userOf("E0")->first("department"), "Finance");
+  EXPECT_EQ(dir_.entriesOfClass("user").size(), 61u) << "no duplicate of E0";
+  EXPECT_LT(dir_.searchCount() - searches_before, 5) << "one read up front, not one per person";
+
+  auto again = run(jobOf(people));
+  for (const auto& o : again.outcomes) EXPECT_EQ(o.action, "unchanged") << o.employee_id;
+}
+
 TEST(GenerateInitialPassword, MeetsAdComplexity) {
   for (int i = 0; i < 50; ++i) {
     const std::string pw = generateInitialPassword();
