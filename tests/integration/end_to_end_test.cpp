@@ -209,7 +209,7 @@ TEST_F(EndToEndTest, MoverGetsNewDepartmentAndTitle) {
   EXPECT_EQ(found[0].first("title"), "Head of Marketing");
 }
 
-TEST_F(EndToEndTest, LeaverIsDisabled) {
+TEST_F(EndToEndTest, LeaverIsDisabledAndMovedAndARehireGetsTheSameAccountBack) {
   Person p{"L" + uniqueSuffix(), "Leo", "Leaver", "", "Finance", "Controller", "Oslo"};
   ASSERT_EQ(str(applyAndWait(csvOf({p})).json, "status"), "succeeded");
   p.status = "terminated";
@@ -219,6 +219,18 @@ TEST_F(EndToEndTest, LeaverIsDisabled) {
   auto found = accountsWithId(p.id);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(std::stoi(found[0].first("useraccountcontrol")) & kUacDisabled, 0);
+  EXPECT_TRUE(ldap::dnEquals(ldap::parentDn(found[0].dn), "OU=Leavers," + *base_ou_))
+      << "moved to the leavers OU: " << found[0].dn;
+
+  // Back from the dead: the same employee_id returns and gets the same account back.
+  p.status = "active";
+  auto rehire = applyAndWait(csvOf({p}));
+  ASSERT_EQ(str(rehire.json, "status"), "succeeded") << rehire.body;
+  auto again = accountsWithId(p.id);
+  ASSERT_EQ(again.size(), 1u) << "a rehire never gets a second account";
+  EXPECT_EQ(std::stoi(again[0].first("useraccountcontrol")) & kUacDisabled, 0);
+  EXPECT_TRUE(ldap::dnEquals(ldap::parentDn(again[0].dn), "OU=Users," + *base_ou_));
+  EXPECT_EQ(again[0].first("samaccountname"), found[0].first("samaccountname"));
 }
 
 TEST_F(EndToEndTest, SameRecordsTwiceChangeNothingTheSecondTime) {
