@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/directory/unicode_pwd.h"
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 #include "common/hr/validation.h"
 #include "common/ldap/escape.h"
 #include "common/lifecycle/desired_account.h"
@@ -112,7 +112,7 @@ void markFailed(IdentityOutcome& o, const Status& st) {
   o.directory_code = st.nativeCode();
 }
 
-std::string lowerId(std::string_view id) { return hr::asciiLower(id); }
+std::string lowerId(std::string_view id) { return asciiLower(id); }
 
 struct Person {
   hr::HrRecord record;
@@ -172,7 +172,7 @@ Status Run::prefetch() {
   Snapshot snap;
   for (auto& e : all) {
     for (const char* name : {"sAMAccountName", "userPrincipalName"}) {
-      if (std::string v = e.first(name); !v.empty()) snap.names.insert(hr::asciiLower(v));
+      if (std::string v = e.first(name); !v.empty()) snap.names.insert(asciiLower(v));
     }
     if (std::string id = e.first("employeeID"); !id.empty()) {
       snap.by_employee_id[lowerId(id)].push_back(std::move(e));
@@ -212,8 +212,8 @@ Status Run::chooseSam(Person& p) {
     const std::string candidate = p.desired.samCandidate(p.sam_index);
     if (claimed_sams_.count(candidate)) continue;
     if (snapshot_) {
-      const std::string upn = hr::asciiLower(candidate + "@" + policy_.upn_suffix);
-      if (snapshot_->names.count(hr::asciiLower(candidate)) ||
+      const std::string upn = asciiLower(candidate + "@" + policy_.upn_suffix);
+      if (snapshot_->names.count(asciiLower(candidate)) ||
           (!policy_.upn_suffix.empty() && snapshot_->names.count(upn))) {
         continue;
       }
@@ -483,7 +483,7 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
   std::unordered_set<std::string> job_ids;
   for (size_t i = 0; i < people.size(); ++i) {
     people[i].record = job.identities[i];
-    job_ids.insert(lowerId(hr::trimUnicodeSpace(job.identities[i].employee_id)));
+    job_ids.insert(lowerId(trimUnicodeSpace(job.identities[i].employee_id)));
   }
 
   Run run(dir_, policy, search_base, job.dry_run, password_generator_);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 
 namespace tenure::hr {
 
@@ -102,26 +102,6 @@ Result<CsvDocument> readCsv(std::string_view text) {
 
 namespace {
 
-std::string HrRecord::*canonicalMember(std::string_view lower_name) {
-  static constexpr std::pair<const char*, std::string HrRecord::*> kMap[] = {
-      {"employee_id", &HrRecord::employee_id},
-      {"given_name", &HrRecord::given_name},
-      {"family_name", &HrRecord::family_name},
-      {"preferred_name", &HrRecord::preferred_name},
-      {"department", &HrRecord::department},
-      {"title", &HrRecord::title},
-      {"location", &HrRecord::location},
-      {"manager_id", &HrRecord::manager_id},
-      {"employment_type", &HrRecord::employment_type},
-      {"start_date", &HrRecord::start_date},
-      {"end_date", &HrRecord::end_date},
-      {"status", &HrRecord::status},
-  };
-  for (const auto& [name, member] : kMap) {
-    if (lower_name == name) return member;
-  }
-  return nullptr;
-}
 
 struct Column {
   std::string name;                           // trimmed header text
@@ -148,7 +128,7 @@ Result<ParsedBatch> parseCsv(std::string_view text) {
         return dataError("column \"" + col.name + "\" appears more than once in the header");
       }
       seen.push_back(lower);
-      col.member = canonicalMember(lower);
+      col.member = canonicalField(lower);
       if (col.member == &HrRecord::employee_id) id_column = c;
     }
     columns.push_back(std::move(col));

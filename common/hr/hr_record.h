@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "common/base/status.h"
 
@@ -33,6 +34,9 @@ struct HrRecord {
 
   bool operator==(const HrRecord&) const = default;
 };
+
+// The HrRecord member for a canonical field name (lower case), or nullptr for any other name.
+std::string HrRecord::*canonicalField(std::string_view lower_name);
 
 // JSON form: an object with the canonical fields (strings) and `custom` (object of strings).
 boost::json::value toJson(const HrRecord& r);

@@ -7,20 +7,30 @@ namespace tenure::hr {
 
 namespace bj = boost::json;
 
+std::string HrRecord::*canonicalField(std::string_view lower_name) {
+  static constexpr std::pair<const char*, std::string HrRecord::*> kMap[] = {
+      {"employee_id", &HrRecord::employee_id},
+      {"given_name", &HrRecord::given_name},
+      {"family_name", &HrRecord::family_name},
+      {"preferred_name", &HrRecord::preferred_name},
+      {"department", &HrRecord::department},
+      {"title", &HrRecord::title},
+      {"location", &HrRecord::location},
+      {"manager_id", &HrRecord::manager_id},
+      {"employment_type", &HrRecord::employment_type},
+      {"start_date", &HrRecord::start_date},
+      {"end_date", &HrRecord::end_date},
+      {"status", &HrRecord::status},
+  };
+  for (const auto& [name, member] : kMap) {
+    if (lower_name == name) return member;
+  }
+  return nullptr;
+}
+
 bj::value toJson(const HrRecord& r) {
   bj::object o;
-  o["employee_id"] = r.employee_id;
-  o["given_name"] = r.given_name;
-  o["family_name"] = r.family_name;
-  o["preferred_name"] = r.preferred_name;
-  o["department"] = r.department;
-  o["title"] = r.title;
-  o["location"] = r.location;
-  o["manager_id"] = r.manager_id;
-  o["employment_type"] = r.employment_type;
-  o["start_date"] = r.start_date;
-  o["end_date"] = r.end_date;
-  o["status"] = r.status;
+  for (const char* name : kCanonicalColumns) o[name] = r.*canonicalField(name);
   bj::object custom;
   for (const auto& [k, v] : r.custom) custom[k] = v;
   o["custom"] = std::move(custom);
@@ -30,18 +40,9 @@ bj::value toJson(const HrRecord& r) {
 Result<HrRecord> hrRecordFromJson(const bj::value& v) {
   ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "HR record"));
   HrRecord r;
-  ASSIGN_OR_RETURN(r.employee_id, json::optionalString(*o, "employee_id"));
-  ASSIGN_OR_RETURN(r.given_name, json::optionalString(*o, "given_name"));
-  ASSIGN_OR_RETURN(r.family_name, json::optionalString(*o, "family_name"));
-  ASSIGN_OR_RETURN(r.preferred_name, json::optionalString(*o, "preferred_name"));
-  ASSIGN_OR_RETURN(r.department, json::optionalString(*o, "department"));
-  ASSIGN_OR_RETURN(r.title, json::optionalString(*o, "title"));
-  ASSIGN_OR_RETURN(r.location, json::optionalString(*o, "location"));
-  ASSIGN_OR_RETURN(r.manager_id, json::optionalString(*o, "manager_id"));
-  ASSIGN_OR_RETURN(r.employment_type, json::optionalString(*o, "employment_type"));
-  ASSIGN_OR_RETURN(r.start_date, json::optionalString(*o, "start_date"));
-  ASSIGN_OR_RETURN(r.end_date, json::optionalString(*o, "end_date"));
-  ASSIGN_OR_RETURN(r.status, json::optionalString(*o, "status"));
+  for (const char* name : kCanonicalColumns) {
+    ASSIGN_OR_RETURN(r.*canonicalField(name), json::optionalString(*o, name));
+  }
   if (auto it = o->find("custom"); it != o->end() && !it->value().is_null()) {
     if (!it->value().is_object()) return dataError("field 'custom' must be an object");
     for (const auto& kv : it->value().get_object()) {

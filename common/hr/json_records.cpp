@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 
 namespace tenure::hr {
 
@@ -10,26 +10,6 @@ namespace bj = boost::json;
 
 namespace {
 
-std::string HrRecord::*fieldFor(std::string_view lower) {
-  static constexpr std::pair<const char*, std::string HrRecord::*> kMap[] = {
-      {"employee_id", &HrRecord::employee_id},
-      {"given_name", &HrRecord::given_name},
-      {"family_name", &HrRecord::family_name},
-      {"preferred_name", &HrRecord::preferred_name},
-      {"department", &HrRecord::department},
-      {"title", &HrRecord::title},
-      {"location", &HrRecord::location},
-      {"manager_id", &HrRecord::manager_id},
-      {"employment_type", &HrRecord::employment_type},
-      {"start_date", &HrRecord::start_date},
-      {"end_date", &HrRecord::end_date},
-      {"status", &HrRecord::status},
-  };
-  for (const auto& [name, member] : kMap) {
-    if (lower == name) return member;
-  }
-  return nullptr;
-}
 
 // A scalar as text; nullopt for types that cannot be a field value.
 std::optional<std::string> scalarText(const bj::value& v) {
@@ -95,10 +75,10 @@ Result<ParsedBatch> parseJsonRecords(std::string_view text) {
       }
       auto text_value = scalarText(kv.value());
       if (!text_value) {
-        fail(fieldFor(lower) != nullptr ? lower : key, "must be a string");
+        fail(canonicalField(lower) != nullptr ? lower : key, "must be a string");
         continue;
       }
-      if (auto member = fieldFor(lower)) {
+      if (auto member = canonicalField(lower)) {
         r.*member = std::move(*text_value);
       } else {
         r.custom[key] = std::move(*text_value);

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 
 namespace tenure::hr {
 

@@ -1,5 +1,7 @@
 #include "common/ldap/escape.h"
 
+#include "common/base/utf8.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -19,29 +21,8 @@ void appendHex(std::string& out, unsigned char c, const char* digits) {
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (1..4), or 0 when it is not one.
 size_t utf8SequenceLength(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  size_t len;
-  uint32_t min;
-  uint32_t cp;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  // Overlong forms, UTF-16 surrogates and values past U+10FFFF are not UTF-8.
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
+  size_t next = i;
+  return decodeUtf8(s, next) ? next - i : 0;
 }
 
 bool isControl(unsigned char c) { return c < 0x20 || c == 0x7F; }

@@ -1,6 +1,6 @@
 #include "common/lifecycle/naming.h"
 
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 
 namespace tenure::lifecycle {
 
@@ -93,7 +93,7 @@ std::string transliterate(std::string_view utf8) {
   char prev = '\0';  // last ASCII letter written, for decomposed umlauts
   while (i < utf8.size()) {
     const size_t start = i;
-    auto cp = hr::decodeUtf8(utf8, i);
+    auto cp = decodeUtf8(utf8, i);
     if (!cp) {
       i = start + 1;
       continue;

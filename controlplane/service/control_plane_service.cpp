@@ -56,6 +56,14 @@ std::string credential(const HttpServerRequest& req, std::string_view scheme) {
   return c;
 }
 
+// True when `r` is ok; otherwise answers the request with the store failure and returns false.
+template <typename T>
+bool okOrAnswered(const Result<T>& r, Responder& respond) {
+  if (r.isOk()) return true;
+  respond(storeFailure(r.status()));
+  return false;
+}
+
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Splits "/a/b/c" after `prefix` into segments.
@@ -222,10 +230,7 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
       return;
     }
     auto tenant = control_.tenantByApiToken(token);
-    if (!tenant.isOk()) {
-      respond(storeFailure(tenant.status()));
-      return;
-    }
+    if (!okOrAnswered(tenant, respond)) return;
     if (!tenant->has_value()) {
       respond(errorResponse(401, protocol::kErrUnauthorized, "invalid token"));
       return;
@@ -271,20 +276,14 @@ void ControlPlaneService::handleEnroll(const HttpServerRequest& req, Responder& 
     return;
   }
   auto tenant = control_.tenantByEnrollSecret(er->enroll_secret);
-  if (!tenant.isOk()) {
-    respond(storeFailure(tenant.status()));
-    return;
-  }
+  if (!okOrAnswered(tenant, respond)) return;
   if (!tenant->has_value()) {
     spdlog::warn("enroll refused from {}: unknown enroll secret", req.remote_address);
     respond(errorResponse(401, protocol::kErrUnauthorized, "invalid enroll secret"));
     return;
   }
   auto enrolled = control_.enrollAgent((*tenant)->tenant_id, er->host, er->version);
-  if (!enrolled.isOk()) {
-    respond(storeFailure(enrolled.status()));
-    return;
-  }
+  if (!okOrAnswered(enrolled, respond)) return;
   spdlog::info("agent {} enrolled for tenant {} (host {}, version {})", enrolled->agent.agent_id,
                (*tenant)->tenant_id, er->host, er->version);
   respond(jsonResponse(
@@ -340,10 +339,7 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
     pr = *p;
   }
   auto job = leaseFor(agent.tenant_id, agent.agent_id);
-  if (!job.isOk()) {
-    respond(storeFailure(job.status()));
-    return;
-  }
+  if (!okOrAnswered(job, respond)) return;
   if (job->has_value()) {
     protocol::PollResponse resp;
     resp.jobs.push_back(std::move(**job));
@@ -448,10 +444,7 @@ void ControlPlaneService::stopHoldingPolls() {
 void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& respond,
                                        const AgentRecord& agent, const std::string& job_id) {
   auto job = control_.job(job_id);
-  if (!job.isOk()) {
-    respond(storeFailure(job.status()));
-    return;
-  }
+  if (!okOrAnswered(job, respond)) return;
   // Another tenant's job is indistinguishable from a job that does not exist.
   if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
     respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
@@ -479,10 +472,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     return;
   }
   auto store = tenants_.forTenant(agent.tenant_id);
-  if (!store.isOk()) {
-    respond(storeFailure(store.status()));
-    return;
-  }
+  if (!okOrAnswered(store, respond)) return;
   // The tenant store first, then the queue: a crash in between leaves the job leased, and
   // recover() completes it because its run is finished.
   if (Status st = (*store)->recordResult(rec.run_id, *result); !st.isOk()) {
@@ -490,10 +480,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     return;
   }
   auto completed = control_.completeJob(job_id);
-  if (!completed.isOk()) {
-    respond(storeFailure(completed.status()));
-    return;
-  }
+  if (!okOrAnswered(completed, respond)) return;
   spdlog::info("job {} result from agent {}: {} ({} outcomes)", job_id, agent.agent_id,
                result->status, result->outcomes.size());
   respond(jsonResponse(200, bj::object{{"status", "ok"}}));
@@ -502,10 +489,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
 void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& agent,
                                          const std::string& job_id) {
   auto job = control_.job(job_id);
-  if (!job.isOk()) {
-    respond(storeFailure(job.status()));
-    return;
-  }
+  if (!okOrAnswered(job, respond)) return;
   if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
     respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
     return;
@@ -578,10 +562,7 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
   }
 
   auto store = tenants_.forTenant(tenant.tenant_id);
-  if (!store.isOk()) {
-    respond(storeFailure(store.status()));
-    return;
-  }
+  if (!okOrAnswered(store, respond)) return;
   if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) {
     respond(storeFailure(st));
     return;
@@ -611,15 +592,9 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
 
 void ControlPlaneService::handleListRuns(Responder& respond, const Tenant& tenant) {
   auto store = tenants_.forTenant(tenant.tenant_id);
-  if (!store.isOk()) {
-    respond(storeFailure(store.status()));
-    return;
-  }
+  if (!okOrAnswered(store, respond)) return;
   auto runs = (*store)->listRuns(200);
-  if (!runs.isOk()) {
-    respond(storeFailure(runs.status()));
-    return;
-  }
+  if (!okOrAnswered(runs, respond)) return;
   bj::array arr;
   for (const auto& r : *runs) {
     bj::object o = runToJson(r);
@@ -632,15 +607,9 @@ void ControlPlaneService::handleListRuns(Responder& respond, const Tenant& tenan
 void ControlPlaneService::handleGetRun(Responder& respond, const Tenant& tenant,
                                        const std::string& run_id) {
   auto store = tenants_.forTenant(tenant.tenant_id);
-  if (!store.isOk()) {
-    respond(storeFailure(store.status()));
-    return;
-  }
+  if (!okOrAnswered(store, respond)) return;
   auto report = (*store)->report(run_id);
-  if (!report.isOk()) {
-    respond(storeFailure(report.status()));
-    return;
-  }
+  if (!okOrAnswered(report, respond)) return;
   if (!report->has_value()) {
     respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
     return;

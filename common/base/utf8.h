@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tenure::hr {
+namespace tenure {
 
 // Decodes the code point starting at s[i] and advances i; nullopt (i unchanged) when invalid.
 std::optional<char32_t> decodeUtf8(std::string_view s, size_t& i);
@@ -24,4 +24,4 @@ std::optional<char32_t> findControlCharacter(std::string_view s);
 
 std::string asciiLower(std::string_view s);
 
-}  // namespace tenure::hr
+}  // namespace tenure

@@ -1,6 +1,6 @@
-#include "common/hr/utf8.h"
+#include "common/base/utf8.h"
 
-namespace tenure::hr {
+namespace tenure {
 
 std::optional<char32_t> decodeUtf8(std::string_view s, size_t& i) {
   if (i >= s.size()) return std::nullopt;
@@ -121,4 +121,4 @@ std::string asciiLower(std::string_view s) {
   return out;
 }
 
-}  // namespace tenure::hr
+}  // namespace tenure
