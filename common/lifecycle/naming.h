@@ -6,16 +6,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/base/transliterate.h"
 #include "common/hr/hr_record.h"
 
 namespace tenure::lifecycle {
 
 inline constexpr size_t kMaxSamLength = 20;  // AD's sAMAccountName limit for users
 
-// Transliterates Latin text to ASCII: ä→ae, ö→oe, ü→ue, ß→ss, æ→ae, ø→o, å→a, ł→l, đ→d, þ→th,
-// œ→oe, other letters with diacritics → base letter (upper case kept: Ä→Ae). ASCII is kept as is;
-// anything else (e.g. CJK) is dropped. Decomposed input (base letter + combining mark) is handled.
-std::string transliterate(std::string_view utf8);
+using ::tenure::transliterate;  // common/base/transliterate.h
 
 // The first name a person goes by: preferred_name when given, else given_name.
 const std::string& firstNameOf(const hr::HrRecord& r);

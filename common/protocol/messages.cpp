@@ -37,7 +37,10 @@ bj::value toJson(const Job& m) {
                     {"attempt", m.attempt},
                     {"dry_run", m.dry_run},
                     {"lease_expires_at_ms", m.lease_expires_at_ms},
+                    {"approved", m.approved},
+                    {"now_ms", m.now_ms},
                     {"identities", std::move(ids)},
+                    {"reserved_names", json::toJsonArray(m.reserved_names)},
                     {"policy", m.policy}};
 }
 
@@ -53,6 +56,12 @@ bj::value toJson(const IdentityOutcome& m) {
                {"dn", m.dn},
                {"sam_account_name", m.sam_account_name},
                {"changes", json::toJsonArray(m.changes)}};
+  if (!m.state.empty()) o["state"] = m.state;
+  if (!m.operations.empty()) {
+    bj::array ops;
+    for (const auto& op : m.operations) ops.push_back(toJson(op));
+    o["operations"] = std::move(ops);
+  }
   if (m.failed()) {
     o["error_class"] = m.error_class;
     o["error_message"] = m.error_message;
@@ -120,6 +129,9 @@ Result<Job> parseJob(const bj::value& v) {
   m.attempt = static_cast<int>(attempt);
   ASSIGN_OR_RETURN(m.dry_run, optionalBool(*o, "dry_run", false));
   ASSIGN_OR_RETURN(m.lease_expires_at_ms, optionalInt(*o, "lease_expires_at_ms", 0));
+  ASSIGN_OR_RETURN(m.approved, optionalBool(*o, "approved", false));
+  ASSIGN_OR_RETURN(m.now_ms, optionalInt(*o, "now_ms", 0));
+  ASSIGN_OR_RETURN(m.reserved_names, optionalStringArray(*o, "reserved_names"));
   if (auto it = o->find("identities"); it != o->end() && !it->value().is_null()) {
     if (!it->value().is_array()) return dataError("field 'identities' must be an array");
     for (const auto& e : it->value().get_array()) {
@@ -158,6 +170,14 @@ Result<IdentityOutcome> parseIdentityOutcome(const bj::value& v) {
   ASSIGN_OR_RETURN(m.error_message, optionalString(*o, "error_message"));
   ASSIGN_OR_RETURN(int64_t code, optionalInt(*o, "directory_code", 0));
   m.directory_code = static_cast<int>(code);
+  ASSIGN_OR_RETURN(m.state, optionalString(*o, "state"));
+  if (auto it = o->find("operations"); it != o->end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return dataError("field 'operations' must be an array");
+    for (const auto& e : it->value().get_array()) {
+      ASSIGN_OR_RETURN(auto op, parsePlannedOperation(e));
+      m.operations.push_back(std::move(op));
+    }
+  }
   return m;
 }
 
@@ -190,6 +210,74 @@ Result<ErrorBody> parseErrorBody(const bj::value& v) {
   ErrorBody m;
   ASSIGN_OR_RETURN(m.error, requireString(*o, "error"));
   ASSIGN_OR_RETURN(m.message, optionalString(*o, "message"));
+  return m;
+}
+
+bj::value toJson(const PlannedOperation& m) {
+  bj::object o{{"kind", m.kind}, {"dn", m.dn}, {"reason", m.reason},
+               {"changes", json::toJsonArray(m.changes)}};
+  if (!m.target.empty()) o["target"] = m.target;
+  return o;
+}
+
+bj::value toJson(const PlanSummary& m) {
+  bj::object counts;
+  for (const auto& [k, n] : m.counts) counts[k] = n;
+  bj::array outs;
+  for (const auto& o : m.outcomes) outs.push_back(toJson(o));
+  return bj::object{{"job_id", m.job_id},
+                    {"population", m.population},
+                    {"counts", std::move(counts)},
+                    {"outcomes", std::move(outs)}};
+}
+
+bj::value toJson(const PlanDecision& m) {
+  return bj::object{{"proceed", m.proceed}, {"held", m.held}, {"reason", m.reason}};
+}
+
+Result<PlannedOperation> parsePlannedOperation(const bj::value& v) {
+  ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "operation"));
+  PlannedOperation m;
+  ASSIGN_OR_RETURN(m.kind, requireString(*o, "kind"));
+  ASSIGN_OR_RETURN(m.dn, optionalString(*o, "dn"));
+  ASSIGN_OR_RETURN(m.target, optionalString(*o, "target"));
+  ASSIGN_OR_RETURN(m.reason, optionalString(*o, "reason"));
+  ASSIGN_OR_RETURN(m.changes, optionalStringArray(*o, "changes"));
+  return m;
+}
+
+Result<PlanSummary> parsePlanSummary(const bj::value& v) {
+  ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "plan summary"));
+  PlanSummary m;
+  ASSIGN_OR_RETURN(m.job_id, optionalString(*o, "job_id"));
+  ASSIGN_OR_RETURN(int64_t population, optionalInt(*o, "population", 0));
+  if (population < 0 || population > 10'000'000) return dataError("field 'population' out of range");
+  m.population = static_cast<int>(population);
+  if (auto it = o->find("counts"); it != o->end() && !it->value().is_null()) {
+    if (!it->value().is_object()) return dataError("field 'counts' must be an object");
+    for (const auto& kv : it->value().get_object()) {
+      if (!kv.value().is_int64() || kv.value().get_int64() < 0) {
+        return dataError("counts." + std::string(kv.key()) + " must be a non-negative integer");
+      }
+      m.counts[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
+    }
+  }
+  if (auto it = o->find("outcomes"); it != o->end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return dataError("field 'outcomes' must be an array");
+    for (const auto& e : it->value().get_array()) {
+      ASSIGN_OR_RETURN(auto out, parseIdentityOutcome(e));
+      m.outcomes.push_back(std::move(out));
+    }
+  }
+  return m;
+}
+
+Result<PlanDecision> parsePlanDecision(const bj::value& v) {
+  ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "plan decision"));
+  PlanDecision m;
+  ASSIGN_OR_RETURN(m.proceed, optionalBool(*o, "proceed", false));
+  ASSIGN_OR_RETURN(m.held, optionalBool(*o, "held", false));
+  ASSIGN_OR_RETURN(m.reason, optionalString(*o, "reason"));
   return m;
 }
 

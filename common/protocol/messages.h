@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,12 +50,26 @@ struct Job {
   int attempt = 1;
   bool dry_run = false;
   int64_t lease_expires_at_ms = 0;
+  bool approved = false;  // an operator approved this run past its thresholds
+  int64_t now_ms = 0;     // the control plane's clock when leased (effective dates use it)
   std::vector<hr::HrRecord> identities;
+  std::vector<std::string> reserved_names;  // names of deleted leavers not to be reused (lower case)
   boost::json::object policy;  // the tenant's policy document (may be empty: defaults apply)
 };
 
 struct PollResponse {
   std::vector<Job> jobs;
+};
+
+// One planned (or applied) directory operation for a person, with why it is needed.
+struct PlannedOperation {
+  std::string kind;    // create | modify | enable | disable | move | add_member | remove_member | delete
+  std::string dn;      // the entry it acts on
+  std::string target;  // move: the new parent OU; add/remove_member: the group DN
+  std::string reason;  // "new hire", "HR changed department (Sales -> Marketing)", "rule sales-groups"
+  std::vector<std::string> changes;  // attribute names it writes
+
+  bool operator==(const PlannedOperation&) const = default;
 };
 
 // What happened to one person in a job.
@@ -67,8 +82,25 @@ struct IdentityOutcome {
   std::string error_class;           // empty when ok; else an errorClassName()
   std::string error_message;         // the directory's own message
   int directory_code = 0;            // the directory's result code (LDAP rc), 0 when none
+  std::vector<PlannedOperation> operations;  // what was done (or, in a dry run, would be done)
+  std::string state;  // lifecycle state the person was evaluated in (pre_hire, active, leave, ...)
 
   bool failed() const { return !error_class.empty(); }
+};
+
+// Sent by the agent after planning and before applying anything (POST /agent/v1/jobs/{id}/plan):
+// the control plane checks the tenant's safety thresholds and answers whether to go ahead.
+struct PlanSummary {
+  std::string job_id;
+  int population = 0;                 // people the job covers
+  std::map<std::string, int> counts;  // by operation kind: create, disable, delete, move, ...
+  std::vector<IdentityOutcome> outcomes;  // the plan per person (action + operations)
+};
+
+struct PlanDecision {
+  bool proceed = true;
+  bool held = false;    // over a threshold: the run waits for an operator
+  std::string reason;   // which threshold, e.g. "disable: 120 > 50"
 };
 
 struct JobResult {
@@ -96,6 +128,9 @@ boost::json::value toJson(const PollResponse& m);
 boost::json::value toJson(const IdentityOutcome& m);
 boost::json::value toJson(const JobResult& m);
 boost::json::value toJson(const ErrorBody& m);
+boost::json::value toJson(const PlannedOperation& m);
+boost::json::value toJson(const PlanSummary& m);
+boost::json::value toJson(const PlanDecision& m);
 
 // Parsing never throws: a missing required field or a wrong type is a kData error naming the field.
 Result<EnrollRequest> parseEnrollRequest(const boost::json::value& v);
@@ -106,6 +141,9 @@ Result<PollResponse> parsePollResponse(const boost::json::value& v);
 Result<IdentityOutcome> parseIdentityOutcome(const boost::json::value& v);
 Result<JobResult> parseJobResult(const boost::json::value& v);
 Result<ErrorBody> parseErrorBody(const boost::json::value& v);
+Result<PlannedOperation> parsePlannedOperation(const boost::json::value& v);
+Result<PlanSummary> parsePlanSummary(const boost::json::value& v);
+Result<PlanDecision> parsePlanDecision(const boost::json::value& v);
 
 // Parses text into a JSON value; malformed JSON is a kData error.
 Result<boost::json::value> parseJsonText(std::string_view text);

@@ -54,5 +54,32 @@ TEST(ProtocolTest, WrongTypesAndBadStatusAreRejected) {
   EXPECT_FALSE(parseJsonText("{not json").isOk());
 }
 
+TEST(ProtocolTest, PlanSummaryAndOperationsRoundTrip) {
+  PlanSummary plan;
+  plan.job_id = "j1";
+  plan.population = 120;
+  plan.counts = {{"disable", 3}, {"create", 100}};
+  IdentityOutcome o{"E1", "disabled", "CN=A,DC=x", "a"};
+  o.state = "terminated";
+  o.operations.push_back({"disable", "CN=A,DC=x", "", "status terminated", {"userAccountControl"}});
+  o.operations.push_back({"move", "CN=A,DC=x", "OU=Leavers,DC=x", "leavers OU", {}});
+  plan.outcomes.push_back(o);
+  auto parsed = parsePlanSummary(parseJsonText(serialize(toJson(plan))).value());
+  ASSERT_TRUE(parsed.isOk()) << parsed.status().toString();
+  EXPECT_EQ(parsed->population, 120);
+  EXPECT_EQ(parsed->counts.at("disable"), 3);
+  ASSERT_EQ(parsed->outcomes.size(), 1u);
+  EXPECT_EQ(parsed->outcomes[0].state, "terminated");
+  EXPECT_EQ(parsed->outcomes[0].operations, o.operations);
+  EXPECT_FALSE(parsePlanSummary(parseJsonText(R"({"counts":{"disable":-1}})").value()).isOk());
+
+  PlanDecision d{false, true, "disable: 120 > 50"};
+  auto pd = parsePlanDecision(parseJsonText(serialize(toJson(d))).value());
+  ASSERT_TRUE(pd.isOk());
+  EXPECT_FALSE(pd->proceed);
+  EXPECT_TRUE(pd->held);
+  EXPECT_EQ(pd->reason, d.reason);
+}
+
 }  // namespace
 }  // namespace tenure::protocol
