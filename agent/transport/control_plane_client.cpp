@@ -229,6 +229,18 @@ Status ControlPlaneClient::postResult(const protocol::JobResult& r) {
   return Status::ok();
 }
 
+Result<protocol::PlanDecision> ControlPlaneClient::submitPlan(const protocol::PlanSummary& plan) {
+  const std::string what = "plan of job " + plan.job_id;
+  ASSIGN_OR_RETURN(
+      HttpResponse resp,
+      postWithKey("/agent/v1/jobs/" + escapePathSegment(plan.job_id) + "/plan",
+                  protocol::serialize(protocol::toJson(plan)), settings_.request_timeout));
+  if (resp.status != 200) return statusFromHttpResponse(resp, what);
+  auto v = protocol::parseJsonText(resp.body);
+  if (!v.isOk()) return v.status().withContext(what);
+  return protocol::parsePlanDecision(*v);
+}
+
 Status ControlPlaneClient::reportProgress(const std::string& job_id) {
   ASSIGN_OR_RETURN(std::string key, currentKey());
   HttpRequest req;

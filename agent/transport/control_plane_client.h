@@ -46,6 +46,10 @@ class ControlPlaneClient {
   // One upload attempt; re-enrolls once on node_invalid.
   Status postResult(const protocol::JobResult& r);
 
+  // Sends the job's plan before anything is applied; the control plane checks the tenant's safety
+  // thresholds and answers whether to proceed. Re-enrolls once on node_invalid.
+  Result<protocol::PlanDecision> submitPlan(const protocol::PlanSummary& plan);
+
   // Tells the control plane the job is still being worked on, which extends its lease. One short
   // attempt (no re-enrollment): a missed heartbeat only risks the lease, never the work.
   Status reportProgress(const std::string& job_id);
