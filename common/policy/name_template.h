@@ -1,16 +1,18 @@
 #pragma once
-// The naming template language of the policy (docs/policy.md, "Templates"): compiled once, evaluated
-// per person. Pure functions; uniqueness against the directory and tombstones is the caller's job.
+// The naming template language of the policy (docs/policy.md, "Templates"): compiled once,
+// evaluated per person. Pure functions; uniqueness against the directory and tombstones is the
+// caller's job.
 //
 // How a caller derives one person's names (each rule may use the names computed before it):
 //   1. ctx.computed = {upn_suffix, mail_domain}
 //   2. display_name = applyRule(naming.display_name)           -> ctx.computed["display_name"]
 //   3. base = applyRule(naming.sam_account_name); try numberedCandidate(rule, base, 1, 2, ...)
 //      until one is free                                        -> ctx.computed["sam_account_name"]
-//   4. upn = applyRule(naming.user_principal_name)   (a taken UPN means: try the next sAMAccountName)
+//   4. upn = applyRule(naming.user_principal_name)
+//      (a taken UPN means: try the next sAMAccountName)
 //   5. local = applyRule(naming.mail); try numberedCandidate(rule, local, n) + "@" + mail_domain
 //   6. cn = applyRule(naming.cn)
-// validateNamingPolicy() (policy.cpp) rejects templates that reference a name computed later.
+// parsePolicy() / validatePolicy() reject templates that reference a name computed later.
 
 #include <map>
 #include <optional>
@@ -35,8 +37,8 @@ struct NameContext {
 struct TemplateExpr {
   enum class Kind { kText, kNumber, kField, kCall };
   Kind kind = Kind::kText;
-  std::string text;  // literal text, field name or function name
-  int number = 0;    // kNumber
+  std::string text;                // literal text, field name or function name
+  int number = 0;                  // kNumber
   std::vector<TemplateExpr> args;  // kCall
 };
 
@@ -82,8 +84,8 @@ Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx);
 // rule yields the local part, so the number lands before the '@' the caller appends.
 std::string numberedCandidate(const NameRule& rule, std::string_view base, int n);
 
-// Unicode-aware helpers used by the template functions (exposed for the lifecycle engine and tests).
-// First / last n code points.
+// Unicode-aware helpers used by the template functions (exposed for the lifecycle engine and
+// tests). First / last n code points.
 std::string firstCodePoints(std::string_view s, size_t n);
 std::string lastCodePoints(std::string_view s, size_t n);
 // Case mapping of ASCII and the Latin letters U+00C0..U+017F; other characters unchanged.

@@ -17,55 +17,82 @@
 namespace tenure::policy {
 
 // One naming rule: a template plus the post-processing and limits of the target attribute.
-// Template syntax (docs/policy.md): literal text with `{expr}` parts; expr is a field name
-// (employee_id, given_name, family_name, preferred_name, department, title, location,
-// employment_type, custom.<name>, and the computed sam_account_name, display_name, upn_suffix,
-// mail_domain) or a function call: coalesce(a, b, ...), first(x, n), last(x, n), lower(x),
-// upper(x), ascii(x) (transliterate), alnum(x) (keep [A-Za-z0-9]), strip(x, "chars") (remove
-// those characters), replace(x, "from", "to"), trim(x). String literals in double quotes.
+// Template syntax (docs/policy.md): literal text with `{expr}` parts (`{{` and `}}` are literal
+// braces); expr is a field name (any canonical HR field: employee_id, given_name, family_name,
+// preferred_name, department, title, location, manager_id, employment_type, start_date, end_date,
+// status; custom.<name>; and the computed sam_account_name, display_name, upn_suffix,
+// mail_domain) or a function call: coalesce(a, b, ...) (first non-empty), first(x, n), last(x, n)
+// (code points), lower(x), upper(x), ascii(x) (transliterate), alnum(x) (keep [A-Za-z0-9]),
+// strip(x, "chars") (remove those characters), replace(x, "from", "to"), trim(x) (ends trimmed,
+// inner white space collapsed). String literals in double quotes (\" and \\ escape).
+// name_template.h compiles and applies rules and says in which order the names are computed.
 struct NameRule {
   std::string template_text;
   // Applied in order after the template: "transliterate", "lower", "upper", "alnum",
-  // "strip_spaces", "mail_local" (keep [a-z0-9._-], collapse dots).
+  // "strip_spaces", "trim" (ends trimmed, inner white space collapsed), "mail_local" (keep
+  // [a-z0-9._-] after lower-casing, collapse runs of dots, no dot at either end).
   std::vector<std::string> transforms;
-  size_t max_length = 0;     // 0: no limit
-  bool unique = false;       // numbered 2, 3, ... on collision, truncating to stay within max_length
+  // Code points; 0: no limit. A policy document needs 1 up to the attribute's directory limit
+  // (sAMAccountName 20, userPrincipalName 1024, mail local part 64, displayName 256, cn 64).
+  size_t max_length = 0;
+  // Numbered 2, 3, ... on collision, cutting the name part to stay within max_length. For mail
+  // the template yields the local part only: the number goes before the '@' that the caller
+  // appends together with mail_domain.
+  bool unique = false;
   std::string fallback_template;  // used when the result is empty (e.g. a name in Chinese script)
+
+  bool operator==(const NameRule&) const = default;
 };
 
 struct NamingPolicy {
-  NameRule sam_account_name;   // default: first(coalesce(preferred,given),1)+family; ascii lower alnum, 20, unique
-  NameRule user_principal_name;  // default: "{sam_account_name}@{upn_suffix}"
-  NameRule mail;               // default local part "{given_name}.{family_name}", mail_local, unique
-  NameRule display_name;       // default "{coalesce(preferred_name, given_name)} {family_name}"
-  NameRule cn;                 // default "{display_name}"
-  std::string upn_suffix;      // empty: from the DC= parts of the users OU
-  std::string mail_domain;     // empty: no mail address is managed
+  // default: first letter of coalesce(preferred, given) + family; transliterate lower alnum; 20;
+  // unique; fallback "u{employee_id}"
+  NameRule sam_account_name;
+  NameRule user_principal_name;  // default: "{sam_account_name}@{upn_suffix}" (not numbered)
+  // default local part "{given}.{family}" (ASCII letters and digits), mail_local, 64, unique;
+  // fallback "{sam_account_name}"
+  NameRule mail;
+  NameRule display_name;    // default "{coalesce(preferred_name, given_name)} {family_name}"
+  NameRule cn;              // default "{display_name}", 64, unique within its OU
+  std::string upn_suffix;   // empty: from the DC= parts of the users OU
+  std::string mail_domain;  // empty: no mail address is managed
+
+  bool operator==(const NamingPolicy&) const = default;
 };
 
 // A condition on HR fields. Every listed field must match (AND); a field matches when its value
 // equals (case-insensitively) one of the listed values. An empty condition matches everyone.
-// Field names: department, title, location, employment_type, status, custom.<name>.
+// Field names: any canonical HR field but the names and dates (department, title, location,
+// employment_type, status, manager_id, employee_id) and custom.<name>. Case-insensitive covers
+// ASCII and the Latin letters U+00C0..U+017F.
 struct Condition {
   std::map<std::string, std::vector<std::string>> equals;
   bool matches(const hr::HrRecord& r) const;
+
+  bool operator==(const Condition&) const = default;
 };
 
 struct PlacementRule {
   Condition when;
   std::string ou;  // DN of the OU
+
+  bool operator==(const PlacementRule&) const = default;
 };
 
 struct PlacementPolicy {
-  std::string default_ou;  // empty: the agent's users_base_dn
+  std::string default_ou;            // empty: the agent's users_base_dn
   std::vector<PlacementRule> rules;  // first match wins
-  std::string leavers_ou;  // empty: the agent's leavers_ou (or stay in place)
-  bool create_missing_ous = false;  // otherwise a missing OU is a config error for that person
+  std::string leavers_ou;            // empty: the agent's leavers_ou (or stay in place)
+  bool create_missing_ous = false;   // otherwise a missing OU is a config error for that person
+
+  bool operator==(const PlacementPolicy&) const = default;
 };
 
 struct GroupRule {
   Condition when;
   std::vector<std::string> groups;  // group DNs
+
+  bool operator==(const GroupRule&) const = default;
 };
 
 // What happens at each state. Defaults in parentheses.
@@ -83,12 +110,18 @@ struct LifecyclePolicy {
   // A leaver's sAMAccountName, UPN and mail are not given to anyone else for this long after the
   // account is deleted; nullopt: never reused.
   std::optional<int> name_reuse_days;
+
+  bool operator==(const LifecyclePolicy&) const = default;
 };
 
 // Rules for one employment type (contractor, intern, vendor, volunteer, partner; employee too).
 struct EmploymentTypePolicy {
   bool end_date_required = false;  // default true for every type but employee
-  std::optional<int> max_days;     // start_date..end_date may not exceed this
+  // start_date..end_date may not exceed this many days. Defaults: contractor 730, intern 365,
+  // vendor 730, volunteer 365, partner 730, employee none.
+  std::optional<int> max_days;
+
+  bool operator==(const EmploymentTypePolicy&) const = default;
 };
 
 struct MailboxPolicy {
@@ -97,20 +130,27 @@ struct MailboxPolicy {
   std::string kind = "remote";  // remote (Exchange Online, targetAddress) | attributes (mail only)
   std::string remote_routing_domain;  // e.g. contoso.mail.onmicrosoft.com, for targetAddress
   bool keep_old_addresses = true;     // old primary becomes a secondary smtp: proxyAddress
+
+  bool operator==(const MailboxPolicy&) const = default;
 };
 
 // A run over any limit is held until an operator approves or rejects it.
 struct Threshold {
   std::optional<int> max_count;
   std::optional<double> max_percent;  // of the accounts the run covers
+
+  bool operator==(const Threshold&) const = default;
 };
 
 struct ThresholdPolicy {
-  Threshold disables;  // default: 50 or 10 %
-  Threshold deletes;   // default: 10 or 2 %
-  Threshold moves;     // default: 100 or 20 %
+  Threshold disables;        // default: 50 or 10 %
+  Threshold deletes;         // default: 10 or 2 %
+  Threshold moves;           // default: 100 or 20 %
   Threshold group_removals;  // default: 200 or 20 %
-  int min_population_for_percent = 50;  // percentages apply only to runs covering at least this many
+  int min_population_for_percent =
+      50;  // percentages apply only to runs covering at least this many
+
+  bool operator==(const ThresholdPolicy&) const = default;
 };
 
 struct Policy {
@@ -123,22 +163,34 @@ struct Policy {
   MailboxPolicy mailbox;
   ThresholdPolicy thresholds;
 
-  // Every group some rule names: the only groups Tenure adds or removes members of.
+  // Every group some rule names: the only groups Tenure adds or removes members of. In rule
+  // order, each DN once (DNs compared as the directory does: case-insensitively, escapes undone).
   std::vector<std::string> managedGroups() const;
+
+  bool operator==(const Policy&) const = default;
 };
 
 // One problem in a policy document: the JSON path ("/groups/2/when/department") and the reason.
 struct PolicyError {
   std::string path;
   std::string reason;
+
+  bool operator==(const PolicyError&) const = default;
+  std::string toString() const { return path + ": " + reason; }
 };
 
 // The documented default policy (docs/policy.md).
 Policy defaultPolicy();
 
-// Parses and validates a policy document. Missing fields take their defaults. On failure,
-// `errors` lists every problem found (not just the first) and the Status is a kData error.
+// Parses and validates a policy document. Missing fields take their defaults (field by field: a
+// naming rule that gives only "template" keeps the default transforms and limits); unknown fields
+// are errors. On failure, `errors` (may be null) lists every problem found (not just the first)
+// and the Status is a kData error whose message joins them. Time zones are checked against the
+// tz database in $TZDIR or /usr/share/zoneinfo ("UTC" always passes; where no tz database is
+// installed, only the name's form is checked).
 Result<Policy> parsePolicy(const boost::json::value& doc, std::vector<PolicyError>* errors);
+// Validates a policy built in code (the same checks as parsePolicy, e.g. for defaultPolicy()).
+std::vector<PolicyError> validatePolicy(const Policy& p);
 // The policy as a JSON document (every field, defaults included); parsePolicy(toJson(p)) == p.
 boost::json::value toJson(const Policy& p);
 

@@ -1,0 +1,538 @@
+#include "common/policy/name_template.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/base/transliterate.h"
+#include "common/base/utf8.h"
+
+namespace tenure::policy {
+
+namespace {
+
+constexpr std::string_view kComputedFields[] = {"sam_account_name", "display_name", "upn_suffix",
+                                                "mail_domain"};
+constexpr std::string_view kCustomPrefix = "custom.";
+constexpr size_t kMaxTemplateBytes = 1024;
+
+struct FunctionSpec {
+  std::string_view name;
+  size_t min_args;
+  size_t max_args;  // SIZE_MAX: variadic
+};
+
+constexpr std::array<FunctionSpec, 10> kFunctions = {{
+    {"coalesce", 1, SIZE_MAX},
+    {"first", 2, 2},
+    {"last", 2, 2},
+    {"lower", 1, 1},
+    {"upper", 1, 1},
+    {"ascii", 1, 1},
+    {"alnum", 1, 1},
+    {"strip", 2, 2},
+    {"replace", 3, 3},
+    {"trim", 1, 1},
+}};
+
+const FunctionSpec* findFunction(std::string_view name) {
+  for (const auto& f : kFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+bool isKnownField(std::string_view name) {
+  if (name.starts_with(kCustomPrefix)) return name.size() > kCustomPrefix.size();
+  if (hr::canonicalField(name) != nullptr) return true;
+  return std::find(std::begin(kComputedFields), std::end(kComputedFields), name) !=
+         std::end(kComputedFields);
+}
+
+bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9'); }
+bool isCustomNameChar(char c) { return isIdentChar(c) || c == '-' || c == '.'; }
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+class Parser {
+ public:
+  explicit Parser(std::string_view s) : s_(s) {}
+
+  Result<std::vector<TemplateExpr>> parseTemplate() {
+    std::vector<TemplateExpr> parts;
+    std::string text;
+    auto flushText = [&] {
+      if (text.empty()) return;
+      parts.push_back(TemplateExpr{.kind = TemplateExpr::Kind::kText, .text = std::move(text)});
+      text.clear();
+    };
+    while (i_ < s_.size()) {
+      const char c = s_[i_];
+      if (c == '{' && peek(1) == '{') {
+        text += '{';
+        i_ += 2;
+      } else if (c == '}' && peek(1) == '}') {
+        text += '}';
+        i_ += 2;
+      } else if (c == '}') {
+        return error("a literal } is written }}");
+      } else if (c == '{') {
+        const size_t open = i_;
+        ++i_;
+        skipSpace();
+        if (peek(0) == '}') return error("empty {}");
+        ASSIGN_OR_RETURN(TemplateExpr e, parseExpr());
+        if (e.kind == TemplateExpr::Kind::kNumber) {
+          return errorAt(open + 1, "a number is only allowed as the count of first() or last()");
+        }
+        skipSpace();
+        if (i_ >= s_.size()) return errorAt(open, "{ is never closed");
+        if (s_[i_] != '}') return error("expected } here");
+        ++i_;
+        flushText();
+        parts.push_back(std::move(e));
+      } else {
+        text += c;
+        ++i_;
+      }
+    }
+    flushText();
+    return parts;
+  }
+
+ private:
+  char peek(size_t ahead) const { return i_ + ahead < s_.size() ? s_[i_ + ahead] : '\0'; }
+  void skipSpace() {
+    while (i_ < s_.size() && isSpace(s_[i_])) ++i_;
+  }
+  Status errorAt(size_t byte_pos, std::string_view reason) const {
+    const size_t pos = utf8Length(s_.substr(0, std::min(byte_pos, s_.size()))) + 1;
+    return dataError("at character " + std::to_string(pos) + ": " + std::string(reason));
+  }
+  Status error(std::string_view reason) const { return errorAt(i_, reason); }
+
+  Result<TemplateExpr> parseExpr() {
+    // Templates come from tenant uploads: bound the recursion.
+    if (depth_ >= kMaxDepth) return error("functions are nested too deeply");
+    ++depth_;
+    auto e = parseExprInner();
+    --depth_;
+    return e;
+  }
+
+  Result<TemplateExpr> parseExprInner() {
+    skipSpace();
+    if (i_ >= s_.size()) return error("expected a field, function or \"text\"; the template ends");
+    const char c = s_[i_];
+    if (c == '"') return parseString();
+    if (c >= '0' && c <= '9') return parseNumber();
+    if (!isIdentStart(c)) {
+      return error(std::string("expected a field, function or \"text\", found '") + c + "'");
+    }
+    const size_t start = i_;
+    while (i_ < s_.size() && isIdentChar(s_[i_])) ++i_;
+    std::string name(s_.substr(start, i_ - start));
+    if (name == "custom" && peek(0) == '.') {
+      ++i_;
+      const size_t name_start = i_;
+      while (i_ < s_.size() && isCustomNameChar(s_[i_])) ++i_;
+      if (i_ == name_start) return error("expected the custom field's name after \"custom.\"");
+      name += "." + std::string(s_.substr(name_start, i_ - name_start));
+    }
+    const size_t after_name = i_;
+    skipSpace();
+    if (peek(0) != '(') {
+      i_ = after_name;
+      if (!isKnownField(name)) return errorAt(start, "unknown field \"" + name + "\"");
+      return TemplateExpr{.kind = TemplateExpr::Kind::kField, .text = std::move(name)};
+    }
+    const FunctionSpec* fn = findFunction(name);
+    if (fn == nullptr) return errorAt(start, "unknown function \"" + name + "\"");
+    ++i_;  // (
+    TemplateExpr call{.kind = TemplateExpr::Kind::kCall, .text = name};
+    skipSpace();
+    if (peek(0) == ')') {
+      ++i_;
+    } else {
+      while (true) {
+        skipSpace();
+        const size_t arg_start = i_;
+        ASSIGN_OR_RETURN(TemplateExpr arg, parseExpr());
+        const bool count_arg = (name == "first" || name == "last") && call.args.size() == 1;
+        if (count_arg != (arg.kind == TemplateExpr::Kind::kNumber)) {
+          return errorAt(arg_start,
+                         count_arg ? name + "() takes a number of characters as its second argument"
+                                   : "a number is only allowed as the count of first() or last()");
+        }
+        call.args.push_back(std::move(arg));
+        skipSpace();
+        if (peek(0) == ',') {
+          ++i_;
+          continue;
+        }
+        if (peek(0) == ')') {
+          ++i_;
+          break;
+        }
+        if (i_ >= s_.size()) return errorAt(start, name + "( is never closed");
+        return error("expected , or ) in the arguments of " + name + "()");
+      }
+    }
+    if (call.args.size() < fn->min_args || call.args.size() > fn->max_args) {
+      std::string expected = fn->max_args == SIZE_MAX ? "at least " + std::to_string(fn->min_args)
+                                                      : std::to_string(fn->min_args);
+      return errorAt(start, name + "() takes " + expected + " argument" +
+                                (fn->min_args == 1 && fn->max_args == 1 ? "" : "s") + ", not " +
+                                std::to_string(call.args.size()));
+    }
+    return call;
+  }
+
+  Result<TemplateExpr> parseString() {
+    const size_t start = i_;
+    ++i_;
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (s_[i_] == '\\') {
+        if (peek(1) != '"' && peek(1) != '\\')
+          return error("only \\\" and \\\\ are escapes in \"text\"");
+        out += s_[i_ + 1];
+        i_ += 2;
+      } else {
+        out += s_[i_++];
+      }
+    }
+    if (i_ >= s_.size()) return errorAt(start, "the string is never closed");
+    ++i_;
+    return TemplateExpr{.kind = TemplateExpr::Kind::kText, .text = std::move(out)};
+  }
+
+  Result<TemplateExpr> parseNumber() {
+    const size_t start = i_;
+    int value = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+      if (value > 10000) return errorAt(start, "the number is too large");
+      value = value * 10 + (s_[i_] - '0');
+      ++i_;
+    }
+    return TemplateExpr{.kind = TemplateExpr::Kind::kNumber, .number = value};
+  }
+
+  static constexpr int kMaxDepth = 16;
+  std::string_view s_;
+  size_t i_ = 0;
+  int depth_ = 0;
+};
+
+std::string lookupField(std::string_view name, const NameContext& ctx) {
+  if (name.starts_with(kCustomPrefix)) {
+    if (ctx.record == nullptr) return {};
+    const std::string key(name.substr(kCustomPrefix.size()));
+    if (auto it = ctx.record->custom.find(key); it != ctx.record->custom.end()) return it->second;
+    // Column headers are kept verbatim; a template should not break over "Cost_Center" vs
+    // "cost_center".
+    const std::string lower_key = asciiLower(key);
+    for (const auto& [k, v] : ctx.record->custom) {
+      if (asciiLower(k) == lower_key) return v;
+    }
+    return {};
+  }
+  if (auto member = hr::canonicalField(name)) {
+    return ctx.record == nullptr ? std::string() : ctx.record->*member;
+  }
+  if (auto it = ctx.computed.find(std::string(name)); it != ctx.computed.end()) return it->second;
+  return {};
+}
+
+std::string keepAlnum(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) out += c;
+  }
+  return out;
+}
+
+std::string stripChars(std::string_view s, std::string_view chars) {
+  std::vector<char32_t> drop;
+  for (size_t i = 0; i < chars.size();) {
+    if (auto cp = decodeUtf8(chars, i)) {
+      drop.push_back(*cp);
+    } else {
+      ++i;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const size_t start = i;
+    auto cp = decodeUtf8(s, i);
+    if (!cp) {
+      out += s[start];
+      i = start + 1;
+      continue;
+    }
+    if (std::find(drop.begin(), drop.end(), *cp) == drop.end())
+      out.append(s.substr(start, i - start));
+  }
+  return out;
+}
+
+std::string replaceAll(std::string_view s, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string(s);
+  std::string out;
+  size_t pos = 0;
+  while (true) {
+    const size_t hit = s.find(from, pos);
+    if (hit == std::string_view::npos) break;
+    out.append(s.substr(pos, hit - pos));
+    out.append(to);
+    pos = hit + from.size();
+  }
+  out.append(s.substr(pos));
+  return out;
+}
+
+// Trimmed at both ends (Unicode spaces too) with inner runs of white space collapsed to one space.
+std::string collapseSpace(std::string_view s) {
+  const std::string trimmed = trimUnicodeSpace(s);
+  std::string out;
+  bool in_space = false;
+  for (char c : trimmed) {
+    if (isSpace(c)) {
+      in_space = true;
+      continue;
+    }
+    if (in_space) out += ' ';
+    in_space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string mailLocal(std::string_view s) {
+  std::string out;
+  for (char c : asciiLower(s)) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) continue;
+    if (c == '.' && (out.empty() || out.back() == '.')) continue;
+    out += c;
+  }
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+std::string evaluateExpr(const TemplateExpr& e, const NameContext& ctx) {
+  switch (e.kind) {
+    case TemplateExpr::Kind::kText:
+      return e.text;
+    case TemplateExpr::Kind::kNumber:
+      return std::to_string(e.number);
+    case TemplateExpr::Kind::kField:
+      return lookupField(e.text, ctx);
+    case TemplateExpr::Kind::kCall:
+      break;
+  }
+  const std::string& fn = e.text;
+  if (fn == "coalesce") {
+    for (const auto& a : e.args) {
+      std::string v = evaluateExpr(a, ctx);
+      if (!trimUnicodeSpace(v).empty()) return v;
+    }
+    return {};
+  }
+  const std::string x = evaluateExpr(e.args[0], ctx);
+  if (fn == "first") return firstCodePoints(x, static_cast<size_t>(e.args[1].number));
+  if (fn == "last") return lastCodePoints(x, static_cast<size_t>(e.args[1].number));
+  if (fn == "lower") return toLowerLatin(x);
+  if (fn == "upper") return toUpperLatin(x);
+  if (fn == "ascii") return transliterate(x);
+  if (fn == "alnum") return keepAlnum(x);
+  if (fn == "trim") return collapseSpace(x);
+  if (fn == "strip") return stripChars(x, evaluateExpr(e.args[1], ctx));
+  if (fn == "replace")
+    return replaceAll(x, evaluateExpr(e.args[1], ctx), evaluateExpr(e.args[2], ctx));
+  return {};
+}
+
+void collectFields(const TemplateExpr& e, std::vector<std::string>& out) {
+  if (e.kind == TemplateExpr::Kind::kField) {
+    if (std::find(out.begin(), out.end(), e.text) == out.end()) out.push_back(e.text);
+  }
+  for (const auto& a : e.args) collectFields(a, out);
+}
+
+// Latin-1 letters map by +/-0x20 (except × and ÷); Latin Extended-A letters come in pairs.
+char32_t lowerCp(char32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 0x20;
+  if (cp == 0x130) return 'i';  // İ; the dotless ı stays as it is
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;
+  if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177)) return cp | 1;
+  if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+    return (cp % 2 == 1) ? cp + 1 : cp;
+  if (cp == 0x178) return 0xFF;
+  return cp;
+}
+
+char32_t upperCp(char32_t cp) {
+  if (cp >= 'a' && cp <= 'z') return cp - 0x20;
+  if (cp == 0x131) return 'I';  // dotless ı
+  if (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7) return cp - 0x20;
+  if (cp == 0xFF) return 0x178;
+  if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177)) return cp & ~char32_t{1};
+  if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+    return (cp % 2 == 0) ? cp - 1 : cp;
+  return cp;
+}
+
+template <typename F>
+std::string mapCodePoints(std::string_view s, F f) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t start = i;
+    auto cp = decodeUtf8(s, i);
+    if (!cp) {
+      out += s[start];
+      i = start + 1;
+      continue;
+    }
+    appendUtf8(out, f(*cp));
+  }
+  return out;
+}
+
+// Byte offset after the first n code points (invalid bytes count as one each).
+size_t prefixBytes(std::string_view s, size_t n) {
+  size_t i = 0;
+  for (size_t k = 0; k < n && i < s.size(); ++k) {
+    const size_t start = i;
+    if (!decodeUtf8(s, i)) i = start + 1;
+  }
+  return i;
+}
+
+size_t codePointCount(std::string_view s) {
+  size_t count = 0;
+  for (size_t i = 0; i < s.size(); ++count) {
+    const size_t start = i;
+    if (!decodeUtf8(s, i)) i = start + 1;
+  }
+  return count;
+}
+
+}  // namespace
+
+std::string firstCodePoints(std::string_view s, size_t n) {
+  return std::string(s.substr(0, prefixBytes(s, n)));
+}
+
+std::string lastCodePoints(std::string_view s, size_t n) {
+  const size_t total = codePointCount(s);
+  if (n >= total) return std::string(s);
+  return std::string(s.substr(prefixBytes(s, total - n)));
+}
+
+std::string toLowerLatin(std::string_view s) { return mapCodePoints(s, lowerCp); }
+std::string toUpperLatin(std::string_view s) { return mapCodePoints(s, upperCp); }
+
+std::string CompiledTemplate::evaluate(const NameContext& ctx) const {
+  std::string out;
+  for (const auto& p : parts_) out += evaluateExpr(p, ctx);
+  return out;
+}
+
+std::vector<std::string> CompiledTemplate::fields() const {
+  std::vector<std::string> out;
+  for (const auto& p : parts_) collectFields(p, out);
+  return out;
+}
+
+bool CompiledTemplate::references(std::string_view field) const {
+  const auto f = fields();
+  return std::find(f.begin(), f.end(), field) != f.end();
+}
+
+Result<CompiledTemplate> compileTemplate(std::string_view text) {
+  if (!isValidUtf8(text)) return dataError("the template is not valid UTF-8");
+  if (text.size() > kMaxTemplateBytes) {
+    return dataError("the template is longer than " + std::to_string(kMaxTemplateBytes) + " bytes");
+  }
+  Parser parser(text);
+  ASSIGN_OR_RETURN(auto parts, parser.parseTemplate());
+  CompiledTemplate t;
+  t.source_ = std::string(text);
+  t.parts_ = std::move(parts);
+  return t;
+}
+
+namespace {
+constexpr std::string_view kTransforms[] = {"transliterate", "lower", "upper",     "alnum",
+                                            "strip_spaces",  "trim",  "mail_local"};
+}  // namespace
+
+bool isKnownTransform(std::string_view name) {
+  return std::find(std::begin(kTransforms), std::end(kTransforms), name) != std::end(kTransforms);
+}
+
+std::string applyTransform(std::string_view name, std::string_view value) {
+  if (name == "transliterate") return transliterate(value);
+  if (name == "lower") return toLowerLatin(value);
+  if (name == "upper") return toUpperLatin(value);
+  if (name == "alnum") return keepAlnum(value);
+  if (name == "strip_spaces") return stripChars(value, " \t\r\n\u00A0");
+  if (name == "trim") return collapseSpace(value);
+  if (name == "mail_local") return mailLocal(value);
+  return std::string(value);
+}
+
+Result<CompiledNameRule> compileRule(const NameRule& rule) {
+  CompiledNameRule out{.rule = rule};
+  auto value = compileTemplate(rule.template_text);
+  if (!value) return value.status().withContext("template");
+  out.value = std::move(value).value();
+  if (!rule.fallback_template.empty()) {
+    auto fallback = compileTemplate(rule.fallback_template);
+    if (!fallback) return fallback.status().withContext("fallback");
+    out.fallback = std::move(fallback).value();
+  }
+  for (const auto& t : rule.transforms) {
+    if (!isKnownTransform(t)) return dataError("unknown transform \"" + t + "\"");
+  }
+  return out;
+}
+
+namespace {
+std::string finish(const NameRule& rule, std::string value) {
+  for (const auto& t : rule.transforms) value = applyTransform(t, value);
+  if (rule.max_length > 0) value = firstCodePoints(value, rule.max_length);
+  return value;
+}
+}  // namespace
+
+std::string applyRule(const CompiledNameRule& rule, const NameContext& ctx) {
+  std::string value = finish(rule.rule, rule.value.evaluate(ctx));
+  if (value.empty() && rule.fallback) value = finish(rule.rule, rule.fallback->evaluate(ctx));
+  return value;
+}
+
+Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx) {
+  ASSIGN_OR_RETURN(auto compiled, compileRule(rule));
+  return applyRule(compiled, ctx);
+}
+
+std::string numberedCandidate(const NameRule& rule, std::string_view base, int n) {
+  // A rule that yields a whole address (a UPN template "...@{upn_suffix}") is numbered in its
+  // local part: jsmith2@example.com, not jsmith@example.com2.
+  const size_t at = base.rfind('@');
+  const std::string_view domain =
+      at == std::string_view::npos ? std::string_view() : base.substr(at);
+  const std::string_view local = base.substr(0, base.size() - domain.size());
+  const size_t limit = rule.max_length;
+  const size_t domain_len = codePointCount(domain);
+  const std::string suffix = n <= 1 ? std::string() : std::to_string(n);
+  if (limit == 0) return std::string(local) + suffix + std::string(domain);
+  const size_t reserved = suffix.size() + domain_len;
+  const size_t keep = reserved >= limit ? 0 : limit - reserved;
+  return firstCodePoints(local, keep) + suffix + std::string(domain);
+}
+
+}  // namespace tenure::policy
