@@ -5,10 +5,13 @@
 //                   [--log-level LEVEL]
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
+//   tenure-cp admin-token create --data-dir DIR NAME
+//   tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N] FILE
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
+#include <curl/curl.h>
 
 #include <csignal>
 #include <cstdio>
@@ -23,6 +26,7 @@
 #include "common/base/clock.h"
 #include "common/base/logging.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/main/preview.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -39,7 +43,10 @@ constexpr const char* kUsage =
     "                  [--threads N] [--lease-seconds N] [--max-body-bytes N]\n"
     "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"
-    "  tenure-cp tenant list --data-dir DIR\n";
+    "  tenure-cp tenant list --data-dir DIR\n"
+    "  tenure-cp admin-token create --data-dir DIR NAME\n"
+    "  tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N]\n"
+    "                    FILE.csv|FILE.json\n";
 
 struct Args {
   std::vector<std::string> positional;
@@ -120,6 +127,41 @@ int tenantCommand(const Args& a) {
     return 0;
   }
   return fail(kUsage);
+}
+
+int adminTokenCommand(const Args& a) {
+  auto dir = a.flags.find("data-dir");
+  if (dir == a.flags.end() || a.positional.size() != 2 || a.positional[0] != "create") {
+    return fail(kUsage);
+  }
+  fs::create_directories(dir->second);
+  auto store = cp::ControlStore::open((fs::path(dir->second) / "control.db").string(),
+                                      SystemClock::instance());
+  if (!store.isOk()) return fail(store.status().toString());
+  auto created = (*store)->createAdminToken(a.positional[1]);
+  if (!created.isOk()) return fail(created.status().toString());
+  std::cout << bj::serialize(bj::object{{"name", created->admin.name}, {"token", created->token}})
+            << std::endl;
+  return 0;
+}
+
+int previewCommand(const Args& a) {
+  if (!a.flags.count("url") || !a.flags.count("token") || a.positional.size() != 1) {
+    return fail(kUsage);
+  }
+  auto timeout = intFlag(a, "timeout-seconds", 300);
+  if (!timeout.isOk()) return fail(timeout.status().message());
+  cp::PreviewOptions o;
+  o.url = a.flags.at("url");
+  while (!o.url.empty() && o.url.back() == '/') o.url.pop_back();
+  o.token = a.flags.at("token");
+  if (a.flags.count("ca-file")) o.ca_file = a.flags.at("ca-file");
+  o.file = a.positional[0];
+  o.timeout = std::chrono::seconds(*timeout);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = cp::runPreview(o, std::cout, std::cerr);
+  curl_global_cleanup();
+  return rc;
 }
 
 int serveCommand(const Args& a) {
@@ -246,6 +288,16 @@ int main(int argc, char** argv) {
     auto a = parseArgs(argc, argv, 2);
     if (!a.isOk()) return fail(a.status().message());
     return tenantCommand(*a);
+  }
+  if (cmd == "admin-token") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return adminTokenCommand(*a);
+  }
+  if (cmd == "preview") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return previewCommand(*a);
   }
   return fail(kUsage);
 }

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <spdlog/spdlog.h>
 
 #include "common/base/crypto.h"
@@ -10,6 +11,7 @@
 #include "common/hr/csv.h"
 #include "common/hr/json_records.h"
 #include "common/protocol/messages.h"
+#include "controlplane/service/thresholds.h"
 
 namespace tenure::cp {
 
@@ -119,7 +121,101 @@ bj::object runToJson(const RunRecord& r) {
   if (!r.error_class.empty()) {
     o["error"] = bj::object{{"class", r.error_class}, {"message", r.error_message}};
   }
+  o["policy_version"] = r.policy_version;
+  if (!r.hold_reason.empty()) {
+    bj::object counts;
+    for (const auto& [k, n] : r.hold_counts) counts[k] = n;
+    bj::object hold{{"reason", r.hold_reason},
+                    {"counts", std::move(counts)},
+                    {"population", r.hold_population}};
+    if (!r.approved_by.empty()) {
+      hold["approved_by"] = r.approved_by;
+      hold["approved_at"] = formatIso8601Utc(r.approved_at_ms / 1000);
+    }
+    if (!r.rejected_by.empty()) {
+      hold["rejected_by"] = r.rejected_by;
+      hold["rejected_at"] = formatIso8601Utc(r.rejected_at_ms / 1000);
+    }
+    o["hold"] = std::move(hold);
+  }
   return o;
+}
+
+bj::object outcomeToJson(const protocol::IdentityOutcome& out) {
+  bj::array ops;
+  for (const auto& op : out.operations) {
+    ops.push_back(bj::object{{"kind", op.kind},
+                             {"dn", op.dn},
+                             {"target", op.target},
+                             {"reason", op.reason},
+                             {"changes", json::toJsonArray(op.changes)}});
+  }
+  bj::object p{{"employee_id", out.employee_id},
+               {"action", out.action},
+               {"state", out.state},
+               {"dn", out.dn},
+               {"sam_account_name", out.sam_account_name},
+               {"changes", json::toJsonArray(out.changes)},
+               {"operations", std::move(ops)}};
+  if (out.failed()) {
+    p["error"] = bj::object{{"class", out.error_class},
+                            {"message", out.error_message},
+                            {"directory_code", out.directory_code}};
+  } else {
+    p["error"] = nullptr;
+  }
+  return p;
+}
+
+bj::object policyErrorsToJson(const std::vector<policy::PolicyError>& errors,
+                              const Status& status) {
+  bj::array arr;
+  for (const auto& e : errors) arr.push_back(bj::object{{"path", e.path}, {"reason", e.reason}});
+  // A parser that failed without listing a problem still gets its message through.
+  if (arr.empty()) arr.push_back(bj::object{{"path", ""}, {"reason", status.message()}});
+  return bj::object{{"errors", std::move(arr)}};
+}
+
+// Days from the civil date "YYYY-MM-DD" (already validated) to 1970-01-01.
+std::optional<int64_t> epochDays(const std::string& iso) {
+  if (iso.size() != 10) return std::nullopt;
+  try {
+    const int y = std::stoi(iso.substr(0, 4));
+    const unsigned m = static_cast<unsigned>(std::stoi(iso.substr(5, 2)));
+    const unsigned d = static_cast<unsigned>(std::stoi(iso.substr(8, 2)));
+    std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
+                                    std::chrono::day(d)};
+    if (!ymd.ok()) return std::nullopt;
+    return std::chrono::sys_days(ymd).time_since_epoch().count();
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// The employment-type rule a record breaks under `p` (field + message), if any. A record without
+// a start date is measured from today: its account would exist from now on.
+std::optional<std::pair<std::string, std::string>> employmentRuleViolation(
+    const policy::Policy& p, const hr::HrRecord& r, int64_t now_ms) {
+  const std::string type = r.employment_type.empty() ? "employee" : r.employment_type;
+  policy::EmploymentTypePolicy rule;
+  rule.end_date_required = type != "employee";
+  if (auto it = p.employment_types.find(type); it != p.employment_types.end()) rule = it->second;
+  if (r.end_date.empty()) {
+    if (rule.end_date_required) return std::make_pair("end_date", "required for " + type);
+    return std::nullopt;
+  }
+  if (rule.max_days) {
+    auto end = epochDays(r.end_date);
+    auto start = r.start_date.empty() ? std::optional<int64_t>(now_ms / 86'400'000)
+                                      : epochDays(r.start_date);
+    if (start && end && *end - *start > *rule.max_days) {
+      return std::make_pair("end_date", std::to_string(*end - *start) + " days after " +
+                                            (r.start_date.empty() ? "today" : "start_date") +
+                                            " exceeds the maximum of " +
+                                            std::to_string(*rule.max_days) + " days for " + type);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -219,6 +315,10 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
       handleProgress(respond, a, seg[1]);
       return;
     }
+    if (seg.size() == 3 && seg[0] == "jobs" && seg[2] == "plan") {
+      handlePlan(req, respond, a, seg[1]);
+      return;
+    }
     respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
     return;
   }
@@ -235,27 +335,51 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
       respond(errorResponse(401, protocol::kErrUnauthorized, "invalid token"));
       return;
     }
-    const Tenant& t = **tenant;
-    auto seg = segmentsAfter(path, "/api/v1/");
-    if (seg.size() == 2 && seg[0] == "hr" && seg[1] == "records") {
-      if (req.method != "POST") {
-        respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
-        return;
-      }
-      handleUpload(req, respond, t);
+    handleTenantApi(req, respond, **tenant);
+    return;
+  }
+
+  if (startsWith(path, "/admin/v1/")) {
+    std::string token = credential(req, "Bearer");
+    if (token.empty()) {
+      respond(errorResponse(401, protocol::kErrUnauthorized, "missing Bearer token"));
       return;
     }
-    if (!seg.empty() && seg[0] == "runs" && req.method == "GET") {
-      if (seg.size() == 1) {
-        handleListRuns(respond, t);
-        return;
-      }
-      if (seg.size() == 2) {
-        handleGetRun(respond, t, seg[1]);
-        return;
-      }
+    auto admin = control_.adminByToken(token);
+    if (!okOrAnswered(admin, respond)) return;
+    if (!admin->has_value()) {
+      respond(errorResponse(401, protocol::kErrUnauthorized, "invalid admin token"));
+      return;
     }
-    respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+    handleAdminApi(req, respond, **admin);
+    return;
+  }
+  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+}
+
+void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responder& respond,
+                                          const Tenant& t) {
+  auto seg = segmentsAfter(req.path, "/api/v1/");
+  if (seg.size() == 2 && seg[0] == "hr" && seg[1] == "records") {
+    if (req.method != "POST") {
+      respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
+      return;
+    }
+    handleUpload(req, respond, t);
+    return;
+  }
+  if (!seg.empty() && seg[0] == "runs" && req.method == "GET") {
+    if (seg.size() == 1) {
+      handleListRuns(respond, t);
+      return;
+    }
+    if (seg.size() == 2) {
+      handleGetRun(respond, t, seg[1]);
+      return;
+    }
+  }
+  if (!seg.empty() && seg[0] == "policy") {
+    handlePolicyApi(req, respond, t, seg);
     return;
   }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
@@ -307,8 +431,16 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
       continue;
     }
     ASSIGN_OR_RETURN(auto identities, store->runIdentities(rec.run_id));
+    ASSIGN_OR_RETURN(policy::Policy pol, policyVersion(*store, run->policy_version));
+    const int64_t now = clock_.nowUnixMillis();
+    ASSIGN_OR_RETURN(auto reserved, store->reservedNames(now, pol.lifecycle.name_reuse_days));
     RETURN_IF_ERROR(store->markRunning(rec.run_id, agent_id));
     protocol::Job job;
+    bj::value doc = policy::toJson(pol);
+    if (doc.is_object()) job.policy = std::move(doc.get_object());
+    job.now_ms = now;
+    job.approved = rec.approved;
+    job.reserved_names = std::move(reserved);
     job.job_id = rec.job_id;
     job.run_id = rec.run_id;
     job.kind = rec.kind;
@@ -471,6 +603,13 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     respond(jsonResponse(200, bj::object{{"status", "ok"}, {"duplicate", true}}));
     return;
   }
+  if (rec.state == JobState::kHeld) {
+    // Nothing was applied and the run waits for an operator: a result now must not finish it.
+    // 200 so the agent drops it from its spool.
+    respond(jsonResponse(200, bj::object{{"status", "ok"}, {"ignored", true},
+                                         {"reason", "the run is held for approval"}}));
+    return;
+  }
   auto store = tenants_.forTenant(agent.tenant_id);
   if (!okOrAnswered(store, respond)) return;
   // The tenant store first, then the queue: a crash in between leaves the job leased, and
@@ -507,6 +646,85 @@ void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& 
                                        {"lease_ms", static_cast<int64_t>(options_.lease.count())}}));
 }
 
+void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& respond,
+                                     const AgentRecord& agent, const std::string& job_id) {
+  auto job = control_.job(job_id);
+  if (!okOrAnswered(job, respond)) return;
+  if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
+    return;
+  }
+  auto v = protocol::parseJsonText(req.body);
+  if (!v.isOk()) {
+    respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
+    return;
+  }
+  auto plan = protocol::parsePlanSummary(*v);
+  if (!plan.isOk()) {
+    respond(errorResponse(400, protocol::kErrBadRequest, plan.status().message()));
+    return;
+  }
+  if (!plan->job_id.empty() && plan->job_id != job_id) {
+    respond(errorResponse(400, protocol::kErrBadRequest, "job_id does not match the URL"));
+    return;
+  }
+  const JobRecord& rec = **job;
+  auto store = tenants_.forTenant(agent.tenant_id);
+  if (!okOrAnswered(store, respond)) return;
+  auto run = (*store)->run(rec.run_id);
+  if (!okOrAnswered(run, respond)) return;
+  if (!run->has_value()) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
+    return;
+  }
+  protocol::PlanDecision decision;
+  if (rec.approved) {
+    respond(jsonResponse(200, protocol::toJson(decision)));
+    return;
+  }
+  if (rec.state == JobState::kHeld) {
+    decision.proceed = false;
+    decision.held = true;
+    decision.reason = (*run)->hold_reason;
+    respond(jsonResponse(200, protocol::toJson(decision)));
+    return;
+  }
+  if (rec.state != JobState::kLeased && rec.state != JobState::kQueued) {
+    decision.proceed = false;
+    decision.reason = "the job is " + std::string(jobStateName(rec.state));
+    respond(jsonResponse(200, protocol::toJson(decision)));
+    return;
+  }
+  auto pol = policyVersion(**store, (*run)->policy_version);
+  if (!okOrAnswered(pol, respond)) return;
+  decision = evaluateThresholds(pol->thresholds, *plan);
+  if (!decision.held) {
+    respond(jsonResponse(200, protocol::toJson(decision)));
+    return;
+  }
+  if ((*run)->dry_run) {
+    // A preview applies nothing, so there is nothing to hold; it says what would happen.
+    decision.proceed = true;
+    decision.held = false;
+    decision.reason = "would be held: " + decision.reason;
+    respond(jsonResponse(200, protocol::toJson(decision)));
+    return;
+  }
+  // The tenant store first: a crash before the job is held re-leases the job, and the agent's
+  // next plan is held again (recover() also holds jobs whose run is held).
+  if (Status st = (*store)->holdRun(rec.run_id, *plan, decision.reason); !st.isOk()) {
+    respond(storeFailure(st));
+    return;
+  }
+  if (Status st = control_.holdJob(job_id); !st.isOk()) {
+    respond(storeFailure(st));
+    return;
+  }
+  spdlog::warn("tenant {}: run {} held by a safety threshold: {}", agent.tenant_id, rec.run_id,
+               decision.reason);
+  respond(jsonResponse(200, protocol::toJson(decision)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tenant API
 
@@ -534,6 +752,34 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
     respond(errorResponse(413, protocol::kErrTooLarge, "too many records in one upload"));
     return;
   }
+  auto store = tenants_.forTenant(tenant.tenant_id);
+  if (!okOrAnswered(store, respond)) return;
+  auto stored_policy = (*store)->currentPolicy();
+  if (!okOrAnswered(stored_policy, respond)) return;
+  const int policy_version = stored_policy->has_value() ? (*stored_policy)->version : 0;
+  auto pol = policyVersion(**store, policy_version);
+  if (!okOrAnswered(pol, respond)) return;
+  {
+    // Rows that break the policy's employment-type rules join the rejected rows: never applied.
+    std::vector<hr::HrRecord> kept;
+    std::vector<int> kept_rows;
+    const int64_t now = clock_.nowUnixMillis();
+    for (size_t i = 0; i < parsed->accepted.size(); ++i) {
+      hr::HrRecord& r = parsed->accepted[i];
+      const int row = i < parsed->accepted_rows.size() ? parsed->accepted_rows[i] : 0;
+      if (auto bad = employmentRuleViolation(*pol, r, now)) {
+        parsed->rejected.push_back(
+            hr::RowError{row, r.employee_id, bad->first, hr::rowReason(row, bad->first, bad->second)});
+        continue;
+      }
+      kept.push_back(std::move(r));
+      kept_rows.push_back(row);
+    }
+    parsed->accepted = std::move(kept);
+    parsed->accepted_rows = std::move(kept_rows);
+    std::stable_sort(parsed->rejected.begin(), parsed->rejected.end(),
+                     [](const hr::RowError& a, const hr::RowError& b) { return a.row < b.row; });
+  }
   RunRecord run;
   run.run_id = "r_" + randomHex(8);
   run.kind = "apply";
@@ -543,6 +789,7 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
                 (req.query.at("dry_run") == "true" || req.query.at("dry_run") == "1");
   run.created_at_ms = clock_.nowUnixMillis();
   run.accepted = static_cast<int>(parsed->accepted.size());
+  run.policy_version = policy_version;
   for (const auto& e : parsed->rejected) {
     run.rejected.push_back(RejectedRow{e.row, e.employee_id, e.field, e.reason});
   }
@@ -561,8 +808,6 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
     return;
   }
 
-  auto store = tenants_.forTenant(tenant.tenant_id);
-  if (!okOrAnswered(store, respond)) return;
   if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) {
     respond(storeFailure(st));
     return;
@@ -585,6 +830,7 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
   respond(jsonResponse(202, bj::object{{"run_id", run.run_id},
                                        {"status", "queued"},
                                        {"dry_run", run.dry_run},
+                                       {"policy_version", run.policy_version},
                                        {"accepted", run.accepted},
                                        {"rejected_count", static_cast<int64_t>(rejected.size())},
                                        {"rejected", std::move(rejected)}}));
@@ -608,34 +854,292 @@ void ControlPlaneService::handleGetRun(Responder& respond, const Tenant& tenant,
                                        const std::string& run_id) {
   auto store = tenants_.forTenant(tenant.tenant_id);
   if (!okOrAnswered(store, respond)) return;
-  auto report = (*store)->report(run_id);
-  if (!okOrAnswered(report, respond)) return;
-  if (!report->has_value()) {
+  auto detail = runDetail(**store, run_id);
+  if (!okOrAnswered(detail, respond)) return;
+  if (!detail->has_value()) {
     respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
     return;
   }
-  const RunReport& rep = **report;
+  respond(jsonResponse(200, **detail));
+}
+
+Result<std::optional<bj::object>> ControlPlaneService::runDetail(TenantStore& store,
+                                                                 const std::string& run_id) {
+  ASSIGN_OR_RETURN(auto report, store.report(run_id));
+  if (!report) return std::optional<bj::object>();
+  const RunReport& rep = *report;
   bj::object o = runToJson(rep.run);
   bj::object counts;
   for (const auto& [action, n] : rep.counts_by_action) counts[action] = n;
   bj::array people;
-  for (const auto& out : rep.outcomes) {
-    bj::object p{{"employee_id", out.employee_id},
-                 {"action", out.action},
-                 {"dn", out.dn},
-                 {"sam_account_name", out.sam_account_name},
-                 {"changes", json::toJsonArray(out.changes)}};
-    if (out.failed()) {
-      p["error"] = bj::object{{"class", out.error_class},
-                              {"message", out.error_message},
-                              {"directory_code", out.directory_code}};
-    } else {
-      p["error"] = nullptr;
-    }
-    people.push_back(std::move(p));
-  }
+  for (const auto& out : rep.outcomes) people.push_back(outcomeToJson(out));
   o["report"] = bj::object{{"counts", std::move(counts)}, {"identities", std::move(people)}};
-  respond(jsonResponse(200, o));
+  if (rep.run.status == RunStatus::kHeld) {
+    // What the run would do: the plan it was stopped with, per person.
+    ASSIGN_OR_RETURN(auto plan, store.heldPlan(run_id));
+    if (plan && o["hold"].is_object()) {
+      bj::array planned;
+      for (const auto& out : plan->outcomes) planned.push_back(outcomeToJson(out));
+      o["hold"].get_object()["identities"] = std::move(planned);
+    }
+  }
+  return std::optional<bj::object>(std::move(o));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+Result<policy::Policy> ControlPlaneService::policyVersion(TenantStore& store, int version) {
+  if (version == 0) return policy::defaultPolicy();
+  ASSIGN_OR_RETURN(auto stored, store.policyVersion(version));
+  if (!stored) return internalError("policy version " + std::to_string(version) + " is missing");
+  ASSIGN_OR_RETURN(bj::value doc, protocol::parseJsonText(stored->document));
+  std::vector<policy::PolicyError> errors;
+  auto parsed = policy::parsePolicy(doc, &errors);
+  // A stored version was valid when saved; failing now is a compatibility bug, not bad input.
+  if (!parsed.isOk()) {
+    return internalError("stored policy version " + std::to_string(version) +
+                         " no longer parses: " + parsed.status().message());
+  }
+  parsed->version = version;
+  return parsed;
+}
+
+Result<policy::Policy> ControlPlaneService::currentPolicy(TenantStore& store) {
+  ASSIGN_OR_RETURN(auto stored, store.currentPolicy());
+  return policyVersion(store, stored ? stored->version : 0);
+}
+
+namespace {
+bj::object policyDocument(const policy::Policy& p) {
+  bj::value v = policy::toJson(p);
+  bj::object o = v.is_object() ? std::move(v.get_object()) : bj::object{};
+  o["version"] = p.version;
+  return o;
+}
+}  // namespace
+
+void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responder& respond,
+                                          const Tenant& tenant,
+                                          const std::vector<std::string>& seg) {
+  auto store = tenants_.forTenant(tenant.tenant_id);
+  if (!okOrAnswered(store, respond)) return;
+  TenantStore& ts = **store;
+  // Parses and validates the body; answers 400/422 itself and returns nullopt on failure.
+  auto validated = [&]() -> std::optional<policy::Policy> {
+    auto v = protocol::parseJsonText(req.body);
+    if (!v.isOk()) {
+      respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
+      return std::nullopt;
+    }
+    std::vector<policy::PolicyError> errors;
+    auto parsed = policy::parsePolicy(*v, &errors);
+    if (!parsed.isOk()) {
+      bj::object body = policyErrorsToJson(errors, parsed.status());
+      body["valid"] = false;
+      respond(jsonResponse(422, body));
+      return std::nullopt;
+    }
+    return std::move(*parsed);
+  };
+
+  if (seg.size() == 1 && req.method == "GET") {
+    auto p = currentPolicy(ts);
+    if (!okOrAnswered(p, respond)) return;
+    respond(jsonResponse(200, policyDocument(*p)));
+    return;
+  }
+  if (seg.size() == 1 && req.method == "PUT") {
+    auto p = validated();
+    if (!p) return;
+    p->version = 0;
+    bj::value doc = policy::toJson(*p);
+    // Stored in full (defaults included) so a version keeps meaning what it meant when saved.
+    auto version = ts.savePolicy(bj::serialize(doc), "tenant api (" + tenant.name + ")");
+    if (!okOrAnswered(version, respond)) return;
+    spdlog::info("tenant {}: policy version {} saved", tenant.tenant_id, *version);
+    respond(jsonResponse(200, bj::object{{"version", *version}}));
+    return;
+  }
+  if (seg.size() == 2 && seg[1] == "validate" && req.method == "POST") {
+    if (validated()) respond(jsonResponse(200, bj::object{{"valid", true}, {"errors", bj::array{}}}));
+    return;
+  }
+  if (seg.size() == 2 && seg[1] == "versions" && req.method == "GET") {
+    auto versions = ts.policyVersions();
+    if (!okOrAnswered(versions, respond)) return;
+    bj::array arr;
+    for (const auto& v : *versions) {
+      arr.push_back(bj::object{{"version", v.version},
+                               {"created_at", formatIso8601Utc(v.created_at_ms / 1000)},
+                               {"author", v.author}});
+    }
+    respond(jsonResponse(200, bj::object{{"versions", std::move(arr)}}));
+    return;
+  }
+  if (seg.size() == 3 && seg[1] == "versions" && req.method == "GET") {
+    int n = 0;
+    const std::string& text = seg[2];
+    const bool numeric = !text.empty() && text.size() <= 9 &&
+                         std::all_of(text.begin(), text.end(), [](unsigned char c) {
+                           return c >= '0' && c <= '9';
+                         });
+    if (numeric) n = std::stoi(text);
+    auto stored = numeric && n > 0 ? ts.policyVersion(n)
+                                   : Result<std::optional<StoredPolicy>>(std::nullopt);
+    if (!okOrAnswered(stored, respond)) return;
+    if (!stored->has_value()) {
+      respond(errorResponse(404, protocol::kErrNotFound, "no such policy version"));
+      return;
+    }
+    // The document alone (like GET /policy), so it can be PUT back to restore the version.
+    auto p = policyVersion(ts, n);
+    if (!okOrAnswered(p, respond)) return;
+    respond(jsonResponse(200, policyDocument(*p)));
+    return;
+  }
+  if (seg.size() <= 3) {
+    respond(errorResponse(405, protocol::kErrBadRequest, "method not allowed"));
+    return;
+  }
+  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin API
+
+void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder& respond,
+                                         const AdminToken& admin) {
+  auto seg = segmentsAfter(req.path, "/admin/v1/");
+  if (seg.size() == 1 && seg[0] == "runs") {
+    if (req.method != "GET") {
+      respond(errorResponse(405, protocol::kErrBadRequest, "use GET"));
+      return;
+    }
+    handleAdminListRuns(req, respond);
+    return;
+  }
+  if (seg.size() >= 4 && seg[0] == "tenants" && seg[2] == "runs") {
+    const std::string& tenant_id = seg[1];
+    const std::string& run_id = seg[3];
+    auto tenant = control_.tenantById(tenant_id);
+    if (!okOrAnswered(tenant, respond)) return;
+    if (!tenant->has_value()) {
+      respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
+      return;
+    }
+    if (seg.size() == 4 && req.method == "GET") {
+      auto store = tenants_.forTenant(tenant_id);
+      if (!okOrAnswered(store, respond)) return;
+      auto detail = runDetail(**store, run_id);
+      if (!okOrAnswered(detail, respond)) return;
+      if (!detail->has_value()) {
+        respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
+        return;
+      }
+      bj::object o = std::move(**detail);
+      o["tenant_id"] = tenant_id;
+      o["tenant_name"] = (*tenant)->name;
+      respond(jsonResponse(200, o));
+      return;
+    }
+    if (seg.size() == 5 && (seg[4] == "approve" || seg[4] == "reject")) {
+      if (req.method != "POST") {
+        respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
+        return;
+      }
+      handleAdminDecision(respond, admin, tenant_id, run_id, seg[4] == "approve");
+      return;
+    }
+  }
+  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+}
+
+void ControlPlaneService::handleAdminListRuns(const HttpServerRequest& req, Responder& respond) {
+  const std::string status_name = req.query.count("status") ? req.query.at("status") : "held";
+  std::optional<RunStatus> status;
+  for (auto s : {RunStatus::kQueued, RunStatus::kRunning, RunStatus::kSucceeded,
+                 RunStatus::kPartial, RunStatus::kFailed, RunStatus::kHeld, RunStatus::kRejected}) {
+    if (runStatusName(s) == status_name) status = s;
+  }
+  if (!status) {
+    respond(errorResponse(400, protocol::kErrBadRequest, "unknown status '" + status_name + "'"));
+    return;
+  }
+  auto tenants = control_.listTenants();
+  if (!okOrAnswered(tenants, respond)) return;
+  bj::array arr;
+  for (const auto& t : *tenants) {
+    auto store = tenants_.forTenant(t.tenant_id);
+    if (!okOrAnswered(store, respond)) return;
+    auto runs = (*store)->runsWithStatus(*status);
+    if (!okOrAnswered(runs, respond)) return;
+    for (const auto& r : *runs) {
+      bj::object counts;
+      for (const auto& [k, n] : r.hold_counts) counts[k] = n;
+      arr.push_back(bj::object{{"tenant_id", t.tenant_id},
+                               {"tenant_name", t.name},
+                               {"run_id", r.run_id},
+                               {"status", std::string(runStatusName(r.status))},
+                               {"reason", r.hold_reason},
+                               {"counts", std::move(counts)},
+                               {"population", r.hold_population},
+                               {"created_at", formatIso8601Utc(r.created_at_ms / 1000)}});
+    }
+  }
+  respond(jsonResponse(200, bj::object{{"runs", std::move(arr)}}));
+}
+
+void ControlPlaneService::handleAdminDecision(Responder& respond, const AdminToken& admin,
+                                              const std::string& tenant_id,
+                                              const std::string& run_id, bool approve) {
+  auto store = tenants_.forTenant(tenant_id);
+  if (!okOrAnswered(store, respond)) return;
+  auto run = (*store)->run(run_id);
+  if (!okOrAnswered(run, respond)) return;
+  if (!run->has_value()) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
+    return;
+  }
+  const std::string job_id = run_id;  // one job per run, named after it
+  // The tenant store first: recover() finishes the job's side after a crash in between.
+  Status st = approve ? (*store)->approveRun(run_id, admin.name)
+                      : (*store)->rejectRun(run_id, admin.name);
+  if (!st.isOk()) {
+    if (st.errorClass() == ErrorClass::kConflict) {
+      respond(errorResponse(409, "not_held", st.message()));
+    } else {
+      respond(storeFailure(st));
+    }
+    return;
+  }
+  if (approve) {
+    st = control_.requeueApproved(job_id);
+    if (st.errorClass() == ErrorClass::kNotFound) {
+      JobRecord job;
+      job.job_id = job_id;
+      job.tenant_id = tenant_id;
+      job.run_id = run_id;
+      job.kind = (*run)->kind;
+      job.priority = 10;
+      job.approved = true;
+      st = control_.enqueueJob(job);
+    }
+  } else {
+    auto done = control_.completeJob(job_id);
+    st = done.isOk() || done.status().errorClass() == ErrorClass::kNotFound ? Status::ok()
+                                                                             : done.status();
+  }
+  if (!st.isOk()) {
+    respond(storeFailure(st));
+    return;
+  }
+  spdlog::warn("tenant {}: held run {} {} by {}", tenant_id, run_id,
+               approve ? "approved" : "rejected", admin.name);
+  if (approve) wakeWaiters(tenant_id);
+  respond(jsonResponse(200, bj::object{{"run_id", run_id},
+                                       {"status", approve ? "queued" : "rejected"},
+                                       {approve ? "approved_by" : "rejected_by", admin.name}}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -664,10 +1168,17 @@ Status ControlPlaneService::recover() {
     for (const auto& j : jobs) {
       if (j.state == JobState::kDone || j.state == JobState::kQuarantined) continue;
       ASSIGN_OR_RETURN(auto run, store->run(j.run_id));
-      if (run && (run->status == RunStatus::kSucceeded || run->status == RunStatus::kPartial ||
-                  run->status == RunStatus::kFailed)) {
+      if (!run) continue;
+      if (run->status == RunStatus::kSucceeded || run->status == RunStatus::kPartial ||
+          run->status == RunStatus::kFailed || run->status == RunStatus::kRejected) {
         ASSIGN_OR_RETURN(bool changed, control_.completeJob(j.job_id));
         if (changed) ++completed;
+      } else if (run->status == RunStatus::kHeld && j.state != JobState::kHeld) {
+        RETURN_IF_ERROR(control_.holdJob(j.job_id));  // crashed between holding run and job
+      } else if (run->status == RunStatus::kQueued && j.state == JobState::kHeld &&
+                 !run->approved_by.empty()) {
+        RETURN_IF_ERROR(control_.requeueApproved(j.job_id));  // crashed inside an approval
+        ++requeued;
       }
     }
   }

@@ -1,11 +1,14 @@
 #pragma once
-// ControlPlaneService: the control plane's request handling behind the HTTP server. Three
+// ControlPlaneService: the control plane's request handling behind the HTTP server. Four
 // surfaces, kept apart: the agent API (/agent/v1, NodeKey auth), the tenant API (/api/v1, Bearer
-// tenant token) and a health endpoint. The tenant of a request always comes from its credential,
-// never from its body or path.
+// tenant token), the admin API (/admin/v1, Bearer admin token: operators, across tenants) and a
+// health endpoint. On the agent and tenant APIs the tenant of a request always comes from its
+// credential, never from its body or path; a tenant token is refused on the admin API and an
+// admin token on the tenant API.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -15,8 +18,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "common/base/clock.h"
+#include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -75,10 +80,29 @@ class ControlPlaneService {
   void handleResult(const HttpServerRequest& req, Responder& respond, const AgentRecord& agent,
                     const std::string& job_id);
   void handleProgress(Responder& respond, const AgentRecord& agent, const std::string& job_id);
+  void handlePlan(const HttpServerRequest& req, Responder& respond, const AgentRecord& agent,
+                  const std::string& job_id);
   // Tenant API.
+  void handleTenantApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant);
   void handleUpload(const HttpServerRequest& req, Responder& respond, const Tenant& tenant);
   void handleListRuns(Responder& respond, const Tenant& tenant);
   void handleGetRun(Responder& respond, const Tenant& tenant, const std::string& run_id);
+  void handlePolicyApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant,
+                       const std::vector<std::string>& seg);
+  // Admin API.
+  void handleAdminApi(const HttpServerRequest& req, Responder& respond, const AdminToken& admin);
+  void handleAdminListRuns(const HttpServerRequest& req, Responder& respond);
+  void handleAdminDecision(Responder& respond, const AdminToken& admin,
+                           const std::string& tenant_id, const std::string& run_id,
+                           bool approve);
+
+  // The run with its report (and the held plan, for a held run); nullopt when unknown.
+  Result<std::optional<boost::json::object>> runDetail(TenantStore& store,
+                                                       const std::string& run_id);
+  // The policy a run was planned with (version 0: the default policy).
+  Result<policy::Policy> policyVersion(TenantStore& store, int version);
+  // The tenant's current policy (the default policy, version 0, when none was saved).
+  Result<policy::Policy> currentPolicy(TenantStore& store);
 
   // Leases the next job of the agent's tenant and builds its message; nullopt when none is ready.
   Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,

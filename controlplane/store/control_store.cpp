@@ -1,5 +1,6 @@
 #include "controlplane/store/control_store.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -44,10 +45,19 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_ready ON jobs(tenant_id, state, priority DESC, created_at_ms);
 )sql",
+    R"sql(
+ALTER TABLE jobs ADD COLUMN approved INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_state ON jobs(state);
+CREATE TABLE admin_tokens (
+  name TEXT PRIMARY KEY,
+  token_sha256 TEXT NOT NULL UNIQUE,
+  created_at_ms INTEGER NOT NULL
+);
+)sql",
 };
 
-constexpr std::array<std::string_view, 4> kJobStateNames = {"queued", "leased", "done",
-                                                            "quarantined"};
+constexpr std::array<std::string_view, 5> kJobStateNames = {"queued", "leased", "done",
+                                                            "quarantined", "held"};
 
 JobState jobStateFromName(std::string_view name) {
   for (size_t i = 0; i < kJobStateNames.size(); ++i) {
@@ -77,7 +87,7 @@ AgentRecord readAgent(const sqlite::Statement& st) {
 
 constexpr const char* kJobColumns =
     "job_id, tenant_id, run_id, kind, state, priority, attempts, agent_id, lease_expires_at_ms, "
-    "created_at_ms, finished_at_ms";
+    "created_at_ms, finished_at_ms, approved";
 JobRecord readJob(const sqlite::Statement& st) {
   JobRecord j;
   j.job_id = st.columnText(0);
@@ -91,6 +101,7 @@ JobRecord readJob(const sqlite::Statement& st) {
   j.lease_expires_at_ms = st.columnInt64(8);
   j.created_at_ms = st.columnInt64(9);
   j.finished_at_ms = st.columnInt64(10);
+  j.approved = st.columnInt64(11) != 0;
   return j;
 }
 
@@ -263,15 +274,16 @@ Status ControlStore::enqueueJob(const JobRecord& job) {
   std::lock_guard lock(mu_);
   // ON CONFLICT covers only the primary key; an unknown tenant still fails its foreign key.
   ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO jobs (job_id, tenant_id, run_id, kind, "
-                                        "state, priority, created_at_ms) VALUES "
-                                        "(?, ?, ?, ?, 'queued', ?, ?) "
+                                        "state, priority, created_at_ms, approved) VALUES "
+                                        "(?, ?, ?, ?, 'queued', ?, ?, ?) "
                                         "ON CONFLICT(job_id) DO NOTHING"));
   st.bindText(1, job.job_id)
       .bindText(2, job.tenant_id)
       .bindText(3, job.run_id)
       .bindText(4, job.kind)
       .bindInt64(5, job.priority)
-      .bindInt64(6, job.created_at_ms != 0 ? job.created_at_ms : clock_.nowUnixMillis());
+      .bindInt64(6, job.created_at_ms != 0 ? job.created_at_ms : clock_.nowUnixMillis())
+      .bindInt64(7, job.approved ? 1 : 0);
   return st.run().withContext("enqueue job " + job.job_id);
 }
 
@@ -377,6 +389,83 @@ Result<std::vector<JobRecord>> ControlStore::listJobs(const std::string& tenant_
                                         "ORDER BY created_at_ms, rowid"));
   st.bindText(1, tenant_id);
   return queryAll<JobRecord>(st, readJob);
+}
+
+Result<std::vector<JobRecord>> ControlStore::jobsInState(JobState state) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kJobColumns +
+                                        " FROM jobs WHERE state = ? ORDER BY created_at_ms, rowid"));
+  st.bindText(1, jobStateName(state));
+  return queryAll<JobRecord>(st, readJob);
+}
+
+namespace {
+// Moves a job from one of `from` to `to_sql` (a SET clause) in one transaction, telling an
+// unknown job (not_found) from one in another state (conflict).
+Status transitionJob(sqlite::Database& db, const std::string& job_id,
+                     const std::vector<std::string_view>& from, const std::string& set_clause,
+                     std::string_view what) {
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
+  ASSIGN_OR_RETURN(auto cur, db.prepare("SELECT state FROM jobs WHERE job_id = ?"));
+  cur.bindText(1, job_id);
+  ASSIGN_OR_RETURN(bool row, cur.step());
+  if (!row) return notFoundError("unknown job " + job_id);
+  const std::string state = cur.columnText(0);
+  cur.reset();
+  if (std::find(from.begin(), from.end(), state) == from.end()) {
+    return conflictError("cannot " + std::string(what) + " job " + job_id + ": it is " + state);
+  }
+  ASSIGN_OR_RETURN(auto upd, db.prepare("UPDATE jobs SET " + set_clause + " WHERE job_id = ?"));
+  upd.bindText(1, job_id);
+  RETURN_IF_ERROR(upd.run());
+  return tx.commit();
+}
+}  // namespace
+
+Status ControlStore::holdJob(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  return transitionJob(db_, job_id, {"queued", "leased"},
+                       "state = 'held', lease_expires_at_ms = 0", "hold");
+}
+
+Status ControlStore::requeueApproved(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  return transitionJob(db_, job_id, {"held"},
+                       "state = 'queued', approved = 1, attempts = 0, lease_expires_at_ms = 0, "
+                       "agent_id = ''",
+                       "approve");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin tokens
+
+Result<CreatedAdminToken> ControlStore::createAdminToken(const std::string& name) {
+  if (name.empty()) return dataError("admin token name is required");
+  CreatedAdminToken out;
+  out.admin = AdminToken{name, clock_.nowUnixMillis()};
+  out.token = "adm_" + randomToken();
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("INSERT INTO admin_tokens (name, token_sha256, "
+                                        "created_at_ms) VALUES (?, ?, ?)"));
+  st.bindText(1, name).bindText(2, sha256Hex(out.token)).bindInt64(3, out.admin.created_at_ms);
+  Status s = st.run();
+  if (!s.isOk()) {
+    if (s.errorClass() == ErrorClass::kConflict) {
+      return conflictError("an admin token named '" + name + "' exists already", s.nativeCode());
+    }
+    return s;
+  }
+  return out;
+}
+
+Result<std::optional<AdminToken>> ControlStore::adminByToken(const std::string& token) {
+  if (token.empty()) return std::optional<AdminToken>();
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT name, created_at_ms FROM admin_tokens "
+                                        "WHERE token_sha256 = ?"));
+  st.bindText(1, sha256Hex(token));
+  return queryOne<AdminToken>(
+      st, [](const sqlite::Statement& s) { return AdminToken{s.columnText(0), s.columnInt64(1)}; });
 }
 
 }  // namespace tenure::cp

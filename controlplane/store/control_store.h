@@ -44,7 +44,8 @@ struct EnrolledAgent {
   std::string node_key;  // plaintext, returned once
 };
 
-enum class JobState { kQueued, kLeased, kDone, kQuarantined };
+// kHeld: a safety threshold stopped the run; never leased until an operator approves it.
+enum class JobState { kQueued, kLeased, kDone, kQuarantined, kHeld };
 std::string_view jobStateName(JobState s);
 
 struct JobRecord {
@@ -59,6 +60,18 @@ struct JobRecord {
   int64_t lease_expires_at_ms = 0;
   int64_t created_at_ms = 0;
   int64_t finished_at_ms = 0;
+  bool approved = false;  // an operator approved the run past its thresholds
+};
+
+// An operator credential for the admin API. The plaintext token is returned once, at creation.
+struct AdminToken {
+  std::string name;
+  int64_t created_at_ms = 0;
+};
+
+struct CreatedAdminToken {
+  AdminToken admin;
+  std::string token;  // plaintext, returned once
 };
 
 class ControlStore {
@@ -94,6 +107,18 @@ class ControlStore {
   // Extends the lease of a job held by agent_id (progress heartbeat).
   Status extendLease(const std::string& job_id, const std::string& agent_id, int64_t lease_ms);
   Result<std::vector<JobRecord>> listJobs(const std::string& tenant_id);
+  // Jobs of every tenant in `state`, oldest first.
+  Result<std::vector<JobRecord>> jobsInState(JobState state);
+  // A queued or leased job -> held (no lease, never leased while held). Conflict otherwise
+  // (already held, done or quarantined); not_found for an unknown job.
+  Status holdJob(const std::string& job_id);
+  // A held job -> queued with approved = true and attempts reset, so the approved run gets its
+  // full retry budget. Conflict when the job is not held.
+  Status requeueApproved(const std::string& job_id);
+
+  // Admin tokens. Names are unique (a second token with the same name is a conflict).
+  Result<CreatedAdminToken> createAdminToken(const std::string& name);
+  Result<std::optional<AdminToken>> adminByToken(const std::string& token);
 
  private:
   ControlStore(sqlite::Database db, const Clock& clock);

@@ -1,6 +1,9 @@
 #include "controlplane/store/tenant_store.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <limits>
 #include <boost/json.hpp>
 #include <utility>
 
@@ -60,10 +63,35 @@ CREATE TABLE outcomes (
   PRIMARY KEY (run_id, seq)
 );
 )sql",
+    R"sql(
+CREATE TABLE policies (
+  version INTEGER PRIMARY KEY,
+  document TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  author TEXT NOT NULL DEFAULT ''
+);
+ALTER TABLE runs ADD COLUMN policy_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN hold_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN hold_summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN hold_plan TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN approved_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN rejected_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN rejected_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outcomes ADD COLUMN state TEXT NOT NULL DEFAULT '';
+ALTER TABLE outcomes ADD COLUMN operations TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE tombstones (
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('sam', 'upn', 'mail')),
+  employee_id TEXT NOT NULL,
+  released_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (name, kind)
+);
+)sql",
 };
 
-constexpr std::array<std::string_view, 5> kRunStatusNames = {"queued", "running", "succeeded",
-                                                             "partial", "failed"};
+constexpr std::array<std::string_view, 7> kRunStatusNames = {
+    "queued", "running", "succeeded", "partial", "failed", "held", "rejected"};
 
 RunStatus runStatusFromName(std::string_view name) {
   for (size_t i = 0; i < kRunStatusNames.size(); ++i) {
@@ -99,6 +127,25 @@ Result<std::vector<RejectedRow>> rejectedFromJson(const std::string& text) {
   return out;
 }
 
+std::string operationsToJson(const std::vector<protocol::PlannedOperation>& ops) {
+  bj::array a;
+  a.reserve(ops.size());
+  for (const auto& op : ops) a.push_back(protocol::toJson(op));
+  return bj::serialize(a);
+}
+
+Result<std::vector<protocol::PlannedOperation>> operationsFromJson(const std::string& text) {
+  std::vector<protocol::PlannedOperation> out;
+  if (text.empty()) return out;
+  ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(text));
+  if (!v.is_array()) return internalError("outcomes.operations is not a JSON array");
+  for (const auto& e : v.get_array()) {
+    ASSIGN_OR_RETURN(auto op, protocol::parsePlannedOperation(e));
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
 Result<hr::HrRecord> recordFromText(const std::string& text) {
   ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(text));
   return hr::hrRecordFromJson(v);
@@ -106,7 +153,28 @@ Result<hr::HrRecord> recordFromText(const std::string& text) {
 
 constexpr const char* kRunColumns =
     "run_id, kind, source, status, dry_run, created_at_ms, started_at_ms, finished_at_ms, "
-    "accepted, rejected, error_class, error_message, agent_id, domain_controller";
+    "accepted, rejected, error_class, error_message, agent_id, domain_controller, policy_version, "
+    "hold_reason, hold_summary, approved_by, approved_at_ms, rejected_by, rejected_at_ms";
+
+std::string holdSummaryToJson(const protocol::PlanSummary& plan) {
+  bj::object counts;
+  for (const auto& [k, n] : plan.counts) counts[k] = n;
+  return bj::serialize(bj::object{{"population", plan.population}, {"counts", std::move(counts)}});
+}
+
+Status readHoldSummary(const std::string& text, RunRecord& r) {
+  if (text.empty()) return Status::ok();
+  ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(text));
+  ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "runs.hold_summary"));
+  ASSIGN_OR_RETURN(int64_t population, json::optionalInt(*o, "population", 0));
+  r.hold_population = static_cast<int>(population);
+  if (auto it = o->find("counts"); it != o->end() && it->value().is_object()) {
+    for (const auto& [k, n] : it->value().get_object()) {
+      if (n.is_int64()) r.hold_counts[std::string(k)] = static_cast<int>(n.get_int64());
+    }
+  }
+  return Status::ok();
+}
 
 Result<RunRecord> readRun(const sqlite::Statement& st) {
   RunRecord r;
@@ -124,6 +192,13 @@ Result<RunRecord> readRun(const sqlite::Statement& st) {
   r.error_message = st.columnText(11);
   r.agent_id = st.columnText(12);
   r.domain_controller = st.columnText(13);
+  r.policy_version = static_cast<int>(st.columnInt64(14));
+  r.hold_reason = st.columnText(15);
+  RETURN_IF_ERROR(readHoldSummary(st.columnText(16), r));
+  r.approved_by = st.columnText(17);
+  r.approved_at_ms = st.columnInt64(18);
+  r.rejected_by = st.columnText(19);
+  r.rejected_at_ms = st.columnInt64(20);
   return r;
 }
 
@@ -177,15 +252,16 @@ Status TenantStore::createRun(const RunRecord& run, const std::vector<hr::HrReco
 
   ASSIGN_OR_RETURN(auto ins_run,
                    db_.prepare("INSERT INTO runs (run_id, kind, source, status, dry_run, "
-                               "created_at_ms, accepted, rejected) "
-                               "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)"));
+                               "created_at_ms, accepted, rejected, policy_version) "
+                               "VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)"));
   ins_run.bindText(1, run.run_id)
       .bindText(2, run.kind)
       .bindText(3, run.source)
       .bindInt64(4, run.dry_run ? 1 : 0)
       .bindInt64(5, run.created_at_ms != 0 ? run.created_at_ms : now)
       .bindInt64(6, run.accepted)
-      .bindText(7, rejectedToJson(run.rejected));
+      .bindText(7, rejectedToJson(run.rejected))
+      .bindInt64(8, run.policy_version);
   RETURN_IF_ERROR(ins_run.run().withContext("create run " + run.run_id));
 
   ASSIGN_OR_RETURN(auto upsert,
@@ -245,7 +321,7 @@ Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id) 
   ASSIGN_OR_RETURN(
       auto st,
       db_.prepare("SELECT o.employee_id, o.action, o.dn, o.sam, o.changes, o.error_class, "
-                  "o.error_message, o.directory_code, "
+                  "o.error_message, o.directory_code, o.state, o.operations, "
                   "(SELECT MIN(ri.seq) FROM run_identities ri WHERE ri.run_id = o.run_id AND "
                   "ri.employee_id = o.employee_id) AS pos "
                   "FROM outcomes o WHERE o.run_id = ? "
@@ -265,6 +341,8 @@ Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id) 
     o.error_class = st.columnText(5);
     o.error_message = st.columnText(6);
     o.directory_code = static_cast<int>(st.columnInt64(7));
+    o.state = st.columnText(8);
+    ASSIGN_OR_RETURN(o.operations, operationsFromJson(st.columnText(9)));
     rep.counts_by_action[o.action] += 1;
     rep.outcomes.push_back(std::move(o));
   }
@@ -313,7 +391,8 @@ Status TenantStore::recordResult(const std::string& run_id, const protocol::JobR
 
   ASSIGN_OR_RETURN(auto ins, db_.prepare("INSERT INTO outcomes (run_id, seq, employee_id, action, "
                                          "dn, sam, changes, error_class, error_message, "
-                                         "directory_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                         "directory_code, state, operations) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   int64_t seq = 0;
   for (const auto& o : result.outcomes) {
     ins.reset();
@@ -326,7 +405,9 @@ Status TenantStore::recordResult(const std::string& run_id, const protocol::JobR
         .bindText(7, bj::serialize(json::toJsonArray(o.changes)))
         .bindText(8, o.error_class)
         .bindText(9, o.error_message)
-        .bindInt64(10, o.directory_code);
+        .bindInt64(10, o.directory_code)
+        .bindText(11, o.state)
+        .bindText(12, operationsToJson(o.operations));
     RETURN_IF_ERROR(ins.run());
   }
 
@@ -365,6 +446,202 @@ Result<std::optional<hr::HrRecord>> TenantStore::identity(const std::string& emp
   if (!row) return std::optional<hr::HrRecord>();
   ASSIGN_OR_RETURN(auto rec, recordFromText(st.columnText(0)));
   return std::optional<hr::HrRecord>(std::move(rec));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+Result<int> TenantStore::savePolicy(const std::string& document, const std::string& author) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  ASSIGN_OR_RETURN(auto next, db_.prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM policies"));
+  ASSIGN_OR_RETURN(bool row, next.step());
+  if (!row) return internalError("no row from MAX(version)");
+  const int version = static_cast<int>(next.columnInt64(0));
+  next.reset();
+  ASSIGN_OR_RETURN(auto ins, db_.prepare("INSERT INTO policies (version, document, created_at_ms, "
+                                         "author) VALUES (?, ?, ?, ?)"));
+  ins.bindInt64(1, version)
+      .bindText(2, document)
+      .bindInt64(3, clock_.nowUnixMillis())
+      .bindText(4, author);
+  RETURN_IF_ERROR(ins.run());
+  RETURN_IF_ERROR(tx.commit());
+  return version;
+}
+
+namespace {
+StoredPolicy readPolicy(const sqlite::Statement& st) {
+  return StoredPolicy{static_cast<int>(st.columnInt64(0)), st.columnText(1), st.columnInt64(2),
+                      st.columnText(3)};
+}
+}  // namespace
+
+Result<std::optional<StoredPolicy>> TenantStore::currentPolicy() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, document, created_at_ms, author FROM "
+                                        "policies ORDER BY version DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<StoredPolicy>();
+  return std::optional<StoredPolicy>(readPolicy(st));
+}
+
+Result<std::optional<StoredPolicy>> TenantStore::policyVersion(int version) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, document, created_at_ms, author FROM "
+                                        "policies WHERE version = ?"));
+  st.bindInt64(1, version);
+  ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<StoredPolicy>();
+  return std::optional<StoredPolicy>(readPolicy(st));
+}
+
+Result<std::vector<StoredPolicy>> TenantStore::policyVersions() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, '', created_at_ms, author FROM policies "
+                                        "ORDER BY version DESC"));
+  std::vector<StoredPolicy> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return out;
+    out.push_back(readPolicy(st));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holds
+
+namespace {
+// Reads the status of a run inside a transaction: not_found when unknown.
+Result<std::string> runStatusText(sqlite::Database& db, const std::string& run_id) {
+  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT status FROM runs WHERE run_id = ?"));
+  st.bindText(1, run_id);
+  ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return notFoundError("unknown run " + run_id);
+  return st.columnText(0);
+}
+}  // namespace
+
+Status TenantStore::holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
+                            const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  ASSIGN_OR_RETURN(std::string status, runStatusText(db_, run_id));
+  if (status != "queued" && status != "running") {
+    return conflictError("cannot hold run " + run_id + ": it is " + status);
+  }
+  ASSIGN_OR_RETURN(auto upd, db_.prepare("UPDATE runs SET status = 'held', hold_reason = ?, "
+                                         "hold_summary = ?, hold_plan = ? WHERE run_id = ?"));
+  upd.bindText(1, reason)
+      .bindText(2, holdSummaryToJson(plan))
+      .bindText(3, bj::serialize(protocol::toJson(plan)))
+      .bindText(4, run_id);
+  RETURN_IF_ERROR(upd.run());
+  return tx.commit();
+}
+
+Result<std::optional<protocol::PlanSummary>> TenantStore::heldPlan(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT hold_plan FROM runs WHERE run_id = ?"));
+  st.bindText(1, run_id);
+  ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row || st.columnText(0).empty()) return std::optional<protocol::PlanSummary>();
+  ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(st.columnText(0)));
+  ASSIGN_OR_RETURN(auto plan, protocol::parsePlanSummary(v));
+  return std::optional<protocol::PlanSummary>(std::move(plan));
+}
+
+Status TenantStore::approveRun(const std::string& run_id, const std::string& by) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  ASSIGN_OR_RETURN(std::string status, runStatusText(db_, run_id));
+  if (status != "held") return conflictError("run " + run_id + " is " + status + ", not held");
+  ASSIGN_OR_RETURN(auto upd, db_.prepare("UPDATE runs SET status = 'queued', approved_by = ?, "
+                                         "approved_at_ms = ? WHERE run_id = ?"));
+  upd.bindText(1, by).bindInt64(2, clock_.nowUnixMillis()).bindText(3, run_id);
+  RETURN_IF_ERROR(upd.run());
+  return tx.commit();
+}
+
+Status TenantStore::rejectRun(const std::string& run_id, const std::string& by) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  ASSIGN_OR_RETURN(std::string status, runStatusText(db_, run_id));
+  if (status != "held") return conflictError("run " + run_id + " is " + status + ", not held");
+  const int64_t now = clock_.nowUnixMillis();
+  ASSIGN_OR_RETURN(auto upd, db_.prepare("UPDATE runs SET status = 'rejected', rejected_by = ?, "
+                                         "rejected_at_ms = ?, finished_at_ms = ? "
+                                         "WHERE run_id = ?"));
+  upd.bindText(1, by).bindInt64(2, now).bindInt64(3, now).bindText(4, run_id);
+  RETURN_IF_ERROR(upd.run());
+  return tx.commit();
+}
+
+Result<std::vector<RunRecord>> TenantStore::runsWithStatus(RunStatus status, int limit) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
+                                        " FROM runs WHERE status = ? "
+                                        "ORDER BY created_at_ms, rowid LIMIT ?"));
+  st.bindText(1, runStatusName(status)).bindInt64(2, limit);
+  return readRuns(st);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tombstones
+
+Status TenantStore::addTombstones(const std::vector<Tombstone>& tombstones) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  ASSIGN_OR_RETURN(auto ins,
+                   db_.prepare("INSERT INTO tombstones (name, kind, employee_id, released_at_ms) "
+                               "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name, kind) DO UPDATE SET "
+                               "employee_id = CASE WHEN excluded.released_at_ms >= released_at_ms "
+                               "THEN excluded.employee_id ELSE employee_id END, "
+                               "released_at_ms = MAX(released_at_ms, excluded.released_at_ms)"));
+  for (const auto& t : tombstones) {
+    if (t.name.empty()) return dataError("tombstone without a name");
+    if (t.kind != "sam" && t.kind != "upn" && t.kind != "mail") {
+      return dataError("tombstone kind must be sam, upn or mail, not '" + t.kind + "'");
+    }
+    std::string lower = t.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    ins.reset();
+    ins.bindText(1, lower).bindText(2, t.kind).bindText(3, t.employee_id).bindInt64(4,
+                                                                                   t.released_at_ms);
+    RETURN_IF_ERROR(ins.run());
+  }
+  return tx.commit();
+}
+
+Result<std::vector<Tombstone>> TenantStore::activeTombstones(int64_t now_ms,
+                                                             std::optional<int> name_reuse_days) {
+  std::lock_guard lock(mu_);
+  // Without a reuse period every tombstone blocks; otherwise those released after the cutoff.
+  const int64_t cutoff = name_reuse_days
+                             ? now_ms - static_cast<int64_t>(*name_reuse_days) * 86'400'000
+                             : std::numeric_limits<int64_t>::min();
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT name, kind, employee_id, released_at_ms FROM "
+                                        "tombstones WHERE released_at_ms > ? ORDER BY name, kind"));
+  st.bindInt64(1, cutoff);
+  std::vector<Tombstone> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return out;
+    out.push_back(Tombstone{st.columnText(0), st.columnText(1), st.columnText(2),
+                            st.columnInt64(3)});
+  }
+}
+
+Result<std::vector<std::string>> TenantStore::reservedNames(int64_t now_ms,
+                                                            std::optional<int> name_reuse_days) {
+  ASSIGN_OR_RETURN(auto active, activeTombstones(now_ms, name_reuse_days));
+  std::vector<std::string> names;
+  names.reserve(active.size());
+  for (auto& t : active) names.push_back(std::move(t.name));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ struct RejectedRow {
   std::string reason;
 };
 
-enum class RunStatus { kQueued, kRunning, kSucceeded, kPartial, kFailed };
+// kHeld: a safety threshold stopped the run before anything was applied; it waits for an
+// operator. kRejected: the operator refused it; nothing was applied.
+enum class RunStatus { kQueued, kRunning, kSucceeded, kPartial, kFailed, kHeld, kRejected };
 std::string_view runStatusName(RunStatus s);
 
 struct RunRecord {
@@ -46,6 +48,32 @@ struct RunRecord {
   std::string error_message;
   std::string agent_id;
   std::string domain_controller;
+  int policy_version = 0;  // the tenant policy the run is planned with (0: the default policy)
+  // Set while (and after) a run is held: why, and the plan's counts and population.
+  std::string hold_reason;
+  std::map<std::string, int> hold_counts;
+  int hold_population = 0;
+  // The operator decision on a held run (the admin token's name and when).
+  std::string approved_by;
+  int64_t approved_at_ms = 0;
+  std::string rejected_by;
+  int64_t rejected_at_ms = 0;
+};
+
+// One saved version of the tenant policy. `document` is the JSON text as stored.
+struct StoredPolicy {
+  int version = 0;
+  std::string document;
+  int64_t created_at_ms = 0;
+  std::string author;
+};
+
+// A deleted leaver's name that must not be given to someone else (see LifecyclePolicy).
+struct Tombstone {
+  std::string name;  // stored lower case
+  std::string kind;  // sam | upn | mail
+  std::string employee_id;
+  int64_t released_at_ms = 0;  // when the account was deleted
 };
 
 struct RunReport {
@@ -74,6 +102,36 @@ class TenantStore {
   // Runs still queued or running (for re-enqueueing after a crash between the two databases).
   Result<std::vector<RunRecord>> unfinishedRuns();
   Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id);
+
+  // Policies: every save is a new version (1, 2, ...); nothing is overwritten.
+  Result<int> savePolicy(const std::string& document, const std::string& author);
+  // The newest version, nullopt when none was saved.
+  Result<std::optional<StoredPolicy>> currentPolicy();
+  Result<std::optional<StoredPolicy>> policyVersion(int version);
+  // Every version, newest first, without documents.
+  Result<std::vector<StoredPolicy>> policyVersions();
+
+  // Safety holds. queued/running -> held, keeping the plan (summary and per-person outcomes).
+  // Conflict when the run is in another state; not_found when unknown.
+  Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
+                 const std::string& reason);
+  // The plan a held run was stopped with, nullopt when the run was never held.
+  Result<std::optional<protocol::PlanSummary>> heldPlan(const std::string& run_id);
+  // held -> queued, recording who approved it and when. Conflict unless held.
+  Status approveRun(const std::string& run_id, const std::string& by);
+  // held -> rejected (finished; nothing applied), recording who and when. Conflict unless held.
+  Status rejectRun(const std::string& run_id, const std::string& by);
+  Result<std::vector<RunRecord>> runsWithStatus(RunStatus status, int limit = 200);
+
+  // Tombstones: names are lower-cased; re-adding a name keeps the latest release time.
+  Status addTombstones(const std::vector<Tombstone>& tombstones);
+  // Tombstones still blocking reuse at `now_ms`: all of them when `name_reuse_days` is nullopt
+  // (never reused), else those released less than that many days ago.
+  Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms,
+                                                  std::optional<int> name_reuse_days);
+  // The distinct names of activeTombstones(), sorted (what a job carries as reserved_names).
+  Result<std::vector<std::string>> reservedNames(int64_t now_ms,
+                                                 std::optional<int> name_reuse_days);
 
  private:
   TenantStore(sqlite::Database db, const Clock& clock);

@@ -248,7 +248,7 @@ TEST_F(EndToEndTest, MalformedRowsAreRejectedWithReasonsAndGoodRowsStillApply) {
   csv = csvHeader() + good1 + ",Gina,Good,,Ops,Analyst,Madrid,,employee,2024-02-01,,active\n" +
         bad_date + ",Bob,Baddate,,Ops,Analyst,Madrid,,employee,2024-13-45,,active\n" + no_name +
         ",,Noname,,Ops,Analyst,Madrid,,employee,,,active\n" + good2 +
-        ",Gus,Good,,Ops,Analyst,Madrid,,contractor,2024-02-01,2030-01-01,active\n" +
+        ",Gus,Good,,Ops,Analyst,Madrid,,contractor,2026-01-01,2027-06-30,active\n" +
         "X" + s + ",Too,Few,Fields\n";
   auto up = api_->uploadCsv(tenant_a_->api_token, csv);
   ASSERT_EQ(up.status, 202) << up.body;

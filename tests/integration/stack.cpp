@@ -166,7 +166,8 @@ ApiResponse ApiClient::waitForRun(const std::string& token, const std::string& r
         last = getRun(token, run_id);
         if (last.status != 200 || !last.json.is_object()) return false;
         auto st = last.json.get_object().at("status").get_string();
-        return st == "succeeded" || st == "partial" || st == "failed";
+        return st == "succeeded" || st == "partial" || st == "failed" || st == "held" ||
+               st == "rejected";
       },
       timeout);
   return last;
