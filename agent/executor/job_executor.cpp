@@ -5,18 +5,19 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
-#include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "agent/directory/schema.h"
 #include "agent/directory/unicode_pwd.h"
+#include "common/base/time_zone.h"
 #include "common/base/utf8.h"
-#include "common/hr/validation.h"
 #include "common/ldap/escape.h"
-#include "common/lifecycle/desired_account.h"
 #include "common/lifecycle/dn_util.h"
+#include "common/lifecycle/job_planner.h"
+#include "common/lifecycle/mailbox.h"
 #include "common/lifecycle/planner.h"
+#include "common/policy/policy.h"
 
 namespace tenure::agent {
 
@@ -25,29 +26,19 @@ namespace {
 namespace lc = lifecycle;
 using protocol::IdentityOutcome;
 
-constexpr int kMaxSamCandidates = 100;
-// Jobs with at least this many people read the directory once up front (see Run::prefetch).
+// Jobs with at least this many people read the directory once up front (see prefetch()).
 constexpr size_t kPrefetchThreshold = 50;
 constexpr int kMaxCreateAttempts = 10;
-constexpr const char* kManagerUnresolved = "manager_unresolved";
-
-std::vector<std::string> liveAttributes() {
-  std::vector<std::string> out(std::begin(lc::kOwnedAttributes), std::end(lc::kOwnedAttributes));
-  for (const char* a : {lc::kManagerAttribute, "userAccountControl", "memberOf", "sAMAccountName",
-                        "userPrincipalName", "cn"}) {
-    out.emplace_back(a);
-  }
-  return out;
-}
 
 lc::LiveAccount toLive(const DirectoryEntry& e) {
   lc::LiveAccount live;
   live.dn = e.dn;
-  for (const char* name : lc::kOwnedAttributes) {
+  for (const std::string& name : lc::liveAccountAttributes()) {
+    if (name == "memberOf" || name == lc::kProxyAddresses || name == "userAccountControl" ||
+        name == "sAMAccountName" || name == "cn") {
+      continue;
+    }
     if (std::string v = e.first(name); !v.empty()) live.attributes[name] = std::move(v);
-  }
-  if (std::string m = e.first(lc::kManagerAttribute); !m.empty()) {
-    live.attributes[lc::kManagerAttribute] = std::move(m);
   }
   const std::string uac = e.first("userAccountControl");
   uint32_t value = 0;
@@ -55,9 +46,74 @@ lc::LiveAccount toLive(const DirectoryEntry& e) {
       std::from_chars(uac.data(), uac.data() + uac.size(), value).ec == std::errc()) {
     live.user_account_control = value;
   }
-  if (auto it = e.attributes.find("memberOf"); it != e.attributes.end()) live.member_of = it->second;
+  if (auto it = e.attributes.find("memberOf"); it != e.attributes.end())
+    live.member_of = it->second;
+  if (auto it = e.attributes.find(lc::kProxyAddresses); it != e.attributes.end()) {
+    live.proxy_addresses = it->second;
+  }
   live.sam_account_name = e.first("sAMAccountName");
+  live.employee_id = e.first("employeeID");
   return live;
+}
+
+std::vector<std::string> searchAttributes() {
+  std::vector<std::string> attrs = lc::liveAccountAttributes();
+  attrs.emplace_back("employeeID");
+  return attrs;
+}
+
+// Reads through LDAP, one search per question (small jobs).
+class LdapView : public lc::DirectoryView {
+ public:
+  LdapView(DirectoryClient& dir, std::string base) : dir_(dir), base_(std::move(base)) {}
+
+  Result<std::vector<lc::LiveAccount>> accountsByEmployeeId(const std::string& id) override {
+    ASSIGN_OR_RETURN(
+        auto found,
+        dir_.search(base_, SearchScope::kSubtree,
+                    "(&(objectClass=user)(employeeID=" + ldap::escapeFilterValue(id) + "))",
+                    searchAttributes()));
+    std::vector<lc::LiveAccount> out;
+    for (const auto& e : found) out.push_back(toLive(e));
+    return out;
+  }
+
+  Result<std::vector<std::string>> holdersOf(lc::NameKind kind, const std::string& value) override {
+    const std::string v = ldap::escapeFilterValue(value);
+    std::string filter;
+    switch (kind) {
+      case lc::NameKind::kSamAccountName:
+        filter = "(sAMAccountName=" + v + ")";
+        break;
+      case lc::NameKind::kUserPrincipalName:
+        filter = "(userPrincipalName=" + v + ")";
+        break;
+      case lc::NameKind::kMail:
+        filter = "(|(mail=" + v + ")(proxyAddresses=smtp:" + v + "))";
+        break;
+    }
+    ASSIGN_OR_RETURN(auto found, dir_.search(base_, SearchScope::kSubtree, filter, {"cn"}));
+    std::vector<std::string> out;
+    for (const auto& e : found) out.push_back(e.dn);
+    return out;
+  }
+
+ private:
+  DirectoryClient& dir_;
+  std::string base_;
+};
+
+// Reads every account and mail-enabled object under the base once, so that lookups by employeeID
+// and name checks need no round trip. Worth it for large jobs: employeeID is not indexed in AD by
+// default, so each per-person search is a scan of the directory.
+Result<std::unique_ptr<lc::InMemoryDirectory>> prefetch(DirectoryClient& dir,
+                                                        const std::string& base) {
+  ASSIGN_OR_RETURN(
+      auto all, dir.search(base, SearchScope::kSubtree,
+                           "(|(objectClass=user)(mail=*)(proxyAddresses=*))", searchAttributes()));
+  auto snapshot = std::make_unique<lc::InMemoryDirectory>();
+  for (const auto& e : all) snapshot->addAccount(toLive(e));
+  return snapshot;
 }
 
 std::vector<Modification> toModifications(const std::vector<lc::AttributeChange>& changes) {
@@ -66,9 +122,15 @@ std::vector<Modification> toModifications(const std::vector<lc::AttributeChange>
   for (const auto& c : changes) {
     Modification m;
     switch (c.op) {
-      case lc::AttributeChange::Op::kAdd: m.op = Modification::Op::kAdd; break;
-      case lc::AttributeChange::Op::kDelete: m.op = Modification::Op::kDelete; break;
-      case lc::AttributeChange::Op::kReplace: m.op = Modification::Op::kReplace; break;
+      case lc::AttributeChange::Op::kAdd:
+        m.op = Modification::Op::kAdd;
+        break;
+      case lc::AttributeChange::Op::kDelete:
+        m.op = Modification::Op::kDelete;
+        break;
+      case lc::AttributeChange::Op::kReplace:
+        m.op = Modification::Op::kReplace;
+        break;
     }
     m.attribute = c.attribute;
     m.values = c.values;
@@ -78,8 +140,9 @@ std::vector<Modification> toModifications(const std::vector<lc::AttributeChange>
 }
 
 int actionRank(const std::string& action) {
-  static const char* kOrder[] = {"unchanged", "updated", "moved", "enabled", "disabled", "created"};
-  for (int i = 0; i < 6; ++i) {
+  static const char* kOrder[] = {"unchanged", "updated", "moved",  "enabled",
+                                 "disabled",  "created", "deleted"};
+  for (int i = 0; i < 7; ++i) {
     if (action == kOrder[i]) return i;
   }
   return -1;
@@ -87,22 +150,39 @@ int actionRank(const std::string& action) {
 
 std::string actionFor(lc::OperationKind k) {
   switch (k) {
-    case lc::OperationKind::kCreate: return "created";
-    case lc::OperationKind::kDisable: return "disabled";
-    case lc::OperationKind::kEnable: return "enabled";
-    case lc::OperationKind::kMove: return "moved";
-    default: return "updated";
+    case lc::OperationKind::kCreate:
+      return "created";
+    case lc::OperationKind::kDelete:
+      return "deleted";
+    case lc::OperationKind::kDisable:
+      return "disabled";
+    case lc::OperationKind::kEnable:
+      return "enabled";
+    case lc::OperationKind::kMove:
+      return "moved";
+    default:
+      return "updated";
   }
-}
-
-void raiseAction(IdentityOutcome& o, const std::string& action) {
-  if (actionRank(action) > actionRank(o.action)) o.action = action;
 }
 
 void addChange(IdentityOutcome& o, const std::string& change) {
   if (std::find(o.changes.begin(), o.changes.end(), change) == o.changes.end()) {
     o.changes.push_back(change);
   }
+}
+
+// Records an operation (done, or planned in a dry run / held run) on the outcome.
+void record(IdentityOutcome& o, const lc::Operation& op) {
+  const std::string action = actionFor(op.kind);
+  if (actionRank(action) > actionRank(o.action)) o.action = action;
+  for (const auto& c : op.changes) addChange(o, c);
+  protocol::PlannedOperation po;
+  po.kind = std::string(lc::operationKindName(op.kind));
+  po.dn = op.dn;
+  po.target = op.kind == lc::OperationKind::kRename ? std::string() : op.target;
+  po.reason = op.reason;
+  po.changes = op.changes;
+  o.operations.push_back(std::move(po));
 }
 
 void markFailed(IdentityOutcome& o, const Status& st) {
@@ -112,299 +192,39 @@ void markFailed(IdentityOutcome& o, const Status& st) {
   o.directory_code = st.nativeCode();
 }
 
-std::string lowerId(std::string_view id) { return asciiLower(id); }
-
-struct Person {
-  hr::HrRecord record;
-  lc::DesiredAccount desired;
-  IdentityOutcome outcome;
-  int sam_index = 1;
-  std::string dn;            // the account's DN after pass 1 (planned DN in a dry run)
-  std::string live_manager;  // `manager` as it stands after pass 1
-  bool exists = false;       // the account exists (or would, in a dry run) after pass 1
-  bool manager_deferred = false;
-};
-
-// The state of one execution of one job.
-class Run {
- public:
-  Run(DirectoryClient& dir, lc::AccountPolicy policy, std::string search_base, bool dry_run,
-      const std::function<std::string()>& password)
-      : dir_(dir), policy_(std::move(policy)), base_(std::move(search_base)), dry_run_(dry_run),
-        password_(password) {}
-
-  // Reads every account under the search base once, so that lookups by employeeID and name
-  // checks during the job need no round trip. Worth it for large jobs: employeeID is not indexed
-  // in AD by default, so each per-person search is a scan of the directory.
-  Status prefetch();
-  void passOne(Person& p, const std::unordered_set<std::string>& job_ids);
-  void passTwo(Person& p);
-  void remember(const Person& p) {
-    if (p.exists && !p.outcome.failed()) dn_by_id_[lowerId(p.record.employee_id)] = p.dn;
-  }
-
- private:
-  Result<std::vector<DirectoryEntry>> findByEmployeeId(const std::string& id,
-                                                       const std::vector<std::string>& attrs);
-  Result<std::optional<std::string>> lookupManager(const std::string& manager_id);
-  Status chooseSam(Person& p);
-  Status create(Person& p, lc::Operation& op);
-  Status apply(Person& p, lc::Plan& plan);
-
-  DirectoryClient& dir_;
-  lc::AccountPolicy policy_;
-  std::string base_;
-  bool dry_run_;
-  const std::function<std::string()>& password_;
-  struct Snapshot {
-    std::unordered_map<std::string, std::vector<DirectoryEntry>> by_employee_id;  // lower-case id
-    std::unordered_set<std::string> names;  // lower-case sAMAccountNames and UPNs in use
-  };
-  std::optional<Snapshot> snapshot_;
-  std::set<std::string> claimed_sams_;             // lower-case, taken by this job
-  std::map<std::string, std::string> dn_by_id_;    // lower-case employee_id → DN, this job
-};
-
-Status Run::prefetch() {
-  std::vector<std::string> attrs = liveAttributes();
-  attrs.emplace_back("employeeID");
-  ASSIGN_OR_RETURN(auto all, dir_.search(base_, SearchScope::kSubtree, "(objectClass=user)", attrs));
-  Snapshot snap;
-  for (auto& e : all) {
-    for (const char* name : {"sAMAccountName", "userPrincipalName"}) {
-      if (std::string v = e.first(name); !v.empty()) snap.names.insert(asciiLower(v));
-    }
-    if (std::string id = e.first("employeeID"); !id.empty()) {
-      snap.by_employee_id[lowerId(id)].push_back(std::move(e));
-    }
-  }
-  snapshot_ = std::move(snap);
-  return Status::ok();
+// A data problem on a person whose other changes still apply (e.g. a manager cycle).
+void markWarning(IdentityOutcome& o, const Status& st) {
+  o.error_class = std::string(errorClassName(st.errorClass()));
+  o.error_message = st.message();
 }
 
-Result<std::vector<DirectoryEntry>> Run::findByEmployeeId(const std::string& id,
-                                                          const std::vector<std::string>& attrs) {
-  if (snapshot_) {
-    auto it = snapshot_->by_employee_id.find(lowerId(id));
-    if (it == snapshot_->by_employee_id.end()) return std::vector<DirectoryEntry>();
-    return it->second;
+IdentityOutcome baseOutcome(const lc::PersonPlan& p) {
+  IdentityOutcome o;
+  o.employee_id = p.record.employee_id;
+  o.action = "unchanged";
+  o.state = p.plan.state;
+  if (p.live) {
+    o.dn = p.live->dn;
+    o.sam_account_name = p.live->sam_account_name;
   }
-  return dir_.search(base_, SearchScope::kSubtree,
-                     "(&(objectClass=user)(employeeID=" + ldap::escapeFilterValue(id) + "))", attrs);
+  for (const auto& n : p.notes) addChange(o, n);
+  return o;
 }
 
-Result<std::optional<std::string>> Run::lookupManager(const std::string& manager_id) {
-  if (auto it = dn_by_id_.find(lowerId(manager_id)); it != dn_by_id_.end()) {
-    return std::optional<std::string>(it->second);
+// The outcome as planned (dry runs, held runs, the plan summary).
+IdentityOutcome plannedOutcome(const lc::PersonPlan& p) {
+  IdentityOutcome o = baseOutcome(p);
+  if (!p.error.isOk()) {
+    markFailed(o, p.error);
+    return o;
   }
-  ASSIGN_OR_RETURN(auto found, findByEmployeeId(manager_id, {"employeeID"}));
-  if (found.size() != 1) return std::optional<std::string>();  // none, or ambiguous
-  return std::optional<std::string>(found[0].dn);
-}
-
-// Picks the first candidate from p.sam_index on that neither this job nor the directory uses, as
-// a sAMAccountName or as the local part of a UPN (accounts Tenure does not manage count too).
-Status Run::chooseSam(Person& p) {
-  if (p.desired.sam_base.empty()) {
-    return dataError("cannot derive an account name from the names or employee_id");
+  for (const auto& op : p.plan.operations) record(o, op);
+  if (!p.plan.final_dn.empty()) o.dn = p.plan.final_dn;
+  if (!p.live && !p.plan.final_dn.empty() && p.desired) {
+    o.sam_account_name = p.desired->sam_account_name;
   }
-  for (; p.sam_index <= kMaxSamCandidates; ++p.sam_index) {
-    const std::string candidate = p.desired.samCandidate(p.sam_index);
-    if (claimed_sams_.count(candidate)) continue;
-    if (snapshot_) {
-      const std::string upn = asciiLower(candidate + "@" + policy_.upn_suffix);
-      if (snapshot_->names.count(asciiLower(candidate)) ||
-          (!policy_.upn_suffix.empty() && snapshot_->names.count(upn))) {
-        continue;
-      }
-      p.desired.useSamCandidate(p.sam_index);
-      claimed_sams_.insert(candidate);
-      return Status::ok();
-    }
-    std::string filter = "(|(sAMAccountName=" + ldap::escapeFilterValue(candidate) + ")";
-    if (!policy_.upn_suffix.empty()) {
-      filter += "(userPrincipalName=" +
-                ldap::escapeFilterValue(candidate + "@" + policy_.upn_suffix) + ")";
-    }
-    filter += ")";
-    ASSIGN_OR_RETURN(auto taken, dir_.search(base_, SearchScope::kSubtree, filter,
-                                             {"sAMAccountName"}));
-    if (taken.empty()) {
-      p.desired.useSamCandidate(p.sam_index);
-      claimed_sams_.insert(candidate);
-      return Status::ok();
-    }
-  }
-  return conflictError("no free sAMAccountName among " + std::to_string(kMaxSamCandidates) +
-                       " candidates for " + p.desired.sam_base);
-}
-
-// Adds the account; on "already exists" (68) finds out whether the CN or the sAMAccountName
-// clashed and retries with the alternate CN or the next name candidate.
-Status Run::create(Person& p, lc::Operation& op) {
-  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
-    std::vector<Modification> mods = toModifications(op.modifications);
-    for (auto& m : mods) {
-      if (m.attribute == lc::kPasswordAttribute) m.values = {encodeUnicodePwd(password_())};
-    }
-    Status st = dir_.add(op.dn, mods);
-    if (st.isOk() || st.nativeCode() != 68) return st;
-    auto existing = dir_.search(op.dn, SearchScope::kBase, "(objectClass=*)", {"cn"});
-    if (existing.isOk() && !existing->empty()) {
-      if (p.desired.cn == p.desired.cn_alternate) {
-        return conflictError("an entry named " + op.dn + " already exists", 68);
-      }
-      p.desired.useAlternateCn();
-    } else {
-      ++p.sam_index;
-      RETURN_IF_ERROR(chooseSam(p));
-    }
-    lc::Plan again = lc::plan(p.desired, std::nullopt);
-    if (again.operations.empty()) return internalError("create plan vanished on retry");
-    op = std::move(again.operations.front());
-  }
-  return conflictError("could not create " + op.dn + " after " +
-                       std::to_string(kMaxCreateAttempts) + " attempts", 68);
-}
-
-Status Run::apply(Person& p, lc::Plan& plan) {
-  std::string current = plan.final_dn;
-  for (size_t i = 0; i < plan.operations.size(); ++i) {
-    lc::Operation& op = plan.operations[i];
-    Status st;
-    if (!dry_run_) {
-      switch (op.kind) {
-        case lc::OperationKind::kCreate:
-          st = create(p, op);
-          if (st.isOk()) current = op.dn;
-          break;
-        case lc::OperationKind::kMove: {
-          const std::string parent = op.new_parent_dn;
-          std::string rdn = ldap::rdnOf(op.dn);
-          st = dir_.rename(op.dn, rdn, parent);
-          if (st.nativeCode() == 68) {
-            // Someone with the same name already sits in the target OU.
-            rdn = ldap::makeRdn("CN", p.desired.cn_alternate);
-            st = dir_.rename(op.dn, rdn, parent);
-          }
-          if (st.isOk()) {
-            const std::string planned = ldap::rdnOf(op.dn) + "," + parent;
-            const std::string actual = rdn + "," + parent;
-            for (size_t j = i + 1; j < plan.operations.size(); ++j) {
-              if (plan.operations[j].dn == planned) plan.operations[j].dn = actual;
-            }
-            current = actual;
-          }
-          break;
-        }
-        default:
-          st = dir_.modify(op.dn, toModifications(op.modifications));
-          break;
-      }
-    }
-    if (!st.isOk()) {
-      spdlog::warn("job person {}: {} failed: {}", p.record.employee_id,
-                   lc::operationKindName(op.kind), st.toString());
-      return st;
-    }
-    raiseAction(p.outcome, actionFor(op.kind));
-    for (const auto& c : op.changes) addChange(p.outcome, c);
-    if (op.kind == lc::OperationKind::kCreate) {
-      p.outcome.sam_account_name = p.desired.sam_account_name;
-      if (p.desired.manager_dn) p.live_manager = *p.desired.manager_dn;
-    }
-    if (std::find(op.changes.begin(), op.changes.end(), lc::kManagerAttribute) != op.changes.end()) {
-      p.live_manager = p.desired.manager_dn.value_or("");
-    }
-  }
-  p.dn = current;
-  return Status::ok();
-}
-
-void Run::passOne(Person& p, const std::unordered_set<std::string>& job_ids) {
-  p.outcome.employee_id = p.record.employee_id;
-  p.outcome.action = "unchanged";
-
-  // The control plane validated the record; check again so a bad one can never be half-applied.
-  hr::HrRecord record = p.record;
-  if (auto errors = hr::normalizeAndValidate(record, 0); !errors.empty()) {
-    std::string message;
-    for (const auto& e : errors) {
-      std::string reason = e.reason;
-      if (reason.rfind("row 0: ", 0) == 0) reason.erase(0, 7);
-      message += (message.empty() ? "" : "; ") + reason;
-    }
-    markFailed(p.outcome, dataError(message));
-    return;
-  }
-  p.desired = lc::desiredAccount(record, policy_);
-
-  auto found = findByEmployeeId(record.employee_id, liveAttributes());
-  if (!found.isOk()) {
-    markFailed(p.outcome, found.status().withContext("looking up employeeID"));
-    return;
-  }
-  if (found->size() > 1) {
-    std::string dns;
-    for (const auto& e : *found) dns += (dns.empty() ? "" : "; ") + e.dn;
-    markFailed(p.outcome, conflictError(std::to_string(found->size()) +
-                                        " accounts carry employeeID " + record.employee_id +
-                                        ": " + dns));
-    return;
-  }
-  std::optional<lc::LiveAccount> live;
-  if (found->size() == 1) {
-    live = toLive(found->front());
-    p.dn = live->dn;
-    p.exists = true;
-    p.live_manager = live->attribute(lc::kManagerAttribute);
-    p.outcome.sam_account_name = live->sam_account_name;
-  }
-
-  const std::string& manager_id = p.desired.manager_employee_id;
-  if (!manager_id.empty()) {
-    auto manager = lookupManager(manager_id);
-    if (manager.isOk() && manager->has_value() && !ldap::dnEquals(**manager, p.dn)) {
-      p.desired.manager_dn = **manager;
-    } else if (job_ids.count(lowerId(manager_id)) && lowerId(manager_id) != lowerId(record.employee_id)) {
-      p.manager_deferred = true;  // may be created later in this job
-    } else {
-      addChange(p.outcome, kManagerUnresolved);
-    }
-  }
-
-  if (!live && p.desired.status != "terminated") {
-    if (Status st = chooseSam(p); !st.isOk()) {
-      markFailed(p.outcome, st);
-      return;
-    }
-  }
-  lc::Plan plan = lc::plan(p.desired, live);
-  if (Status st = apply(p, plan); !st.isOk()) {
-    markFailed(p.outcome, st);
-    return;
-  }
-  p.exists = !plan.final_dn.empty();
-  if (p.exists) p.outcome.dn = p.dn;
-}
-
-void Run::passTwo(Person& p) {
-  if (!p.manager_deferred || p.outcome.failed() || !p.exists) return;
-  auto manager = lookupManager(p.desired.manager_employee_id);
-  if (!manager.isOk() || !manager->has_value()) {
-    addChange(p.outcome, kManagerUnresolved);
-    return;
-  }
-  auto op = lc::planManager(p.dn, p.live_manager, **manager);
-  if (!op) return;
-  if (!dry_run_) {
-    if (Status st = dir_.modify(op->dn, toModifications(op->modifications)); !st.isOk()) {
-      markFailed(p.outcome, st.withContext("setting manager"));
-      return;
-    }
-  }
-  raiseAction(p.outcome, "updated");
-  addChange(p.outcome, lc::kManagerAttribute);
+  if (!p.warning.isOk()) markWarning(o, p.warning);
+  return o;
 }
 
 // A resumed job reports what the interrupted attempt already did for a person.
@@ -419,6 +239,7 @@ IdentityOutcome withPrior(const IdentityOutcome& now,
     for (const auto& c : now.changes) addChange(out, c);
     if (out.dn.empty()) out.dn = now.dn;
     if (out.sam_account_name.empty()) out.sam_account_name = now.sam_account_name;
+    if (out.state.empty()) out.state = now.state;
     return out;
   }
   IdentityOutcome out = now;
@@ -428,24 +249,226 @@ IdentityOutcome withPrior(const IdentityOutcome& now,
     if (std::find(changes.begin(), changes.end(), c) == changes.end()) changes.push_back(c);
   }
   out.changes = std::move(changes);
+  std::vector<protocol::PlannedOperation> ops = before.operations;
+  ops.insert(ops.end(), now.operations.begin(), now.operations.end());
+  out.operations = std::move(ops);
   return out;
 }
 
-std::string policyString(const boost::json::object& policy, const char* key, std::string fallback) {
-  auto it = policy.find(key);
-  if (it != policy.end() && it->value().is_string() && !it->value().get_string().empty()) {
-    return std::string(it->value().get_string());
+std::string jobStatus(const std::vector<IdentityOutcome>& outcomes) {
+  size_t failed = 0;
+  for (const auto& o : outcomes) failed += o.failed() ? 1 : 0;
+  if (failed > 0 && failed == outcomes.size()) return "failed";
+  return failed > 0 ? "partial" : "succeeded";
+}
+
+// Applies the plans of one job.
+class Applier {
+ public:
+  Applier(DirectoryClient& dir, lc::JobPlanner& planner, const policy::Policy& policy,
+          const std::function<std::string()>& password)
+      : dir_(dir), planner_(planner), policy_(policy), password_(password) {}
+
+  // Applies a person's operations but the deferred ones; the outcome records what was done.
+  void applyPerson(lc::PersonPlan& p, IdentityOutcome& o);
+  // Applies the deferred manager operations of a person (after everyone else).
+  void applyDeferred(lc::PersonPlan& p, IdentityOutcome& o);
+  bool hasDeferred(const lc::PersonPlan& p) const {
+    return std::any_of(p.plan.operations.begin(), p.plan.operations.end(),
+                       [](const lc::Operation& op) { return op.deferred; });
   }
-  return fallback;
+
+ private:
+  Status create(lc::PersonPlan& p, std::vector<lc::Operation>& ops);
+  Status ensureOu(const std::string& dn, int depth = 0);
+  Status withParent(const std::string& parent, const std::function<Status()>& write);
+  Status member(const lc::Operation& op);
+
+  DirectoryClient& dir_;
+  lc::JobPlanner& planner_;
+  const policy::Policy& policy_;
+  const std::function<std::string()>& password_;
+  std::unordered_map<std::string, std::string> dn_by_id_;  // lower-case employee_id → actual DN
+};
+
+// Creates the OU `dn` and any missing parents (policy placement.create_missing_ous).
+Status Applier::ensureOu(const std::string& dn, int depth) {
+  if (depth > 16) return configError("cannot create OU " + dn);
+  auto rdns = ldap::parseDn(dn);
+  if (!rdns.isOk() || rdns->empty() || asciiLower(rdns->front().type) != "ou") {
+    return configError(dn + " does not exist and is not an OU Tenure may create");
+  }
+  Status st = dir_.add(dn, {{Modification::Op::kAdd, "objectClass", {"organizationalUnit"}},
+                            {Modification::Op::kAdd, "ou", {rdns->front().value}}});
+  if (st.nativeCode() == 32) {
+    RETURN_IF_ERROR(ensureOu(ldap::parentDn(dn), depth + 1));
+    st = dir_.add(dn, {{Modification::Op::kAdd, "objectClass", {"organizationalUnit"}},
+                       {Modification::Op::kAdd, "ou", {rdns->front().value}}});
+  }
+  if (st.nativeCode() == 68) return Status::ok();
+  return st;
+}
+
+// Runs a write whose target OU may be missing: a config error naming the OU, or the OU is created
+// when the policy allows it.
+Status Applier::withParent(const std::string& parent, const std::function<Status()>& write) {
+  Status st = write();
+  if (st.nativeCode() != 32) return st;
+  if (!policy_.placement.create_missing_ous) {
+    return Status(ErrorClass::kConfig, "the OU " + parent + " does not exist", 32);
+  }
+  RETURN_IF_ERROR(ensureOu(parent));
+  return write();
+}
+
+// Adds the account; on "already exists" (68) finds out whether the CN or the sAMAccountName
+// clashed and retries with the alternate CN or the next name candidate (re-planning the
+// person's operations, which name the new DN).
+Status Applier::create(lc::PersonPlan& p, std::vector<lc::Operation>& ops) {
+  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
+    lc::Operation& op = ops.front();
+    std::vector<Modification> mods = toModifications(op.modifications);
+    for (auto& m : mods) {
+      if (m.attribute == lc::kPasswordAttribute) m.values = {encodeUnicodePwd(password_())};
+    }
+    Status st = withParent(ldap::parentDn(op.dn), [&] { return dir_.add(op.dn, mods); });
+    if (st.isOk() || st.nativeCode() != 68) return st;
+    lc::DesiredAccount& d = *p.desired;
+    auto existing = dir_.search(op.dn, SearchScope::kBase, "(objectClass=*)", {"cn"});
+    if (existing.isOk() && !existing->empty()) {
+      if (d.cn == d.cn_alternate) {
+        return conflictError("an entry named " + op.dn + " already exists", 68);
+      }
+      d.useAlternateCn();
+    } else {
+      RETURN_IF_ERROR(planner_.nextSamCandidate(p));
+    }
+    std::vector<lc::Operation> deferred;
+    for (auto& o : ops) {
+      if (o.deferred) deferred.push_back(o);
+    }
+    lc::Plan again = lc::plan(d, std::nullopt);
+    if (again.operations.empty()) return internalError("create plan vanished on retry");
+    for (auto& o : deferred) {
+      o.dn = again.final_dn;
+      again.operations.push_back(std::move(o));
+    }
+    p.plan = std::move(again);
+    ops = p.plan.operations;
+  }
+  return conflictError("could not create " + ops.front().dn + " after " +
+                           std::to_string(kMaxCreateAttempts) + " attempts",
+                       68);
+}
+
+Status Applier::member(const lc::Operation& op) {
+  const bool add = op.kind == lc::OperationKind::kAddMember;
+  Status st = dir_.modify(
+      op.target, {{add ? Modification::Op::kAdd : Modification::Op::kDelete, "member", {op.dn}}});
+  // Already a member / no longer a member: the state we wanted (someone was faster).
+  if (add && (st.nativeCode() == 68 || st.nativeCode() == 20)) return Status::ok();
+  if (!add && (st.nativeCode() == 16 || st.nativeCode() == 53)) return Status::ok();
+  return st;
+}
+
+void Applier::applyPerson(lc::PersonPlan& p, IdentityOutcome& o) {
+  std::vector<lc::Operation> ops = p.plan.operations;
+  std::string current = p.live ? p.live->dn : "";
+  std::unordered_map<std::string, std::string> renamed;  // planned DN → actual DN
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].deferred) continue;
+    if (auto it = renamed.find(ops[i].dn); it != renamed.end()) ops[i].dn = it->second;
+    lc::Operation& op = ops[i];
+    Status st;
+    switch (op.kind) {
+      case lc::OperationKind::kCreate:
+        st = create(p, ops);
+        if (st.isOk()) {
+          current = ops[i].dn;
+          o.sam_account_name = p.desired->sam_account_name;
+        }
+        break;
+      case lc::OperationKind::kMove:
+      case lc::OperationKind::kRename: {
+        const std::string parent = op.target.empty() ? ldap::parentDn(op.dn) : op.target;
+        std::string rdn = op.new_rdn;
+        st = withParent(parent, [&] { return dir_.rename(op.dn, rdn, op.target); });
+        if (st.nativeCode() == 68) {
+          // Someone with the same name already sits in the target OU.
+          rdn = ldap::makeRdn("CN", p.desired->cn_alternate);
+          st = dir_.rename(op.dn, rdn, op.target);
+        }
+        if (st.isOk()) {
+          renamed[op.new_rdn + "," + parent] = rdn + "," + parent;
+          current = rdn + "," + parent;
+        }
+        break;
+      }
+      case lc::OperationKind::kAddMember:
+      case lc::OperationKind::kRemoveMember:
+        st = member(op);
+        break;
+      case lc::OperationKind::kDelete:
+        st = dir_.remove(op.dn);
+        if (st.isOk() || st.nativeCode() == 32) {
+          st = Status::ok();
+          current.clear();
+        }
+        break;
+      default:
+        st = dir_.modify(op.dn, toModifications(op.modifications));
+        break;
+    }
+    if (!st.isOk()) {
+      spdlog::warn("job person {}: {} failed: {}", p.record.employee_id,
+                   lc::operationKindName(ops[i].kind), st.toString());
+      markFailed(o, st);
+      return;
+    }
+    record(o, ops[i]);
+  }
+  // Deferred operations follow the account's actual DN.
+  for (auto& op : ops) {
+    if (op.deferred) op.dn = current;
+  }
+  p.plan.operations = std::move(ops);
+  p.plan.final_dn = current;
+  o.dn = current;
+  if (!current.empty()) dn_by_id_[asciiLower(p.record.employee_id)] = current;
+  if (!p.warning.isOk()) markWarning(o, p.warning);
+}
+
+void Applier::applyDeferred(lc::PersonPlan& p, IdentityOutcome& o) {
+  for (lc::Operation& op : p.plan.operations) {
+    if (!op.deferred || op.dn.empty()) continue;
+    auto it = dn_by_id_.find(asciiLower(op.manager_employee_id));
+    if (it == dn_by_id_.end()) {
+      addChange(o, lc::kManagerUnresolved);  // the manager could not be created
+      continue;
+    }
+    const std::string live_manager = p.live ? p.live->attribute(lc::kManagerAttribute) : "";
+    auto change = lc::planManager(op.dn, live_manager, it->second);
+    if (!change) continue;
+    if (Status st = dir_.modify(op.dn, toModifications(change->modifications)); !st.isOk()) {
+      markFailed(o, st.withContext("setting manager"));
+      return;
+    }
+    change->reason = op.reason;
+    record(o, *change);
+  }
 }
 
 }  // namespace
 
 JobExecutor::JobExecutor(DirectoryClient& dir, ExecutorSettings s, const Clock& clock,
                          ProgressSink* sink, std::function<std::string()> password_generator)
-    : dir_(dir), settings_(std::move(s)), clock_(clock), sink_(sink),
-      password_generator_(password_generator ? std::move(password_generator)
-                                             : std::function<std::string()>(generateInitialPassword)) {}
+    : dir_(dir),
+      settings_(std::move(s)),
+      clock_(clock),
+      sink_(sink),
+      password_generator_(password_generator
+                              ? std::move(password_generator)
+                              : std::function<std::string()>(generateInitialPassword)) {}
 
 protocol::JobResult JobExecutor::execute(const protocol::Job& job,
                                          const std::map<std::string, IdentityOutcome>& prior) {
@@ -465,71 +488,133 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
     return finish(result);
   };
 
-  lc::AccountPolicy policy;
-  policy.users_ou = policyString(job.policy, "users_ou", settings_.users_base_dn);
-  policy.leavers_ou = policyString(job.policy, "leavers_ou", settings_.leavers_ou);
-  policy.upn_suffix =
-      policyString(job.policy, "upn_suffix",
-                   settings_.upn_suffix.empty() ? lc::dnsDomainOf(policy.users_ou) : settings_.upn_suffix);
-  if (policy.users_ou.empty()) return jobFailed(configError("no users OU configured"));
-  std::string search_base = lc::domainRootOf(policy.users_ou);
-  if (search_base.empty()) search_base = policy.users_ou;
+  // The policy and the evaluation instant.
+  policy::Policy policy = policy::defaultPolicy();
+  if (!job.policy.empty()) {
+    auto parsed = policy::parsePolicy(boost::json::value(job.policy), nullptr);
+    if (!parsed.isOk()) {
+      return jobFailed(configError("invalid policy: " + parsed.status().message()));
+    }
+    policy = std::move(*parsed);
+  }
+  auto tz = TimeZone::load(policy.lifecycle.time_zone);
+  if (!tz.isOk()) {
+    return jobFailed(
+        configError("time zone " + policy.lifecycle.time_zone + ": " + tz.status().message()));
+  }
+  lc::DesiredContext ctx;
+  ctx.users_ou = settings_.users_base_dn;
+  ctx.leavers_ou = settings_.leavers_ou;
+  const std::string default_ou =
+      policy.placement.default_ou.empty() ? settings_.users_base_dn : policy.placement.default_ou;
+  if (default_ou.empty()) return jobFailed(configError("no users OU configured"));
+  ctx.upn_suffix =
+      settings_.upn_suffix.empty() ? lc::dnsDomainOf(default_ou) : settings_.upn_suffix;
+  ctx.now_unix = job.now_ms > 0 ? job.now_ms / 1000 : clock_.nowUnix();
+  ctx.time_zone = *tz;
+  std::string search_base = lc::domainRootOf(default_ou);
+  if (search_base.empty()) search_base = default_ou;
 
   Status connected = dir_.connect();
   result.domain_controller = dir_.serverName();
   if (!connected.isOk()) return jobFailed(connected.withContext("connecting to the directory"));
 
-  std::vector<Person> people(job.identities.size());
-  std::unordered_set<std::string> job_ids;
-  for (size_t i = 0; i < people.size(); ++i) {
-    people[i].record = job.identities[i];
-    job_ids.insert(lowerId(trimUnicodeSpace(job.identities[i].employee_id)));
+  // The schema is read once per job, and only when the policy could use Exchange attributes.
+  if (policy.mailbox.mode == "auto" && !policy.naming.mail_domain.empty()) {
+    auto attrs = userAttributes(dir_, search_base);
+    if (attrs.isOk()) {
+      ctx.exchange_available = hasExchangeAttributes(*attrs);
+    } else {
+      spdlog::warn("job {}: reading the user schema failed ({}); Exchange attributes unavailable",
+                   job.job_id, attrs.status().toString());
+    }
   }
 
-  Run run(dir_, policy, search_base, job.dry_run, password_generator_);
-  if (people.size() >= kPrefetchThreshold) {
-    if (Status st = run.prefetch(); !st.isOk()) {
+  // Phase 1: plan everyone (reads only).
+  LdapView ldap_view(dir_, search_base);
+  std::unique_ptr<lc::InMemoryDirectory> snapshot;
+  if (job.identities.size() >= kPrefetchThreshold) {
+    auto pre = prefetch(dir_, search_base);
+    if (pre.isOk()) {
+      snapshot = std::move(*pre);
+    } else {
       // Not fatal: per-person lookups still work, only slower.
       spdlog::warn("job {}: reading the directory up front failed ({}); looking up one by one",
-                   job.job_id, st.toString());
+                   job.job_id, pre.status().toString());
     }
   }
-  auto report = [&](const Person& p) {
-    if (sink_ != nullptr) sink_->onOutcome(job.job_id, withPrior(p.outcome, prior));
+  lc::DirectoryView& view = snapshot ? static_cast<lc::DirectoryView&>(*snapshot) : ldap_view;
+  auto planner = lc::JobPlanner::create(policy, ctx, view, job.reserved_names);
+  if (!planner.isOk()) return jobFailed(planner.status());
+  if (cancelRequested()) {
+    cancelled_ = true;
+    return finish(result);
+  }
+  std::vector<lc::PersonPlan> people = planner->planAll(job.identities);
+
+  auto report = [&](const IdentityOutcome& o) {
+    if (sink_ != nullptr) sink_->onOutcome(job.job_id, withPrior(o, prior));
   };
-  for (Person& p : people) {
-    if (cancelRequested()) {
-      cancelled_ = true;
-      return finish(result);
+  std::vector<IdentityOutcome> planned;
+  planned.reserve(people.size());
+  for (const auto& p : people) planned.push_back(plannedOutcome(p));
+
+  if (job.dry_run) {
+    for (const auto& o : planned) {
+      report(o);
+      result.outcomes.push_back(withPrior(o, prior));
     }
-    run.passOne(p, job_ids);
-    run.remember(p);
-    // A person whose manager comes later is reported now if something happened (so a crash
-    // before the second pass loses nothing), and again after it.
-    if (!p.manager_deferred || p.outcome.action != "unchanged") report(p);
-  }
-  for (Person& p : people) {
-    if (cancelRequested()) {
-      cancelled_ = true;
-      return finish(result);
-    }
-    if (!p.manager_deferred) continue;
-    run.passTwo(p);
-    report(p);
+    result.status = jobStatus(result.outcomes);
+    return finish(result);
   }
 
-  size_t failed = 0;
-  for (const Person& p : people) {
-    result.outcomes.push_back(withPrior(p.outcome, prior));
-    if (p.outcome.failed()) ++failed;
+  if (settings_.gate) {
+    protocol::PlanSummary summary;
+    summary.job_id = job.job_id;
+    summary.population = static_cast<int>(job.identities.size());
+    summary.counts = lc::countOperations(people);
+    summary.outcomes = planned;
+    const protocol::PlanDecision decision = settings_.gate(summary);
+    if (!decision.proceed) {
+      // Held (or rejected): nothing is written; the outcomes show the plan that waits.
+      result.status = "held";
+      result.error_message = decision.reason;
+      result.outcomes = std::move(planned);
+      return finish(result);
+    }
   }
-  if (failed > 0 && failed == people.size()) {
-    result.status = "failed";
-  } else if (failed > 0) {
-    result.status = "partial";
-  } else {
-    result.status = "succeeded";
+
+  // Phase 2: apply.
+  Applier applier(dir_, *planner, policy, password_generator_);
+  std::vector<IdentityOutcome> outcomes;
+  outcomes.reserve(people.size());
+  for (lc::PersonPlan& p : people) {
+    if (cancelRequested()) {
+      cancelled_ = true;
+      return finish(result);
+    }
+    IdentityOutcome o = baseOutcome(p);
+    if (!p.error.isOk()) {
+      markFailed(o, p.error);
+    } else {
+      applier.applyPerson(p, o);
+    }
+    // A person whose manager comes later is reported now if something happened (so a crash
+    // before the manager pass loses nothing), and again after it.
+    if (!applier.hasDeferred(p) || o.action != "unchanged") report(o);
+    outcomes.push_back(std::move(o));
   }
+  for (size_t i = 0; i < people.size(); ++i) {
+    if (!applier.hasDeferred(people[i]) || outcomes[i].action == "failed") continue;
+    if (cancelRequested()) {
+      cancelled_ = true;
+      return finish(result);
+    }
+    applier.applyDeferred(people[i], outcomes[i]);
+    report(outcomes[i]);
+  }
+  for (const auto& o : outcomes) result.outcomes.push_back(withPrior(o, prior));
+  result.status = jobStatus(result.outcomes);
   return finish(result);
 }
 

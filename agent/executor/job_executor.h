@@ -1,6 +1,9 @@
 #pragma once
-// JobExecutor: applies one leased job to the directory. For each person it reads the live account
-// (found by employeeID), plans with the lifecycle engine, applies the plan, and reports an outcome.
+// JobExecutor: runs one leased job against the directory in two phases. First it plans everyone
+// (reads only: the live accounts by employeeID, name checks, group memberships through memberOf),
+// with the tenant policy the job carries and the job's evaluation instant. Then it asks the gate
+// (the control plane's safety thresholds) and applies the plan only when told to proceed; a held
+// run writes nothing. A dry run plans, reports the operations and writes nothing.
 // Safe to run twice: a job re-run after a crash finds its own earlier work and does nothing more.
 
 #include <atomic>
@@ -22,6 +25,9 @@ struct ExecutorSettings {
   // When set and it becomes true, execute() stops between two people and wasCancelled() is true;
   // the partial result must not be reported (the job is resumed from the spool later).
   const std::atomic<bool>* cancel = nullptr;
+  // Asked after planning and before anything is written (never for dry runs): the control plane
+  // checks the run against the tenant's safety thresholds. Absent: proceed.
+  std::function<protocol::PlanDecision(const protocol::PlanSummary&)> gate;
 };
 
 // Told about each person's outcome as soon as it is known (the agent spools it). It may be called
@@ -45,7 +51,11 @@ class JobExecutor {
 
   // Runs `job`. `prior`: outcomes already recorded for this job by an earlier, interrupted attempt,
   // by employee_id; a person whose plan is now empty is reported with the prior outcome.
-  // Job policy keys "users_ou", "leavers_ou" and "upn_suffix" (strings) override the settings.
+  // `job.policy` is the tenant policy document (empty: the default policy; invalid: the job fails
+  // with a config error); the settings' OUs and UPN suffix apply where the policy names none.
+  // `job.now_ms` is the evaluation instant for effective dates (0: the clock);
+  // `job.reserved_names` are never given to anyone. Result status: succeeded | partial | failed |
+  // held (the gate held the run; nothing was written; outcomes hold the plan).
   protocol::JobResult execute(const protocol::Job& job,
                               const std::map<std::string, protocol::IdentityOutcome>& prior = {});
   // True when the last execute() stopped early because settings.cancel was set.

@@ -7,13 +7,12 @@
 #include <map>
 #include <vector>
 
-#include "agent/directory/ldap_directory_client.h"
 #include "agent/enroll/node_key_store.h"
 #include "agent/main/agent_config.h"
 #include "agent/main/agent_runner.h"
+#include "agent/main/platform.h"
 #include "agent/spool/result_spool.h"
 #include "agent/transport/control_plane_client.h"
-#include "agent/transport/curl_http_client.h"
 #include "common/base/logging.h"
 
 namespace fs = std::filesystem;
@@ -87,9 +86,9 @@ int enrollCommand(const Args& a, const std::string& host, const std::atomic<bool
   hs.ca_file = ca;
   hs.user_agent = std::string("tenure-agent/") + kAgentVersion;
   hs.abort = &stop;
-  CurlHttpClient http(hs);
-  FileNodeKeyStore keys(state);
-  ControlPlaneClient cp(http, keys,
+  auto http = makeHttpClient(hs);
+  auto keys = makeNodeKeyStore(state);
+  ControlPlaneClient cp(*http, *keys,
                         ControlPlaneSettings{a.flags.at("url"), a.flags.at("secret"), host,
                                              kAgentVersion, capabilities()});
   if (Status st = cp.enroll(); !st.isOk()) return fail("enrollment failed: " + st.toString());
@@ -106,8 +105,8 @@ int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& 
   if (!config.isOk()) return fail(config.status().message());
   initLogging("tenure-agent", config->log_level, config->log_file);
 
-  FileNodeKeyStore keys(state);
-  auto stored = keys.load();
+  auto keys = makeNodeKeyStore(state);
+  auto stored = keys->load();
   if (!stored.isOk()) return fail("node key store: " + stored.status().toString());
   std::string url = config->control_plane_url;
   if (url.empty() && stored->has_value()) url = (*stored)->cp_url;
@@ -126,11 +125,11 @@ int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& 
   hs.ca_file = ca;
   hs.user_agent = std::string("tenure-agent/") + kAgentVersion;
   hs.abort = &stop;
-  CurlHttpClient http(hs);
-  ControlPlaneClient cp(http, keys,
+  auto http = makeHttpClient(hs);
+  ControlPlaneClient cp(*http, *keys,
                         ControlPlaneSettings{url, config->enroll_secret, host, kAgentVersion,
                                              capabilities()});
-  LdapDirectoryClient directory(config->ldap);
+  auto directory = makeDirectoryClient(config->ldap);
 
   RunnerOptions options;
   options.poll_wait_s = config->poll_wait_s;
@@ -139,7 +138,7 @@ int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& 
   options.executor.leavers_ou = config->leavers_ou;
   options.executor.upn_suffix = config->upn_suffix;
   options.executor.cancel = &stop;
-  AgentRunner runner(cp, **spool, directory, SystemClock::instance(), options);
+  AgentRunner runner(cp, **spool, *directory, SystemClock::instance(), options);
   spdlog::info("tenure-agent {} running: control plane {}, directory {}", kAgentVersion, url,
                config->ldap.url);
   runner.run(stop);

@@ -55,7 +55,9 @@ void AgentRunner::executeAndReport(const protocol::Job& job, const std::atomic<b
                prior_outcomes.empty() ? ""
                                       : fmt::format(", resuming after {} done",
                                                     prior_outcomes.size()));
-  JobExecutor executor(directory_, options_.executor, clock_, this);
+  ExecutorSettings settings = options_.executor;
+  settings.gate = [this, &stop](const protocol::PlanSummary& plan) { return askGate(plan, stop); };
+  JobExecutor executor(directory_, settings, clock_, this);
   protocol::JobResult result;
   for (int attempt = 1;; ++attempt) {
     result = executor.execute(job, prior_outcomes);
@@ -77,12 +79,37 @@ void AgentRunner::executeAndReport(const protocol::Job& job, const std::atomic<b
       spdlog::warn("job {}: lease heartbeat failed: {}", job.job_id, st.toString());
     }
   }
+  if (result.status == "held") {
+    if (stop) return;  // no decision was had: the job resumes at the next start
+    // The control plane holds the run until an operator decides; an approval re-queues the job.
+    spdlog::warn("job {} held by the control plane: {}", job.job_id, result.error_message);
+    (void)spool_.acknowledge(job.job_id);
+    return;
+  }
   if (Status st = spool_.saveResult(result); !st.isOk()) {
     spdlog::error("spool: cannot save result of job {}: {}", job.job_id, st.toString());
   }
   spdlog::info("job {} finished: {} ({} outcomes)", job.job_id, result.status,
                result.outcomes.size());
   flushPending(stop);
+}
+
+protocol::PlanDecision AgentRunner::askGate(const protocol::PlanSummary& plan,
+                                            const std::atomic<bool>& stop) {
+  // Nothing is applied without the control plane's word: retry until it answers (the lease may
+  // lapse meanwhile; the job then simply runs again) or the agent stops.
+  for (int attempt = 1;; ++attempt) {
+    auto decision = cp_.submitPlan(plan);
+    if (decision.isOk()) return *decision;
+    if (decision.status().errorClass() == ErrorClass::kNotFound) {
+      return protocol::PlanDecision{false, true, "the control plane no longer knows this job"};
+    }
+    if (stop) return protocol::PlanDecision{false, true, "agent stopping"};
+    auto wait = cp_.nextBackoff(attempt);
+    spdlog::warn("job {}: cannot submit the plan ({}); retrying in {} ms", plan.job_id,
+                 decision.status().toString(), wait.count());
+    sleepFor(wait, stop);
+  }
 }
 
 bool AgentRunner::flushPending(const std::atomic<bool>& stop) {

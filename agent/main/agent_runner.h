@@ -36,6 +36,8 @@ class AgentRunner : public ProgressSink {
 
  private:
   void executeAndReport(const protocol::Job& job, const std::atomic<bool>& stop);
+  // The plan gate: asks the control plane whether the job may be applied.
+  protocol::PlanDecision askGate(const protocol::PlanSummary& plan, const std::atomic<bool>& stop);
   // Posts spooled results; true when nothing is left pending.
   bool flushPending(const std::atomic<bool>& stop);
   void sleepFor(std::chrono::milliseconds d, const std::atomic<bool>& stop);

@@ -38,7 +38,8 @@ inline constexpr size_t kMaxNameLength = 64;
 
 inline constexpr const char* kEmploymentTypes[] = {"employee",  "contractor", "intern",
                                                    "vendor",    "volunteer",  "partner"};
-inline constexpr const char* kStatuses[] = {"active", "leave", "terminated"};
+// rescinded: a hire cancelled before the start date (the account, if made, is deleted).
+inline constexpr const char* kStatuses[] = {"active", "leave", "terminated", "rescinded"};
 
 // True for a real calendar date written YYYY-MM-DD (2024-02-29 yes, 2025-02-30 no).
 bool isValidIsoDate(std::string_view s);

@@ -2,20 +2,91 @@
 
 #include "common/ldap/escape.h"
 #include "common/lifecycle/dn_util.h"
-#include "common/lifecycle/naming.h"
+#include "common/policy/name_template.h"
 
 namespace tenure::lifecycle {
 
-std::string DesiredAccount::samCandidate(int n) const { return samAccountCandidate(sam_base, n); }
+struct NamingRules {
+  policy::CompiledNameRule sam;
+  policy::CompiledNameRule upn;
+  policy::CompiledNameRule mail;
+  policy::CompiledNameRule display;
+  policy::CompiledNameRule cn;
+  std::string upn_suffix;
+  std::string mail_domain;
+
+  policy::NameContext contextFor(const hr::HrRecord& r) const {
+    policy::NameContext ctx;
+    ctx.record = &r;
+    ctx.computed["upn_suffix"] = upn_suffix;
+    ctx.computed["mail_domain"] = mail_domain;
+    return ctx;
+  }
+};
+
+namespace {
+
+Result<policy::CompiledNameRule> compileNamed(const policy::NameRule& rule, const char* name) {
+  auto compiled = policy::compileRule(rule);
+  if (!compiled.isOk()) {
+    return configError(std::string("naming.") + name + ": " + compiled.status().message());
+  }
+  return compiled;
+}
+
+// The mail local part for `sam` (the default mail rule falls back to the sAMAccountName).
+std::string mailBaseFor(const NamingRules& n, const hr::HrRecord& r, const std::string& display,
+                        const std::string& sam) {
+  if (n.mail_domain.empty()) return "";
+  policy::NameContext ctx = n.contextFor(r);
+  ctx.computed["display_name"] = display;
+  ctx.computed["sam_account_name"] = sam;
+  return policy::applyRule(n.mail, ctx);
+}
+
+}  // namespace
+
+std::string describeCondition(const policy::Condition& c) {
+  if (c.equals.empty()) return "everyone";
+  std::string out;
+  for (const auto& [field, values] : c.equals) {
+    if (!out.empty()) out += ", ";
+    out += field + "=";
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? "|" : "") + values[i];
+  }
+  return out;
+}
+
+std::string DesiredAccount::samCandidate(int n) const {
+  return policy::numberedCandidate(naming->sam.rule, sam_base, n);
+}
+
+std::string DesiredAccount::upnFor(const std::string& sam) const {
+  policy::NameContext ctx = naming->contextFor(record);
+  ctx.computed["display_name"] = display_name;
+  ctx.computed["sam_account_name"] = sam;
+  return policy::applyRule(naming->upn, ctx);
+}
 
 void DesiredAccount::useSamCandidate(int n) {
   sam_account_name = samCandidate(n);
-  upn = upn_suffix.empty() ? sam_account_name : sam_account_name + "@" + upn_suffix;
+  upn = upnFor(sam_account_name);
+  // A mail rule may fall back to the sAMAccountName.
+  const std::string base = mailBaseFor(*naming, record, display_name, sam_account_name);
+  if (base != mail_base) {
+    mail_base = base;
+    useMailCandidate(1);
+  }
 }
 
-std::string DesiredAccount::dn() const {
-  return "CN=" + ldap::escapeDnValue(cn) + "," + parent_ou;
+std::string DesiredAccount::mailCandidate(int n) const {
+  if (mail_base.empty() || mail_domain.empty()) return "";
+  return policy::numberedCandidate(naming->mail.rule, mail_base, n) + "@" + mail_domain;
 }
+
+void DesiredAccount::useMailCandidate(int n) { mail = mailCandidate(n); }
+
+std::string DesiredAccount::dn() const { return "CN=" + ldap::escapeDnValue(cn) + "," + parent_ou; }
 
 const std::string& DesiredAccount::attribute(const std::string& name) const {
   static const std::string kEmpty;
@@ -25,33 +96,135 @@ const std::string& DesiredAccount::attribute(const std::string& name) const {
   return kEmpty;
 }
 
-DesiredAccount desiredAccount(const hr::HrRecord& r, const AccountPolicy& policy) {
+Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
+                                              DesiredContext context) {
+  auto n = std::make_shared<NamingRules>();
+  const policy::NamingPolicy& np = policy.naming;
+  ASSIGN_OR_RETURN(n->sam, compileNamed(np.sam_account_name, "sam_account_name"));
+  ASSIGN_OR_RETURN(n->upn, compileNamed(np.user_principal_name, "user_principal_name"));
+  ASSIGN_OR_RETURN(n->mail, compileNamed(np.mail, "mail"));
+  ASSIGN_OR_RETURN(n->display, compileNamed(np.display_name, "display_name"));
+  ASSIGN_OR_RETURN(n->cn, compileNamed(np.cn, "cn"));
+  const std::string default_ou =
+      policy.placement.default_ou.empty() ? context.users_ou : policy.placement.default_ou;
+  if (default_ou.empty()) return configError("no users OU: the policy and the agent name none");
+  n->upn_suffix = !np.upn_suffix.empty()        ? np.upn_suffix
+                  : !context.upn_suffix.empty() ? context.upn_suffix
+                                                : dnsDomainOf(default_ou);
+  n->mail_domain = np.mail_domain;
+
+  AccountBuilder b;
+  b.policy_ = std::make_shared<const policy::Policy>(policy);
+  b.naming_ = std::move(n);
+  b.context_ = std::move(context);
+  b.managed_groups_ = policy.managedGroups();
+  return b;
+}
+
+Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
+  const policy::Policy& p = *policy_;
   DesiredAccount d;
+  d.naming = naming_;
+  d.record = r;
   d.employee_id = r.employee_id;
-  d.status = r.status.empty() ? "active" : r.status;
-  d.sam_base = samAccountBase(r);
-  d.upn_suffix = policy.upn_suffix;
-  d.useSamCandidate(1);
-  d.cn = displayNameOf(r);
+  ASSIGN_OR_RETURN(d.state, evaluateState(r, p, context_.now_unix, context_.time_zone));
+  d.enabled = d.state.enabled;
+  d.evaluated_at = context_.now_unix;
+  d.delete_after_days = p.lifecycle.delete_after_days;
+  d.time_zone = context_.time_zone;
+
+  // Names, in the order name_template.h prescribes.
+  policy::NameContext ctx = naming_->contextFor(d.record);
+  d.display_name = policy::applyRule(naming_->display, ctx);
+  ctx.computed["display_name"] = d.display_name;
+  d.sam_base = policy::applyRule(naming_->sam, ctx);
+  if (d.sam_base.empty()) {
+    return dataError("cannot derive an account name from the names or employee_id");
+  }
+  d.mail_domain = naming_->mail_domain;
+  d.sam_account_name = d.samCandidate(1);
+  ctx.computed["sam_account_name"] = d.sam_account_name;
+  d.upn = policy::applyRule(naming_->upn, ctx);
+  d.mail_base = mailBaseFor(*naming_, d.record, d.display_name, d.sam_account_name);
+  d.useMailCandidate(1);
+  d.cn = policy::applyRule(naming_->cn, ctx);
+  if (d.cn.empty()) d.cn = d.sam_account_name;
   d.cn_alternate = d.cn + " (" + r.employee_id + ")";
-  d.users_ou = policy.users_ou;
-  d.leavers_ou = policy.leavers_ou;
-  d.enabled = d.status == "active";
-  d.parent_ou = (d.status == "terminated" && !policy.leavers_ou.empty()) ? policy.leavers_ou
-                                                                         : policy.users_ou;
+
+  // Placement: first matching rule, else the default OU.
+  d.active_ou = p.placement.default_ou.empty() ? context_.users_ou : p.placement.default_ou;
+  d.placement_reason = "default OU";
+  d.rule_ous.push_back(d.active_ou);
+  bool placed = false;
+  for (size_t i = 0; i < p.placement.rules.size(); ++i) {
+    const policy::PlacementRule& rule = p.placement.rules[i];
+    d.rule_ous.push_back(rule.ou);
+    if (!placed && rule.when.matches(r)) {
+      d.active_ou = rule.ou;
+      d.placement_reason =
+          "placement rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
+      placed = true;
+    }
+  }
+  if (p.lifecycle.leaver_move_to_leavers_ou) {
+    d.leavers_ou = p.placement.leavers_ou.empty() ? context_.leavers_ou : p.placement.leavers_ou;
+  }
+  d.parent_ou = d.terminated() && !d.leavers_ou.empty() ? d.leavers_ou : d.active_ou;
+
   d.attributes = {
       {"givenName", r.given_name},
       {"sn", r.family_name},
-      {"displayName", displayNameOf(r)},
+      {"displayName", d.display_name},
       {"department", r.department},
       {"title", r.title},
       {"physicalDeliveryOfficeName", r.location},
       {"employeeID", r.employee_id},
       {"employeeType", r.employment_type.empty() ? "employee" : r.employment_type},
   };
+  if (d.state.account_expires) {
+    d.account_expires = std::to_string(unixToFileTime(*d.state.account_expires));
+  }
+
+  // Groups.
+  d.managed_groups = managed_groups_;
+  if (d.terminated()) {
+    if (p.lifecycle.leaver_remove_rule_groups) {
+      d.group_removal_reason = d.state.reason + ": rule groups removed";
+    } else {
+      d.manage_groups = false;
+    }
+  } else {
+    for (size_t i = 0; i < p.groups.size(); ++i) {
+      const policy::GroupRule& rule = p.groups[i];
+      if (!rule.when.matches(r)) continue;
+      for (const std::string& g : rule.groups) {
+        bool seen = false;
+        for (const auto& existing : d.groups) seen = seen || ldap::dnEquals(existing.dn, g);
+        if (seen) continue;
+        d.groups.push_back(
+            {g, "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")"});
+      }
+    }
+  }
+
+  // Mailbox.
+  if (p.mailbox.mode == "auto" && !d.mail_domain.empty()) {
+    d.mailbox_managed = context_.exchange_available;
+    d.mailbox_unavailable = !context_.exchange_available;
+  }
+  if (p.mailbox.kind == "remote") d.remote_routing_domain = p.mailbox.remote_routing_domain;
+  d.keep_old_addresses = p.mailbox.keep_old_addresses;
+  d.hidden_from_address_lists = d.terminated() && p.lifecycle.leaver_hide_from_address_lists;
+
   d.manager_employee_id = r.manager_id;
   if (r.manager_id.empty()) d.manager_dn = std::string();
   return d;
+}
+
+Result<DesiredAccount> desiredAccount(const hr::HrRecord& r, const policy::Policy& policy,
+                                      const DesiredContext& context) {
+  ASSIGN_OR_RETURN(AccountBuilder b, AccountBuilder::create(policy, context));
+  return b.build(r);
 }
 
 }  // namespace tenure::lifecycle

@@ -1,60 +1,143 @@
 #pragma once
-// Desired account state: what one HR record should look like in the directory under a policy.
+// Desired account state: what one HR record should look like in the directory under the tenant's
+// policy at a given instant (names, place, groups, state, mail). Pure. Uniqueness of names against
+// the directory is the job planner's part (job_planner.h): it walks the candidates this offers.
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/base/time_zone.h"
 #include "common/hr/hr_record.h"
+#include "common/lifecycle/lifecycle_state.h"
+#include "common/policy/policy.h"
 
 namespace tenure::lifecycle {
 
-// Where and how accounts are placed. An empty leavers_ou keeps leavers where they are.
-struct AccountPolicy {
-  std::string users_ou;    // e.g. "OU=Staff,DC=example,DC=test"
-  std::string leavers_ou;  // e.g. "OU=Leavers,DC=example,DC=test", or empty
-  std::string upn_suffix;  // e.g. "example.test"
+// What the agent supplies besides the policy: its fallbacks, the evaluation instant and the zone.
+struct DesiredContext {
+  std::string
+      users_ou;  // default OU when the policy names none, e.g. "OU=Staff,DC=example,DC=test"
+  std::string leavers_ou;  // leavers OU when the policy names none; empty: leavers stay in place
+  std::string upn_suffix;  // when the policy names none; empty: from the DC= parts of the users OU
+  int64_t now_unix = 0;    // the evaluation instant
+  TimeZone time_zone = TimeZone::utc();
+  bool exchange_available = false;  // the directory schema has the Exchange attributes
 };
 
-// The directory attributes Tenure owns on a user (besides `manager`, which needs resolving).
-// Attributes not listed here are never read for comparison and never written on an existing account.
+// The HR attributes Tenure owns on every user it manages (besides `manager`, which needs
+// resolving).
 inline constexpr const char* kOwnedAttributes[] = {
-    "givenName", "sn",         "displayName", "department", "title", "physicalDeliveryOfficeName",
+    "givenName",  "sn",          "displayName", "department", "title", "physicalDeliveryOfficeName",
     "employeeID", "employeeType"};
 inline constexpr const char* kManagerAttribute = "manager";
+inline constexpr const char* kMailAttribute = "mail";
+inline constexpr const char* kAccountExpiresAttribute = "accountExpires";
+
+// A group the person belongs in, with the rule that says so: "group rule 2
+// (department=Engineering)".
+struct DesiredGroup {
+  std::string dn;
+  std::string reason;
+};
+
+// The compiled naming rules of one policy (shared by every DesiredAccount built from it).
+struct NamingRules;
 
 struct DesiredAccount {
   std::string employee_id;
-  std::string status;  // active | leave | terminated (normalized HR status)
-  std::string sam_base;
-  std::string sam_account_name;  // the candidate in use (starts as the base)
-  std::string upn_suffix;
-  std::string upn;                // sam_account_name@upn_suffix
-  std::string cn;                 // displayName, unescaped
-  std::string cn_alternate;       // "displayName (employee_id)" for a CN clash in the OU
-  std::string parent_ou;          // where the account belongs now
-  std::string users_ou;
-  std::string leavers_ou;
+  StateDecision state;
   bool enabled = true;
-  // Owned attributes in kOwnedAttributes order; an empty value means "should not be set".
+
+  // Names. sam_account_name / upn / mail are the candidates in use (the first ones to start with).
+  std::string sam_base;
+  std::string sam_account_name;
+  std::string upn;
+  std::string display_name;
+  std::string cn;            // unescaped
+  std::string cn_alternate;  // "<cn> (<employee_id>)", for a CN clash in the OU
+  std::string mail_base;     // the local part before numbering; empty when mail is not managed
+  std::string mail;          // local@mail_domain, or "" when mail is not managed
+  std::string mail_domain;
+
+  // Placement.
+  std::string parent_ou;              // where the account belongs now (leavers OU when terminated)
+  std::string placement_reason;       // "placement rule 1 (department=Sales)", "default OU"
+  std::string active_ou;              // where it belongs while not terminated
+  std::string leavers_ou;             // "" when leavers stay in place
+  std::vector<std::string> rule_ous;  // every OU placement names (default and rules)
+
+  // Owned HR attributes in kOwnedAttributes order; an empty value means "should not be set".
   std::vector<std::pair<std::string, std::string>> attributes;
+  // accountExpires as AD stores it (FILETIME decimal, or "0" for never).
+  std::string account_expires = "0";
+
+  // Groups: the rule groups this person belongs in (among managed_groups). When manage_groups is
+  // false (a leaver whose policy keeps groups) memberships are left as they are.
+  std::vector<DesiredGroup> groups;
+  std::vector<std::string> managed_groups;
+  bool manage_groups = true;
+  std::string group_removal_reason;  // set for leavers: "terminated: rule groups removed"
+
+  // Mailbox (Exchange attribute mode).
+  bool mailbox_managed = false;      // policy mode auto and the schema has the attributes
+  bool mailbox_unavailable = false;  // the policy wants it, the schema does not have it
+  std::string remote_routing_domain;
+  bool keep_old_addresses = true;
+  bool hidden_from_address_lists = false;
+
+  // Manager: "" means no manager; nullopt means not resolved (yet): the planner leaves it alone.
   std::string manager_employee_id;
-  // The manager's DN once resolved: "" means no manager; nullopt means not resolved (yet), and the
-  // planner leaves `manager` alone.
   std::optional<std::string> manager_dn;
 
-  // Candidate n (1-based) of the sAMAccountName.
+  int64_t evaluated_at = 0;              // the instant the state was evaluated at (unix)
+  std::optional<int> delete_after_days;  // terminated accounts are deleted after this long
+  TimeZone time_zone = TimeZone::utc();  // for dates in reasons
+
+  std::shared_ptr<const NamingRules> naming;
+  hr::HrRecord record;  // normalized, for re-evaluating name templates
+
+  // Candidate n (1-based) of the sAMAccountName; switching also recomputes the UPN.
   std::string samCandidate(int n) const;
-  // Switches to candidate n (updates the UPN too).
   void useSamCandidate(int n);
+  // The UPN for a given sAMAccountName.
+  std::string upnFor(const std::string& sam) const;
+  // Candidate n of the mail address ("" when mail is not managed).
+  std::string mailCandidate(int n) const;
+  void useMailCandidate(int n);
   void useAlternateCn() { cn = cn_alternate; }
   // "CN=<escaped cn>,<parent_ou>"
   std::string dn() const;
-  // Value of an owned attribute ("" when it should not be set).
   const std::string& attribute(const std::string& name) const;
+  bool terminated() const { return state.state == LifecycleState::kTerminated; }
 };
 
-DesiredAccount desiredAccount(const hr::HrRecord& r, const AccountPolicy& policy);
+// Builds desired accounts for one policy; compiles the naming templates once.
+class AccountBuilder {
+ public:
+  // Config error when a naming template does not compile.
+  static Result<AccountBuilder> create(const policy::Policy& policy, DesiredContext context);
+  // Data errors: invalid dates, an external without an end date, no usable account name.
+  Result<DesiredAccount> build(const hr::HrRecord& r) const;
+  const DesiredContext& context() const { return context_; }
+  const policy::Policy& policy() const { return *policy_; }
+
+ private:
+  AccountBuilder() = default;
+  std::shared_ptr<const policy::Policy> policy_;
+  std::shared_ptr<const NamingRules> naming_;
+  DesiredContext context_;
+  std::vector<std::string> managed_groups_;
+};
+
+// One-shot convenience: AccountBuilder::create(policy, context) then build(r).
+Result<DesiredAccount> desiredAccount(const hr::HrRecord& r, const policy::Policy& policy,
+                                      const DesiredContext& context);
+
+// "department=Engineering, location=Berlin|Munich"; "everyone" for an empty condition.
+std::string describeCondition(const policy::Condition& c);
 
 }  // namespace tenure::lifecycle

@@ -1,17 +1,21 @@
 #include "common/lifecycle/planner.h"
 
+#include <algorithm>
+
+#include "common/base/utf8.h"
 #include "common/ldap/escape.h"
 #include "common/lifecycle/dn_util.h"
+#include "common/lifecycle/mailbox.h"
 
 namespace tenure::lifecycle {
 
 namespace {
 
-std::string joinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
+constexpr int64_t kSecondsPerDay = 86400;
+
+std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
+
+bool sameText(const std::string& a, const std::string& b) { return asciiLower(a) == asciiLower(b); }
 
 Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std::string& reason) {
   Operation op;
@@ -25,11 +29,122 @@ Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std:
   return op;
 }
 
+Operation memberOp(OperationKind kind, const std::string& dn, const std::string& group,
+                   const std::string& reason) {
+  Operation op;
+  op.kind = kind;
+  op.dn = dn;
+  op.target = group;
+  op.reason = reason;
+  op.changes = {"member"};
+  return op;
+}
+
+bool isMemberOf(const std::vector<std::string>& member_of, const std::string& group) {
+  return std::any_of(member_of.begin(), member_of.end(),
+                     [&](const std::string& g) { return ldap::dnEquals(g, group); });
+}
+
+std::string rdnValueOf(const std::string& dn) {
+  auto rdns = ldap::parseDn(dn);
+  if (!rdns.isOk() || rdns->empty()) return "";
+  return rdns->front().value;
+}
+
+// The reason attached to accountExpires changes.
+std::string expiryReason(const DesiredAccount& d) {
+  if (d.terminated()) return d.state.reason + ": account expires";
+  if (!d.state.end_date.empty() && d.state.account_expires) {
+    return "end date " + d.state.end_date + ": expires at the start of " +
+           d.time_zone.localDate(*d.state.account_expires) + " (" + d.time_zone.name() + ")";
+  }
+  return "no end date: never expires";
+}
+
+// True when the account already sits where the desired state wants it. Accounts an admin put in a
+// sub-OU of their target OU stay there, unless that sub-OU is itself the target of another rule.
+bool placementSatisfied(const DesiredAccount& d, const std::string& live_parent) {
+  if (d.terminated()) return d.leavers_ou.empty() || dnIsWithin(live_parent, d.leavers_ou);
+  if (!d.leavers_ou.empty() && dnIsWithin(live_parent, d.leavers_ou) &&
+      !dnIsWithin(d.active_ou, d.leavers_ou)) {
+    return false;
+  }
+  if (!dnIsWithin(live_parent, d.active_ou)) return false;
+  for (const std::string& other : d.rule_ous) {
+    if (ldap::dnEquals(other, d.active_ou) || !dnIsWithin(other, d.active_ou)) continue;
+    if (dnIsWithin(live_parent, other)) return false;  // a more specific rule's OU
+  }
+  return true;
+}
+
+// The mailbox attribute changes (Exchange attribute mode) on an existing or new account.
+Operation mailboxModify(const DesiredAccount& d, const LiveAccount* live, const std::string& dn) {
+  Operation op;
+  op.kind = OperationKind::kModify;
+  op.dn = dn;
+  const std::string sam = live ? live->sam_account_name : d.sam_account_name;
+  const MailboxState m =
+      mailboxFor(sam, d.mail, d.remote_routing_domain, d.hidden_from_address_lists);
+  std::vector<std::string> reasons;
+  static const LiveAccount kNone;
+  const LiveAccount& l = live ? *live : kNone;
+  if (!m.primary.empty()) {
+    if (l.attribute(kMailNickname) != m.mail_nickname) {
+      op.modifications.push_back({AttributeChange::Op::kReplace, kMailNickname, {m.mail_nickname}});
+      op.changes.push_back(kMailNickname);
+    }
+    const ProxyAddressChange pc =
+        proxyAddressChange(l.proxy_addresses, m, l.attribute(kMailAttribute), d.keep_old_addresses);
+    if (!pc.empty()) {
+      if (!pc.remove.empty()) {
+        op.modifications.push_back({AttributeChange::Op::kDelete, kProxyAddresses, pc.remove});
+      }
+      if (!pc.add.empty()) {
+        op.modifications.push_back({AttributeChange::Op::kAdd, kProxyAddresses, pc.add});
+      }
+      op.changes.push_back(kProxyAddresses);
+      reasons.push_back("primary address " + smtpAddressOf(m.primary) +
+                        (pc.remove.empty() ? "" : ", old address kept as secondary"));
+    }
+    if (!m.target_address.empty() && !sameText(l.attribute(kTargetAddress), m.target_address)) {
+      op.modifications.push_back(
+          {AttributeChange::Op::kReplace, kTargetAddress, {m.target_address}});
+      op.changes.push_back(kTargetAddress);
+      reasons.push_back("remote mailbox routed to " + smtpAddressOf(m.target_address));
+    }
+  }
+  const bool hidden = sameText(l.attribute(kHideFromAddressLists), "TRUE");
+  if (m.hidden && !hidden) {
+    op.modifications.push_back({AttributeChange::Op::kReplace, kHideFromAddressLists, {"TRUE"}});
+    op.changes.push_back(kHideFromAddressLists);
+    reasons.push_back(d.state.reason + ": hidden from address lists");
+  } else if (!m.hidden && hidden && !d.terminated()) {
+    op.modifications.push_back({AttributeChange::Op::kDelete, kHideFromAddressLists, {}});
+    op.changes.push_back(kHideFromAddressLists);
+    reasons.push_back(d.state.reason + ": shown in address lists again");
+  }
+  std::string reason = "mailbox";
+  for (size_t i = 0; i < reasons.size(); ++i) reason += (i ? "; " : ": ") + reasons[i];
+  op.reason = reason;
+  return op;
+}
+
+std::string createReason(const DesiredAccount& d) {
+  switch (d.state.state) {
+    case LifecycleState::kPreHire:
+      return "new hire (" + d.state.reason + ", created disabled)";
+    case LifecycleState::kLeave:
+      return d.enabled ? "new hire (on leave)" : "new hire (on leave, created disabled)";
+    default:
+      return "new hire";
+  }
+}
+
 Plan planCreate(const DesiredAccount& d) {
   Plan p;
-  if (d.status == "terminated") {
-    // Nobody gets an account on their way out.
-    p.note = "status terminated and no account exists";
+  p.state = std::string(stateName(d.state.state));
+  if (!d.state.may_create) {
+    p.note = d.state.reason + "; no account is created";
     return p;
   }
   Operation op;
@@ -44,14 +159,25 @@ Plan planCreate(const DesiredAccount& d) {
   for (const auto& [name, value] : d.attributes) {
     if (!value.empty()) add(name, {value});
   }
+  if (!d.mail.empty()) add(kMailAttribute, {d.mail});
+  if (d.account_expires != kAccountNeverExpires) add(kAccountExpiresAttribute, {d.account_expires});
   if (d.manager_dn && !d.manager_dn->empty()) add(kManagerAttribute, {*d.manager_dn});
   add(kPasswordAttribute, {});
   add("userAccountControl",
       {std::to_string(d.enabled ? kUacNormalAccount : (kUacNormalAccount | kUacAccountDisable))});
   add("pwdLastSet", {"0"});  // must change the password at first logon
-  op.reason = d.enabled ? "new hire" : "new hire (status " + d.status + ", created disabled)";
+  op.reason = createReason(d);
   op.changes = {"create"};
   p.operations.push_back(std::move(op));
+
+  for (const DesiredGroup& g : d.groups) {
+    p.operations.push_back(memberOp(OperationKind::kAddMember, d.dn(), g.dn, g.reason));
+  }
+  if (d.mailbox_managed && !d.mail.empty()) {
+    Operation mb = mailboxModify(d, nullptr, d.dn());
+    if (!mb.changes.empty()) p.operations.push_back(std::move(mb));
+  }
+  if (d.mailbox_unavailable) p.notes.push_back(kMailboxUnavailable);
   p.final_dn = d.dn();
   return p;
 }
@@ -64,15 +190,36 @@ const std::string& LiveAccount::attribute(const std::string& name) const {
   return it == attributes.end() ? kEmpty : it->second;
 }
 
+std::vector<std::string> liveAccountAttributes() {
+  std::vector<std::string> out(std::begin(kOwnedAttributes), std::end(kOwnedAttributes));
+  for (const char* a : {kManagerAttribute, "userAccountControl", "memberOf", "sAMAccountName",
+                        "userPrincipalName", "cn", kMailAttribute, kAccountExpiresAttribute,
+                        kMailNickname, kProxyAddresses, kTargetAddress, kHideFromAddressLists}) {
+    out.emplace_back(a);
+  }
+  return out;
+}
+
 std::string_view operationKindName(OperationKind k) {
   switch (k) {
-    case OperationKind::kCreate: return "create";
-    case OperationKind::kModify: return "modify";
-    case OperationKind::kEnable: return "enable";
-    case OperationKind::kDisable: return "disable";
-    case OperationKind::kMove: return "move";
-    case OperationKind::kAddMember: return "add_member";
-    case OperationKind::kRemoveMember: return "remove_member";
+    case OperationKind::kCreate:
+      return "create";
+    case OperationKind::kModify:
+      return "modify";
+    case OperationKind::kEnable:
+      return "enable";
+    case OperationKind::kDisable:
+      return "disable";
+    case OperationKind::kMove:
+      return "move";
+    case OperationKind::kRename:
+      return "rename";
+    case OperationKind::kAddMember:
+      return "add_member";
+    case OperationKind::kRemoveMember:
+      return "remove_member";
+    case OperationKind::kDelete:
+      return "delete";
   }
   return "unknown";
 }
@@ -92,7 +239,8 @@ std::optional<Operation> planManager(const std::string& dn, const std::string& l
   if (!live_manager_dn.empty() && ldap::dnEquals(live_manager_dn, desired_manager_dn)) {
     return std::nullopt;
   }
-  op.modifications.push_back({AttributeChange::Op::kReplace, kManagerAttribute, {desired_manager_dn}});
+  op.modifications.push_back(
+      {AttributeChange::Op::kReplace, kManagerAttribute, {desired_manager_dn}});
   op.reason = "HR changed manager";
   return op;
 }
@@ -101,91 +249,192 @@ Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
   if (!live) return planCreate(d);
 
   Plan p;
-  std::string dn = live->dn;
+  p.state = std::string(stateName(d.state.state));
+  const std::string live_parent = ldap::parentDn(live->dn);
+  const bool in_leavers = !d.leavers_ou.empty() && dnIsWithin(live_parent, d.leavers_ou);
 
-  // Attributes.
+  if (d.state.state == LifecycleState::kNotYet) {
+    p.note = d.state.reason + "; the account is left as it is";
+    p.final_dn = live->dn;
+    return p;
+  }
+  if (d.state.delete_account) {
+    Operation del;
+    del.kind = OperationKind::kDelete;
+    del.dn = live->dn;
+    del.reason = d.state.reason + ": the account is deleted";
+    del.changes = {"delete"};
+    p.operations.push_back(std::move(del));
+    return p;
+  }
+  if (d.terminated() && d.delete_after_days) {
+    std::optional<int64_t> since = d.state.terminated_at;
+    if (!since) {
+      auto expired = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
+      if (expired && *expired <= d.evaluated_at) since = expired;
+    }
+    if (since && d.evaluated_at >= *since + int64_t{*d.delete_after_days} * kSecondsPerDay) {
+      Operation del;
+      del.kind = OperationKind::kDelete;
+      del.dn = live->dn;
+      del.reason = d.state.reason + "; terminated since " + d.time_zone.localDate(*since) +
+                   ", retention of " + std::to_string(*d.delete_after_days) + " days passed";
+      del.changes = {"delete"};
+      p.operations.push_back(std::move(del));
+      return p;
+    }
+  }
+  const bool rehire = !d.terminated() && d.state.state != LifecycleState::kRescinded &&
+                      (in_leavers || accountExpiresToUnix(live->attribute(kAccountExpiresAttribute))
+                                             .value_or(d.evaluated_at + 1) <= d.evaluated_at);
+  if (rehire) p.state = "rehire";
+
+  // Owned HR attributes.
   Operation modify;
   modify.kind = OperationKind::kModify;
+  std::vector<std::string> hr_changes;  // "department: Sales → Marketing"
+  auto change = [&](const std::string& name, const std::string& value, const std::string& current) {
+    modify.modifications.push_back(
+        value.empty() ? AttributeChange{AttributeChange::Op::kDelete, name, {}}
+                      : AttributeChange{AttributeChange::Op::kReplace, name, {value}});
+    modify.changes.push_back(name);
+  };
   for (const auto& [name, value] : d.attributes) {
     const std::string& current = live->attribute(name);
     if (value == current) continue;
-    if (value.empty()) {
-      modify.modifications.push_back({AttributeChange::Op::kDelete, name, {}});
-    } else {
-      modify.modifications.push_back({AttributeChange::Op::kReplace, name, {value}});
+    change(name, value, current);
+    hr_changes.push_back(name + ": " + shown(current) + " → " + shown(value));
+  }
+  std::vector<std::string> reasons;
+  if (!hr_changes.empty()) {
+    std::string r = "HR changed ";
+    for (size_t i = 0; i < hr_changes.size(); ++i) r += (i ? "; " : "") + hr_changes[i];
+    reasons.push_back(r);
+  }
+  const std::string hr_summary = reasons.empty() ? "" : reasons.front();
+  if (!d.mail_domain.empty() && !d.mail.empty() &&
+      !sameText(live->attribute(kMailAttribute), d.mail)) {
+    change(kMailAttribute, d.mail, live->attribute(kMailAttribute));
+    reasons.push_back("mail: " + shown(live->attribute(kMailAttribute)) + " → " + d.mail);
+  }
+  {
+    const auto live_expires = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
+    const auto want = d.state.account_expires;
+    // A termination without an end date takes effect "now": an expiry already in the past stands.
+    const bool keep =
+        d.terminated() && !d.state.terminated_at && live_expires && *live_expires <= d.evaluated_at;
+    const bool same = (!live_expires && !want) || (live_expires && want && *live_expires == *want);
+    if (!keep && !same) {
+      modify.modifications.push_back(
+          {AttributeChange::Op::kReplace, kAccountExpiresAttribute, {d.account_expires}});
+      modify.changes.push_back(kAccountExpiresAttribute);
+      reasons.push_back(expiryReason(d));
     }
-    modify.changes.push_back(name);
   }
   if (d.manager_dn) {
-    if (auto m = planManager(dn, live->attribute(kManagerAttribute), *d.manager_dn)) {
+    if (auto m = planManager(live->dn, live->attribute(kManagerAttribute), *d.manager_dn)) {
       for (auto& mod : m->modifications) modify.modifications.push_back(std::move(mod));
       modify.changes.push_back(kManagerAttribute);
+      reasons.push_back(m->reason);
     }
   }
-  if (!modify.changes.empty()) modify.reason = "HR changed " + joinNames(modify.changes);
+  for (size_t i = 0; i < reasons.size(); ++i) modify.reason += (i ? "; " : "") + reasons[i];
 
-  // Placement.
-  const std::string live_parent = ldap::parentDn(live->dn);
-  std::string move_to;
-  std::string move_reason;
-  if (d.status == "terminated") {
-    if (!d.leavers_ou.empty() && !dnIsWithin(live_parent, d.leavers_ou)) {
-      move_to = d.leavers_ou;
-      move_reason = "status terminated: move to the leavers OU";
-    }
-  } else if (!d.users_ou.empty()) {
-    const bool in_leavers = !d.leavers_ou.empty() && dnIsWithin(live_parent, d.leavers_ou);
-    // Accounts an admin placed in a sub-OU of the users OU stay there.
-    if (in_leavers || !dnIsWithin(live_parent, d.users_ou)) {
-      move_to = d.users_ou;
-      move_reason = in_leavers ? "rehire: move back from the leavers OU"
-                               : "placement: move into the users OU";
-    }
-  }
+  // Placement and name (one modify-DN when both change).
   std::optional<Operation> move;
-  std::string moved_dn = dn;
-  if (!move_to.empty()) {
-    move.emplace();
-    move->kind = OperationKind::kMove;
-    move->new_parent_dn = move_to;
-    move->reason = move_reason;
-    move->changes = {"move"};
-    moved_dn = ldap::rdnOf(dn) + "," + move_to;
+  std::string moved_dn = live->dn;
+  {
+    const bool place_ok = placementSatisfied(d, live_parent);
+    const std::string live_cn = rdnValueOf(live->dn);
+    const bool name_ok = live_cn == d.cn || live_cn == d.cn_alternate;
+    if (!place_ok || !name_ok) {
+      move.emplace();
+      move->kind = place_ok ? OperationKind::kRename : OperationKind::kMove;
+      std::string rdn = name_ok ? ldap::rdnOf(live->dn) : ldap::makeRdn("CN", d.cn);
+      std::vector<std::string> why;
+      if (!place_ok) {
+        move->target = d.parent_ou;
+        move->changes.push_back("move");
+        if (d.terminated()) {
+          why.push_back(d.state.reason + ": move to the leavers OU");
+        } else if (in_leavers) {
+          why.push_back("rehire: move back (" + d.placement_reason + ")");
+        } else {
+          why.push_back(d.placement_reason + (hr_summary.empty() ? "" : " after " + hr_summary));
+        }
+      }
+      if (!name_ok) {
+        move->changes.push_back("cn");
+        why.push_back("name changed: " + live_cn + " → " + d.cn);
+      }
+      for (size_t i = 0; i < why.size(); ++i) move->reason += (i ? "; " : "") + why[i];
+      move->new_rdn = rdn;
+      moved_dn = rdn + "," + (place_ok ? live_parent : d.parent_ou);
+    }
   }
 
-  // Account state.
-  const bool live_enabled = (live->user_account_control & kUacAccountDisable) == 0;
-  const bool rehire = move && d.enabled && move_reason.rfind("rehire", 0) == 0;
+  // Groups: only managed ones, only when the state manages them.
+  std::vector<Operation> removals;
+  std::vector<std::string> adds_groups;
+  std::vector<std::string> adds_reasons;
+  if (d.manage_groups) {
+    for (const std::string& g : d.managed_groups) {
+      if (!isMemberOf(live->member_of, g)) continue;
+      const bool wanted = std::any_of(d.groups.begin(), d.groups.end(), [&](const DesiredGroup& x) {
+        return ldap::dnEquals(x.dn, g);
+      });
+      if (wanted) continue;
+      std::string reason = !d.group_removal_reason.empty()
+                               ? d.group_removal_reason
+                               : "no group rule grants it any more" +
+                                     (hr_summary.empty() ? std::string() : " (" + hr_summary + ")");
+      removals.push_back(memberOp(OperationKind::kRemoveMember, "", g, reason));
+    }
+    for (const DesiredGroup& g : d.groups) {
+      if (isMemberOf(live->member_of, g.dn)) continue;
+      adds_groups.push_back(g.dn);
+      adds_reasons.push_back(rehire ? "rehire: " + g.reason : g.reason);
+    }
+  }
+  std::optional<Operation> mailbox;
+  if (d.mailbox_managed) {
+    Operation mb = mailboxModify(d, &*live, "");
+    if (!mb.changes.empty()) mailbox = std::move(mb);
+  }
+  if (d.mailbox_unavailable) p.notes.push_back(kMailboxUnavailable);
 
+  std::string dn = live->dn;
+  auto push = [&](Operation op) {
+    op.dn = dn;
+    p.operations.push_back(std::move(op));
+  };
+  auto pushGroups = [&] {
+    for (auto& r : removals) push(std::move(r));
+    for (size_t i = 0; i < adds_groups.size(); ++i) {
+      push(memberOp(OperationKind::kAddMember, dn, adds_groups[i], adds_reasons[i]));
+    }
+  };
+  const bool live_enabled = live->enabled();
   if (d.enabled) {
-    // Rehire order: move back, correct the attributes, then enable — the account is only usable
-    // once it is fully right.
     if (move) {
-      move->dn = dn;
-      p.operations.push_back(*move);
+      push(*move);
       dn = moved_dn;
     }
-    if (!modify.changes.empty()) {
-      modify.dn = dn;
-      p.operations.push_back(modify);
-    }
+    if (!modify.changes.empty()) push(modify);
+    pushGroups();
+    if (mailbox) push(*mailbox);
     if (!live_enabled) {
-      p.operations.push_back(uacChange(dn, live->user_account_control, true,
-                                       rehire ? "rehire: status active" : "status active"));
+      Operation en = uacChange(dn, live->user_account_control, true,
+                               rehire ? "rehire: " + d.state.reason : d.state.reason);
+      push(std::move(en));
     }
   } else {
-    // Leaver order: disable first (access ends now), then tidy attributes and move.
-    if (live_enabled) {
-      p.operations.push_back(
-          uacChange(dn, live->user_account_control, false, "status " + d.status));
-    }
-    if (!modify.changes.empty()) {
-      modify.dn = dn;
-      p.operations.push_back(modify);
-    }
+    if (live_enabled) push(uacChange(dn, live->user_account_control, false, d.state.reason));
+    if (!modify.changes.empty()) push(modify);
+    if (mailbox) push(*mailbox);
+    pushGroups();
     if (move) {
-      move->dn = dn;
-      p.operations.push_back(*move);
+      push(*move);
       dn = moved_dn;
     }
   }

@@ -1,8 +1,13 @@
 #pragma once
-// The planner: desired account + live account → ordered, minimal, idempotent operations.
-// Pure: no I/O. Only owned attributes (kOwnedAttributes, manager) are compared or written on an
-// existing account; everything else on it is left alone. Planning twice against the result of
-// applying a plan yields an empty plan.
+// The planner: desired account + live account → ordered, minimal, idempotent operations, each with
+// its reason. Pure: no I/O. Only attributes the policy owns are compared or written on an existing
+// account; groups no rule names are never touched; a sAMAccountName never changes after creation.
+// Planning again against the result of applying a plan yields an empty plan.
+//
+// Order. New account: create (one add) → group adds → mailbox attributes. Existing account that
+// ends up enabled: move/rename → attributes → group removals → group adds → mailbox → enable (it
+// is only usable once it is right). Existing account that ends up disabled: disable first (access
+// ends now) → attributes → mailbox → group removals → group adds → move/rename.
 
 #include <cstdint>
 #include <map>
@@ -23,16 +28,34 @@ inline constexpr const char* kPasswordAttribute = "unicodePwd";
 // A user account as read from the directory.
 struct LiveAccount {
   std::string dn;
-  // Owned attributes that are set (first value), keyed by the names in kOwnedAttributes / manager.
+  std::string employee_id;
+  std::string sam_account_name;
+  // Single-valued attributes that are set (first value): the owned HR attributes, manager,
+  // userPrincipalName, mail, accountExpires and the Exchange attributes.
   std::map<std::string, std::string> attributes;
   uint32_t user_account_control = kUacNormalAccount;
-  std::vector<std::string> member_of;
-  std::string sam_account_name;
+  std::vector<std::string> member_of;        // group DNs
+  std::vector<std::string> proxy_addresses;  // as stored ("SMTP:...", "smtp:...", "X500:...")
 
   const std::string& attribute(const std::string& name) const;
+  bool enabled() const { return (user_account_control & kUacAccountDisable) == 0; }
 };
 
-enum class OperationKind { kCreate, kModify, kEnable, kDisable, kMove, kAddMember, kRemoveMember };
+// Every attribute the planner may read from a live account (for the directory search).
+std::vector<std::string> liveAccountAttributes();
+
+enum class OperationKind {
+  kCreate,
+  kModify,
+  kEnable,
+  kDisable,
+  kMove,
+  kRename,
+  kAddMember,
+  kRemoveMember,
+  kDelete
+};
+// create | modify | enable | disable | move | rename | add_member | remove_member | delete
 std::string_view operationKindName(OperationKind k);
 
 // Mirrors agent::Modification without depending on the agent.
@@ -46,24 +69,34 @@ struct AttributeChange {
 
 struct Operation {
   OperationKind kind = OperationKind::kModify;
-  std::string dn;  // the entry operated on (for member ops: the group)
-  std::vector<AttributeChange> modifications;  // create: all attributes; modify/enable/disable: changes
-  std::string new_parent_dn;                   // move only
-  std::string reason;                          // why, for the audit trail: "HR changed title"
-  std::vector<std::string> changes;            // names for the report: attributes, "move", ...
+  // The account as it is named when this operation runs (after earlier moves of the plan).
+  std::string dn;
+  // move/rename: the new parent OU (move only); add/remove_member: the group DN.
+  std::string target;
+  std::string new_rdn;  // move/rename: "CN=<escaped>"
+  // create: all attributes; modify/enable/disable: the changes. Member operations carry none:
+  // the executor writes `member` on the group with the account's DN at the time.
+  std::vector<AttributeChange> modifications;
+  std::string reason;                // "HR changed department: Sales → Marketing"
+  std::vector<std::string> changes;  // names for the report: attributes, "create", "move", ...
+  // A manager change that waits until the rest of the job is applied (the manager is created or
+  // moved in the same run): the executor resolves the manager's DN then.
+  bool deferred = false;
+  std::string manager_employee_id;  // deferred only
 };
 
 struct Plan {
   std::vector<Operation> operations;
   std::string final_dn;  // where the account is after the plan ("" when there is none)
   std::string note;      // why nothing is done, when that is notable ("terminated, no account")
+  std::string state;     // the lifecycle state name, or "rehire"
+  std::vector<std::string> notes;  // e.g. kMailboxUnavailable
   bool empty() const { return operations.empty(); }
 };
 
 Plan plan(const DesiredAccount& desired, const std::optional<LiveAccount>& live);
 
-// The manager change alone, for the executor's second pass (manager DNs resolve only after the
-// creates of a job). nullopt when nothing needs doing.
+// The manager change alone (for deferred manager operations). nullopt when nothing needs doing.
 std::optional<Operation> planManager(const std::string& dn, const std::string& live_manager_dn,
                                      const std::string& desired_manager_dn);
 

@@ -50,6 +50,27 @@ class FakeDirectoryClient : public agent::DirectoryClient {
     }
     return nullptr;
   }
+  // DNs of the groups whose `member` holds `dn` (what AD returns as memberOf).
+  std::vector<std::string> memberOf(const std::string& dn) const {
+    std::vector<std::string> out;
+    for (const auto& [k, g] : entries_) {
+      auto m = g.attributes.find("member");
+      if (m == g.attributes.end()) continue;
+      if (std::any_of(m->second.begin(), m->second.end(),
+                      [&](const std::string& v) { return key(v) == key(dn); })) {
+        out.push_back(g.dn);
+      }
+    }
+    return out;
+  }
+  // Seeds a group (objectClass group) with the given member DNs.
+  void addGroup(const std::string& dn, std::vector<std::string> members = {}) {
+    Entry e;
+    e.dn = dn;
+    e.attributes["objectClass"] = {"top", "group"};
+    if (!members.empty()) e.attributes["member"] = std::move(members);
+    entries_[key(dn)] = std::move(e);
+  }
   int writeCount() const { return writes_; }
   int searchCount() const { return searches_; }
   int connectCount() const { return connects_; }
@@ -84,11 +105,18 @@ class FakeDirectoryClient : public agent::DirectoryClient {
       if (!inScope(e.dn, base_dn, scope) || !node->matches(e)) continue;
       Entry copy;
       copy.dn = e.dn;
+      auto wanted = [&](const std::string& name) {
+        return attributes.empty() ||
+               std::any_of(attributes.begin(), attributes.end(),
+                           [&](const std::string& a) { return iequals(a, name); });
+      };
       for (const auto& [name, values] : e.attributes) {
-        const bool wanted = attributes.empty() ||
-                            std::any_of(attributes.begin(), attributes.end(),
-                                        [&](const std::string& a) { return iequals(a, name); });
-        if (wanted) copy.attributes[name] = values;
+        if (wanted(name)) copy.attributes[name] = values;
+      }
+      if (wanted("memberOf")) {
+        // AD computes memberOf from the groups' member values (a back link).
+        std::vector<std::string> groups = memberOf(e.dn);
+        if (!groups.empty()) copy.attributes["memberOf"] = std::move(groups);
       }
       out.push_back(std::move(copy));
     }
@@ -189,6 +217,15 @@ class FakeDirectoryClient : public agent::DirectoryClient {
   Status remove(const std::string& dn) override {
     RETURN_IF_ERROR(injected("remove", dn));
     if (entries_.erase(key(dn)) == 0) return Status(ErrorClass::kNotFound, "no such object", 32);
+    // AD drops the links to a deleted object.
+    for (auto& [k, other] : entries_) {
+      for (const char* attr : {"manager", "member"}) {
+        auto a = other.attributes.find(attr);
+        if (a == other.attributes.end()) continue;
+        std::erase_if(a->second, [&](const std::string& v) { return key(v) == key(dn); });
+        if (a->second.empty()) other.attributes.erase(a);
+      }
+    }
     ++writes_;
     return Status::ok();
   }

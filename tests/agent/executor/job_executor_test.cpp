@@ -11,8 +11,9 @@
 namespace tenure::agent {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
 
 constexpr const char* kStaff = "OU=Staff,DC=example,DC=test";
 constexpr const char* kLeavers = "OU=Leavers,DC=example,DC=test";
@@ -128,7 +129,8 @@ TEST_F(JobExecutorTest, TwentyJoinersAreCreatedWithAllOwnedAttributes) {
 
 TEST_F(JobExecutorTest, SecondRunOfTheSameJobChangesNothing) {
   std::vector<hr::HrRecord> people;
-  for (int i = 1; i <= 20; ++i) people.push_back(person("E" + std::to_string(i), "A", "B" + std::to_string(i)));
+  for (int i = 1; i <= 20; ++i)
+    people.push_back(person("E" + std::to_string(i), "A", "B" + std::to_string(i)));
   people[3].manager_id = "E1";
   people[0].manager_id = "E20";  // a manager created later in the job
   ASSERT_EQ(run(jobOf(people)).status, "succeeded");
@@ -188,7 +190,7 @@ TEST_F(JobExecutorTest, ManagerCreatedLaterInTheSameJobIsResolved) {
   report.manager_id = "E2";
   hr::HrRecord boss = person("E2", "Bob", "Boss");
   hr::HrRecord second = person("E3", "Sam", "Second");
-  second.manager_id = "E2";  // resolved directly: E2 exists by then
+  second.manager_id = "E2";  // also set once E2 exists (the whole job is planned first)
 
   auto result = run(jobOf({report, boss, second}));
   ASSERT_EQ(result.status, "succeeded");
@@ -197,10 +199,15 @@ TEST_F(JobExecutorTest, ManagerCreatedLaterInTheSameJobIsResolved) {
   EXPECT_EQ(userOf("E3")->first("manager"), boss_dn);
   EXPECT_EQ(outcomeOf(result, "E1").action, "created");
   EXPECT_THAT(outcomeOf(result, "E1").changes, ElementsAre("create", "manager"));
-  // E1 is reported when created and again once its manager is set.
-  ASSERT_EQ(sink_.outcomes.size(), 4u);
-  EXPECT_EQ(sink_.outcomes.back().employee_id, "E1");
-  EXPECT_THAT(sink_.outcomes.back().changes, Contains("manager"));
+  // E1 and E3 are reported when created and again once their manager is set.
+  ASSERT_EQ(sink_.outcomes.size(), 5u);
+  EXPECT_EQ(sink_.outcomes[3].employee_id, "E1");
+  EXPECT_THAT(sink_.outcomes[3].changes, Contains("manager"));
+  EXPECT_EQ(sink_.outcomes[4].employee_id, "E3");
+  const auto& ops = outcomeOf(result, "E1").operations;
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[1].kind, "modify");
+  EXPECT_EQ(ops[1].reason, "HR manager E2 (created in this run)");
 }
 
 TEST_F(JobExecutorTest, ManagerAlreadyInTheDirectoryIsSetInTheAdd) {
@@ -224,8 +231,8 @@ TEST_F(JobExecutorTest, UnknownManagerIsSkippedAndNoted) {
 
 TEST_F(JobExecutorTest, OneFailingPersonMakesThePartialJobAndDoesNotStopOthers) {
   dir_.failWhen("add", "CN=Bad Person", Status(ErrorClass::kPermission, "insufficient access", 50));
-  auto result = run(jobOf({person("E1", "Ann", "Able"), person("E2", "Bad", "Person"),
-                           person("E3", "Cid", "Cane")}));
+  auto result = run(jobOf(
+      {person("E1", "Ann", "Able"), person("E2", "Bad", "Person"), person("E3", "Cid", "Cane")}));
   EXPECT_EQ(result.status, "partial");
   EXPECT_EQ(outcomeOf(result, "E1").action, "created");
   EXPECT_EQ(outcomeOf(result, "E3").action, "created");
@@ -299,20 +306,25 @@ TEST_F(JobExecutorTest, HrChangeUpdatesOnlyChangedAttributesAndKeepsForeignOnes)
 TEST_F(JobExecutorTest, LeaverIsDisabledAndMovedAndRehireComesBack) {
   ASSERT_EQ(run(jobOf({person("E1", "Ann", "Able")})).status, "succeeded");
   // An admin set DONT_EXPIRE_PASSWORD; disabling must keep it.
-  ASSERT_TRUE(dir_.modify(userOf("E1")->dn,
-                          {{Modification::Op::kReplace, "userAccountControl", {"66048"}}}).isOk());
+  ASSERT_TRUE(
+      dir_.modify(userOf("E1")->dn, {{Modification::Op::kReplace, "userAccountControl", {"66048"}}})
+          .isOk());
   hr::HrRecord leaver = person("E1", "Ann", "Able");
   leaver.status = "terminated";
   auto left = run(jobOf({leaver}));
   EXPECT_EQ(left.outcomes[0].action, "disabled");
-  EXPECT_THAT(left.outcomes[0].changes, ElementsAre("disable", "move"));
+  EXPECT_THAT(left.outcomes[0].changes, ElementsAre("disable", "accountExpires", "move"));
+  EXPECT_EQ(left.outcomes[0].state, "terminated");
+  EXPECT_NE(userOf("E1")->first("accountExpires"), "");
   EXPECT_EQ(userOf("E1")->dn, "CN=Ann Able,OU=Leavers,DC=example,DC=test");
   EXPECT_EQ(left.outcomes[0].dn, "CN=Ann Able,OU=Leavers,DC=example,DC=test");
   EXPECT_EQ(userOf("E1")->first("userAccountControl"), "66050");
 
   auto rehired = run(jobOf({person("E1", "Ann", "Able")}));
   EXPECT_EQ(rehired.outcomes[0].action, "enabled");
-  EXPECT_THAT(rehired.outcomes[0].changes, ElementsAre("move", "enable"));
+  EXPECT_THAT(rehired.outcomes[0].changes, ElementsAre("move", "accountExpires", "enable"));
+  EXPECT_EQ(rehired.outcomes[0].state, "rehire");
+  EXPECT_EQ(userOf("E1")->first("accountExpires"), "0");
   EXPECT_EQ(userOf("E1")->dn, "CN=Ann Able,OU=Staff,DC=example,DC=test");
   EXPECT_EQ(userOf("E1")->first("userAccountControl"), "66048");
 }
@@ -386,6 +398,214 @@ TEST_F(JobExecutorTest, LargeJobReadsTheDirectoryOnceAndStillHonoursExistingName
 
   auto again = run(jobOf(people));
   for (const auto& o : again.outcomes) EXPECT_EQ(o.action, "unchanged") << o.employee_id;
+}
+
+// ---- Policy, gate, dry run, reserved names ----
+
+boost::json::object policyDoc(const std::string& json) {
+  auto v = protocol::parseJsonText(json);
+  EXPECT_TRUE(v.isOk()) << json;
+  return v.isOk() && v->is_object() ? v->as_object() : boost::json::object();
+}
+
+// Groups by department, mail addresses, and a user schema with the Exchange attributes.
+class PolicyExecutorTest : public JobExecutorTest {
+ protected:
+  static constexpr const char* kSales = "CN=Sales,OU=Groups,DC=example,DC=test";
+  static constexpr const char* kMarketing = "CN=Marketing,OU=Groups,DC=example,DC=test";
+  static constexpr const char* kVpn = "CN=VPN,OU=Groups,DC=example,DC=test";
+
+  PolicyExecutorTest() {
+    dir_.addOu("OU=Groups,DC=example,DC=test");
+    dir_.addGroup(kSales);
+    dir_.addGroup(kMarketing);
+    dir_.addGroup(kVpn);
+  }
+  void withExchangeSchema() {
+    const std::string schema = "CN=Schema,CN=Configuration,DC=example,DC=test";
+    dir_.addOu("CN=Configuration,DC=example,DC=test");
+    dir_.addOu(schema);
+    DirectoryEntry user;
+    user.dn = "CN=User," + schema;
+    user.attributes["objectClass"] = {"classSchema"};
+    user.attributes["lDAPDisplayName"] = {"user"};
+    user.attributes["mayContain"] = {"mail", "mailNickname", "proxyAddresses", "targetAddress",
+                                     "msExchHideFromAddressLists"};
+    dir_.seed(user);
+  }
+  protocol::Job withPolicy(protocol::Job job) {
+    job.policy = policyDoc(R"({
+      "naming": {"mail_domain": "example.com"},
+      "groups": [
+        {"when": {"department": ["Sales"]}, "groups": ["CN=Sales,OU=Groups,DC=example,DC=test"]},
+        {"when": {"department": ["Marketing"]},
+         "groups": ["CN=Marketing,OU=Groups,DC=example,DC=test"]}
+      ],
+      "mailbox": {"mode": "auto", "kind": "remote",
+                  "remote_routing_domain": "example.mail.onmicrosoft.com"}
+    })");
+    return job;
+  }
+  protocol::JobResult runGated(const protocol::Job& job, protocol::PlanDecision decision) {
+    ExecutorSettings s{kStaff, kLeavers, "", "test"};
+    s.gate = [&, decision](const protocol::PlanSummary& summary) {
+      summaries.push_back(summary);
+      return decision;
+    };
+    JobExecutor executor(dir_, s, clock_, &sink_, [] { return std::string(kPassword); });
+    return executor.execute(job);
+  }
+  std::vector<protocol::PlanSummary> summaries;
+};
+
+TEST_F(PolicyExecutorTest, RuleGroupsAndMailAreAppliedAndMoversChangeGroups) {
+  auto result = run(withPolicy(jobOf({person("E1", "Ann", "Able")})));
+  ASSERT_EQ(result.status, "succeeded") << result.outcomes[0].error_message;
+  const std::string dn = userOf("E1")->dn;
+  EXPECT_THAT(dir_.memberOf(dn), ElementsAre(kSales));
+  EXPECT_EQ(userOf("E1")->first("mail"), "ann.able@example.com");
+  EXPECT_THAT(result.outcomes[0].changes, Contains("mailbox_unavailable"));
+  EXPECT_FALSE(userOf("E1")->has("proxyAddresses"));
+  const auto& ops = result.outcomes[0].operations;
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_EQ(ops[1].kind, "add_member");
+  EXPECT_EQ(ops[1].target, kSales);
+  EXPECT_EQ(ops[1].reason, "group rule 1 (department=Sales)");
+
+  // A mover, with an unmanaged group an admin added.
+  ASSERT_TRUE(dir_.modify(kVpn, {{Modification::Op::kAdd, "member", {dn}}}).isOk());
+  auto moved = run(withPolicy(jobOf({person("E1", "Ann", "Able", "Marketing")})));
+  ASSERT_EQ(moved.status, "succeeded") << moved.outcomes[0].error_message;
+  EXPECT_THAT(dir_.memberOf(dn), ::testing::UnorderedElementsAre(kMarketing, kVpn));
+  EXPECT_THAT(moved.outcomes[0].changes,
+              ElementsAre("mailbox_unavailable", "department", "member"));
+
+  const int writes = dir_.writeCount();
+  auto again = run(withPolicy(jobOf({person("E1", "Ann", "Able", "Marketing")})));
+  EXPECT_EQ(again.outcomes[0].action, "unchanged");
+  EXPECT_EQ(dir_.writeCount(), writes);
+}
+
+TEST_F(PolicyExecutorTest, ExchangeAttributesAreWrittenWhereTheSchemaHasThem) {
+  withExchangeSchema();
+  auto result = run(withPolicy(jobOf({person("E1", "Ann", "Able")})));
+  ASSERT_EQ(result.status, "succeeded") << result.outcomes[0].error_message;
+  const DirectoryEntry* e = userOf("E1");
+  EXPECT_EQ(e->first("mailNickname"), "aable");
+  EXPECT_EQ(e->first("targetAddress"), "SMTP:ann.able@example.mail.onmicrosoft.com");
+  EXPECT_THAT(
+      e->attributes.at("proxyAddresses"),
+      ElementsAre("SMTP:ann.able@example.com", "smtp:ann.able@example.mail.onmicrosoft.com"));
+  EXPECT_THAT(result.outcomes[0].changes, Not(Contains("mailbox_unavailable")));
+
+  // A family-name change keeps the old address as a secondary.
+  auto renamed = run(withPolicy(jobOf({person("E1", "Ann", "Baker")})));
+  ASSERT_EQ(renamed.status, "succeeded") << renamed.outcomes[0].error_message;
+  e = userOf("E1");
+  EXPECT_EQ(e->dn, "CN=Ann Baker,OU=Staff,DC=example,DC=test");
+  EXPECT_EQ(e->first("sAMAccountName"), "aable");
+  EXPECT_EQ(e->first("mail"), "ann.baker@example.com");
+  EXPECT_THAT(
+      e->attributes.at("proxyAddresses"),
+      ::testing::UnorderedElementsAre("SMTP:ann.baker@example.com", "smtp:ann.able@example.com",
+                                      "smtp:ann.able@example.mail.onmicrosoft.com",
+                                      "smtp:ann.baker@example.mail.onmicrosoft.com"));
+  EXPECT_EQ(run(withPolicy(jobOf({person("E1", "Ann", "Baker")}))).outcomes[0].action, "unchanged");
+}
+
+TEST_F(PolicyExecutorTest, HeldRunWritesNothingAndReportsThePlan) {
+  ASSERT_EQ(run(withPolicy(jobOf({person("E1", "Ann", "Able")}))).status, "succeeded");
+  const int writes = dir_.writeCount();
+  hr::HrRecord leaver = person("E1", "Ann", "Able");
+  leaver.status = "terminated";
+  auto result = runGated(withPolicy(jobOf({leaver, person("E2", "Bo", "Bell")})),
+                         {.proceed = false, .held = true, .reason = "disable: 1 > 0"});
+  EXPECT_EQ(result.status, "held");
+  EXPECT_EQ(result.error_message, "disable: 1 > 0");
+  EXPECT_EQ(dir_.writeCount(), writes);
+  EXPECT_EQ(userOf("E2"), nullptr);
+  ASSERT_EQ(summaries.size(), 1u);
+  EXPECT_EQ(summaries[0].job_id, "job-1");
+  EXPECT_EQ(summaries[0].population, 2);
+  EXPECT_EQ(summaries[0].counts.at("disable"), 1);
+  EXPECT_EQ(summaries[0].counts.at("create"), 1);
+  EXPECT_EQ(summaries[0].counts.at("remove_member"), 1);
+  EXPECT_EQ(summaries[0].counts.at("move"), 1);
+  EXPECT_EQ(outcomeOf(result, "E1").action, "disabled");
+  EXPECT_EQ(outcomeOf(result, "E1").operations[0].reason, "terminated: status terminated");
+  EXPECT_TRUE(sink_.outcomes.size() == 1u) << "nothing is spooled for a held run";
+}
+
+TEST_F(PolicyExecutorTest, GateThatProceedsLetsTheRunApply) {
+  auto result = runGated(withPolicy(jobOf({person("E1", "Ann", "Able")})), {.proceed = true});
+  EXPECT_EQ(result.status, "succeeded");
+  EXPECT_NE(userOf("E1"), nullptr);
+  ASSERT_EQ(summaries.size(), 1u);
+  EXPECT_EQ(summaries[0].outcomes.at(0).action, "created");
+}
+
+TEST_F(PolicyExecutorTest, DryRunReportsOperationsWithReasonsAndNeverCallsTheGate) {
+  protocol::Job job = withPolicy(jobOf({person("E1", "Ann", "Able")}));
+  job.dry_run = true;
+  auto result = runGated(job, {.proceed = false, .held = true});
+  EXPECT_EQ(result.status, "succeeded");
+  EXPECT_TRUE(summaries.empty());
+  EXPECT_EQ(dir_.writeCount(), 0);
+  const auto& o = result.outcomes[0];
+  EXPECT_EQ(o.action, "created");
+  EXPECT_EQ(o.state, "active");
+  ASSERT_EQ(o.operations.size(), 2u);
+  EXPECT_EQ(o.operations[0].kind, "create");
+  EXPECT_EQ(o.operations[0].dn, "CN=Ann Able,OU=Staff,DC=example,DC=test");
+  EXPECT_EQ(o.operations[0].reason, "new hire");
+}
+
+TEST_F(PolicyExecutorTest, ReservedNamesAreSkipped) {
+  protocol::Job job = withPolicy(jobOf({person("E1", "Ann", "Able")}));
+  job.reserved_names = {"aable", "ann.able@example.com"};
+  auto result = run(job);
+  ASSERT_EQ(result.status, "succeeded");
+  EXPECT_EQ(result.outcomes[0].sam_account_name, "aable2");
+  EXPECT_EQ(userOf("E1")->first("mail"), "ann.able2@example.com");
+}
+
+TEST_F(PolicyExecutorTest, InvalidPolicyFailsTheJobWithAConfigError) {
+  protocol::Job job = jobOf({person("E1", "Ann", "Able")});
+  job.policy =
+      policyDoc(R"({"naming": {"sam_account_name": {"template": "{frist(given_name)}"}}})");
+  auto result = run(job);
+  EXPECT_EQ(result.status, "failed");
+  EXPECT_EQ(result.error_class, "config");
+  EXPECT_EQ(dir_.writeCount(), 0);
+}
+
+TEST_F(PolicyExecutorTest, JobInstantDecidesEffectiveDates) {
+  hr::HrRecord r = person("E1", "Ann", "Able");
+  r.start_date = "2026-12-01";
+  protocol::Job job = jobOf({r});
+  job.now_ms = 1'795'000'000'000;  // 2026-11-18: more than 7 days before the start
+  auto early = run(job);
+  EXPECT_EQ(early.outcomes[0].action, "unchanged");
+  EXPECT_EQ(early.outcomes[0].state, "not_yet");
+  EXPECT_EQ(userOf("E1"), nullptr);
+  job.now_ms = 1'796'000'000'000;  // 2026-11-29: within the pre-hire window
+  auto pre = run(job);
+  EXPECT_EQ(pre.outcomes[0].action, "created");
+  EXPECT_EQ(userOf("E1")->first("userAccountControl"), "514");
+}
+
+TEST_F(PolicyExecutorTest, MissingOuIsAConfigErrorUnlessThePolicyCreatesIt) {
+  protocol::Job job = jobOf({person("E1", "Ann", "Able")});
+  job.policy =
+      policyDoc(R"({"placement": {"default_ou": "OU=Berlin,OU=Staff,DC=example,DC=test"}})");
+  auto result = run(job);
+  EXPECT_EQ(result.outcomes[0].error_class, "config");
+  EXPECT_THAT(result.outcomes[0].error_message, ::testing::HasSubstr("OU=Berlin"));
+  job.policy = policyDoc(R"({"placement": {"default_ou": "OU=Berlin,OU=Staff,DC=example,DC=test",
+                                            "create_missing_ous": true}})");
+  auto created = run(job);
+  ASSERT_EQ(created.status, "succeeded") << created.outcomes[0].error_message;
+  EXPECT_EQ(userOf("E1")->dn, "CN=Ann Able,OU=Berlin,OU=Staff,DC=example,DC=test");
 }
 
 TEST(GenerateInitialPassword, MeetsAdComplexity) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/policy/policy.h"
+
 #include "common/lifecycle/desired_account.h"
 
 namespace tenure::lifecycle {
@@ -70,11 +72,23 @@ TEST(SamAccountCandidate, NumbersCollisionsWithinTwentyCharacters) {
   for (int n = 1; n < 200; ++n) EXPECT_LE(samAccountCandidate(base, n).size(), kMaxSamLength);
 }
 
+DesiredAccount desired(const hr::HrRecord& r, std::string users_ou, std::string leavers_ou,
+                       std::string upn_suffix) {
+  DesiredContext ctx;
+  ctx.users_ou = std::move(users_ou);
+  ctx.leavers_ou = std::move(leavers_ou);
+  ctx.upn_suffix = std::move(upn_suffix);
+  ctx.now_unix = 1'750'000'000;
+  auto d = desiredAccount(r, policy::defaultPolicy(), ctx);
+  EXPECT_TRUE(d.isOk()) << d.status().toString();
+  return d.isOk() ? *d : DesiredAccount{};
+}
+
 TEST(DesiredAccount, NamesKeepUnicodeAndUseTheUpnSuffix) {
   hr::HrRecord r = person("Zoë", "Ångström", "", "E7");
   r.status = "active";
-  AccountPolicy policy{"OU=Staff,DC=example,DC=test", "OU=Leavers,DC=example,DC=test", "example.test"};
-  DesiredAccount d = desiredAccount(r, policy);
+  DesiredAccount d =
+      desired(r, "OU=Staff,DC=example,DC=test", "OU=Leavers,DC=example,DC=test", "example.test");
   EXPECT_EQ(d.sam_account_name, "zangstroem");
   EXPECT_EQ(d.upn, "zangstroem@example.test");
   EXPECT_EQ(d.cn, "Zoë Ångström");
@@ -87,17 +101,17 @@ TEST(DesiredAccount, NamesKeepUnicodeAndUseTheUpnSuffix) {
 }
 
 TEST(DesiredAccount, CnIsEscapedInTheDn) {
-  DesiredAccount d = desiredAccount(person("John", "Smith, Jr."), {"OU=Staff,DC=x", "", "x"});
+  DesiredAccount d = desired(person("John", "Smith, Jr."), "OU=Staff,DC=x", "", "x");
   EXPECT_EQ(d.dn(), "CN=John Smith\\, Jr.,OU=Staff,DC=x");
 }
 
 TEST(DesiredAccount, TerminatedGoesToLeaversOuDisabled) {
   hr::HrRecord r = person("Jane", "Doe");
   r.status = "terminated";
-  DesiredAccount d = desiredAccount(r, {"OU=Staff,DC=x", "OU=Leavers,DC=x", "x"});
+  DesiredAccount d = desired(r, "OU=Staff,DC=x", "OU=Leavers,DC=x", "x");
   EXPECT_FALSE(d.enabled);
   EXPECT_EQ(d.parent_ou, "OU=Leavers,DC=x");
-  d = desiredAccount(r, {"OU=Staff,DC=x", "", "x"});
+  d = desired(r, "OU=Staff,DC=x", "", "x");
   EXPECT_EQ(d.parent_ou, "OU=Staff,DC=x");
 }
 

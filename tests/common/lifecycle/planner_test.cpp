@@ -2,11 +2,29 @@
 
 #include <gtest/gtest.h>
 
+#include "common/policy/policy.h"
+
 namespace tenure::lifecycle {
 namespace {
 
-const AccountPolicy kPolicy{"OU=Staff,DC=example,DC=test", "OU=Leavers,DC=example,DC=test",
-                            "example.test"};
+constexpr const char* kUsersOu = "OU=Staff,DC=example,DC=test";
+constexpr const char* kLeaversOu = "OU=Leavers,DC=example,DC=test";
+
+DesiredContext context() {
+  DesiredContext c;
+  c.users_ou = kUsersOu;
+  c.leavers_ou = kLeaversOu;
+  c.upn_suffix = "example.test";
+  c.now_unix = 1'750'000'000;
+  return c;
+}
+
+// The desired account under the default policy.
+DesiredAccount desired(const hr::HrRecord& r) {
+  auto d = desiredAccount(r, policy::defaultPolicy(), context());
+  EXPECT_TRUE(d.isOk()) << d.status().toString();
+  return d.isOk() ? *d : DesiredAccount{};
+}
 
 hr::HrRecord jane() {
   hr::HrRecord r;
@@ -23,7 +41,7 @@ hr::HrRecord jane() {
 
 // The live account that applying the plan for `r` would produce.
 LiveAccount liveFor(const hr::HrRecord& r, uint32_t uac = 512) {
-  DesiredAccount d = desiredAccount(r, kPolicy);
+  DesiredAccount d = desired(r);
   LiveAccount live;
   live.dn = d.dn();
   for (const auto& [k, v] : d.attributes) {
@@ -42,7 +60,7 @@ const AttributeChange* findChange(const Operation& op, const std::string& attr) 
 }
 
 TEST(Planner, NewHireIsOneAddWithOwnedAttributesAndPasswordPlaceholder) {
-  Plan p = plan(desiredAccount(jane(), kPolicy), std::nullopt);
+  Plan p = plan(desired(jane()), std::nullopt);
   ASSERT_EQ(p.operations.size(), 1u);
   const Operation& op = p.operations[0];
   EXPECT_EQ(op.kind, OperationKind::kCreate);
@@ -66,7 +84,7 @@ TEST(Planner, NewHireIsOneAddWithOwnedAttributesAndPasswordPlaceholder) {
 TEST(Planner, NewHireOnLeaveIsCreatedDisabled) {
   hr::HrRecord r = jane();
   r.status = "leave";
-  Plan p = plan(desiredAccount(r, kPolicy), std::nullopt);
+  Plan p = plan(desired(r), std::nullopt);
   ASSERT_EQ(p.operations.size(), 1u);
   EXPECT_EQ(findChange(p.operations[0], "userAccountControl")->values[0], "514");
 }
@@ -74,16 +92,16 @@ TEST(Planner, NewHireOnLeaveIsCreatedDisabled) {
 TEST(Planner, TerminatedPersonWithoutAccountGetsNothing) {
   hr::HrRecord r = jane();
   r.status = "terminated";
-  EXPECT_TRUE(plan(desiredAccount(r, kPolicy), std::nullopt).empty());
+  EXPECT_TRUE(plan(desired(r), std::nullopt).empty());
 }
 
 TEST(Planner, NothingToDoWhenLiveMatches) {
   hr::HrRecord r = jane();
   LiveAccount live = liveFor(r);
-  live.attributes["mail"] = "jane@example.test";  // not owned: ignored
+  live.attributes["mail"] = "jane@example.test";                       // not owned: ignored
   live.attributes["manager"] = "CN=Boss,OU=Staff,DC=example,DC=test";  // unresolved: untouched
   r.manager_id = "E9";
-  Plan p = plan(desiredAccount(r, kPolicy), live);
+  Plan p = plan(desired(r), live);
   EXPECT_TRUE(p.empty());
   EXPECT_EQ(p.final_dn, live.dn);
 }
@@ -93,7 +111,7 @@ TEST(Planner, OnlyChangedAttributesAreModified) {
   hr::HrRecord r = jane();
   r.department = "Marketing";
   r.location = "";
-  Plan p = plan(desiredAccount(r, kPolicy), live);
+  Plan p = plan(desired(r), live);
   ASSERT_EQ(p.operations.size(), 1u);
   const Operation& op = p.operations[0];
   EXPECT_EQ(op.kind, OperationKind::kModify);
@@ -104,7 +122,9 @@ TEST(Planner, OnlyChangedAttributesAreModified) {
             (AttributeChange{AttributeChange::Op::kReplace, "department", {"Marketing"}}));
   EXPECT_EQ(op.modifications[1],
             (AttributeChange{AttributeChange::Op::kDelete, "physicalDeliveryOfficeName", {}}));
-  EXPECT_EQ(op.reason, "HR changed department, physicalDeliveryOfficeName");
+  EXPECT_EQ(
+      op.reason,
+      "HR changed department: Sales → Marketing; physicalDeliveryOfficeName: Berlin → (none)");
 }
 
 TEST(Planner, ResolvedManagerIsComparedByDn) {
@@ -112,7 +132,7 @@ TEST(Planner, ResolvedManagerIsComparedByDn) {
   r.manager_id = "E9";
   LiveAccount live = liveFor(r);
   live.attributes["manager"] = "cn=Boss,ou=Staff,dc=example,dc=test";
-  DesiredAccount d = desiredAccount(r, kPolicy);
+  DesiredAccount d = desired(r);
   d.manager_dn = "CN=Boss,OU=Staff,DC=example,DC=test";
   EXPECT_TRUE(plan(d, live).empty());
   d.manager_dn = "CN=Other Boss,OU=Staff,DC=example,DC=test";
@@ -124,7 +144,7 @@ TEST(Planner, ResolvedManagerIsComparedByDn) {
 TEST(Planner, ManagerRemovedInHrIsDeleted) {
   LiveAccount live = liveFor(jane());
   live.attributes["manager"] = "CN=Boss,OU=Staff,DC=example,DC=test";
-  Plan p = plan(desiredAccount(jane(), kPolicy), live);
+  Plan p = plan(desired(jane()), live);
   ASSERT_EQ(p.operations.size(), 1u);
   EXPECT_EQ(p.operations[0].modifications[0],
             (AttributeChange{AttributeChange::Op::kDelete, "manager", {}}));
@@ -134,58 +154,70 @@ TEST(Planner, DisableKeepsOtherUacBits) {
   hr::HrRecord r = jane();
   LiveAccount live = liveFor(r, 512 | 0x10000);  // DONT_EXPIRE_PASSWORD set by an admin
   r.status = "leave";
-  Plan p = plan(desiredAccount(r, kPolicy), live);
+  Plan p = plan(desired(r), live);
   ASSERT_EQ(p.operations.size(), 1u);
   EXPECT_EQ(p.operations[0].kind, OperationKind::kDisable);
   EXPECT_EQ(p.operations[0].modifications[0].values[0], std::to_string(512 | 0x10000 | 2));
-  EXPECT_EQ(p.operations[0].reason, "status leave");
+  EXPECT_EQ(p.operations[0].reason, "leave");
 }
 
-TEST(Planner, TerminatedWithLeaversOuDisablesThenMoves) {
+TEST(Planner, TerminatedWithLeaversOuDisablesExpiresThenMoves) {
   hr::HrRecord r = jane();
   LiveAccount live = liveFor(r);
   r.status = "terminated";
-  Plan p = plan(desiredAccount(r, kPolicy), live);
-  ASSERT_EQ(p.operations.size(), 2u);
+  Plan p = plan(desired(r), live);
+  ASSERT_EQ(p.operations.size(), 3u);
   EXPECT_EQ(p.operations[0].kind, OperationKind::kDisable);
   EXPECT_EQ(p.operations[0].dn, live.dn);
-  EXPECT_EQ(p.operations[0].reason, "status terminated");
-  EXPECT_EQ(p.operations[1].kind, OperationKind::kMove);
-  EXPECT_EQ(p.operations[1].dn, live.dn);
-  EXPECT_EQ(p.operations[1].new_parent_dn, kPolicy.leavers_ou);
+  EXPECT_EQ(p.operations[0].reason, "terminated: status terminated");
+  EXPECT_EQ(p.operations[1].kind, OperationKind::kModify);
+  EXPECT_EQ(p.operations[1].changes, std::vector<std::string>{"accountExpires"});
+  EXPECT_EQ(p.operations[1].modifications[0].values[0],
+            std::to_string(unixToFileTime(context().now_unix)));
+  EXPECT_EQ(p.operations[2].kind, OperationKind::kMove);
+  EXPECT_EQ(p.operations[2].dn, live.dn);
+  EXPECT_EQ(p.operations[2].target, kLeaversOu);
   EXPECT_EQ(p.final_dn, "CN=Jane Doe,OU=Leavers,DC=example,DC=test");
 
-  // Applied: nothing more to do.
+  // Applied: nothing more to do, also on a later day (the expiry in the past stands).
   LiveAccount after = live;
   after.dn = p.final_dn;
   after.user_account_control = 514;
-  EXPECT_TRUE(plan(desiredAccount(r, kPolicy), after).empty());
+  after.attributes["accountExpires"] = p.operations[1].modifications[0].values[0];
+  EXPECT_TRUE(plan(desired(r), after).empty());
+  auto later = desiredAccount(r, policy::defaultPolicy(), [] {
+    DesiredContext c = context();
+    c.now_unix += 86400 * 3;
+    return c;
+  }());
+  ASSERT_TRUE(later.isOk());
+  EXPECT_TRUE(plan(*later, after).empty());
 }
 
 TEST(Planner, RehireMovesBackThenEnables) {
   hr::HrRecord r = jane();
   LiveAccount live = liveFor(r, 514);
   live.dn = "CN=Jane Doe,OU=Leavers,DC=example,DC=test";
-  Plan p = plan(desiredAccount(r, kPolicy), live);
+  Plan p = plan(desired(r), live);
   ASSERT_EQ(p.operations.size(), 2u);
   EXPECT_EQ(p.operations[0].kind, OperationKind::kMove);
-  EXPECT_EQ(p.operations[0].new_parent_dn, kPolicy.users_ou);
+  EXPECT_EQ(p.operations[0].target, kUsersOu);
   EXPECT_EQ(p.operations[1].kind, OperationKind::kEnable);
   EXPECT_EQ(p.operations[1].dn, "CN=Jane Doe,OU=Staff,DC=example,DC=test");
   EXPECT_EQ(p.operations[1].modifications[0].values[0], "512");
-  EXPECT_EQ(p.operations[1].reason, "rehire: status active");
+  EXPECT_EQ(p.operations[1].reason, "rehire: active");
 }
 
 TEST(Planner, AccountInASubOuOfUsersStaysPut) {
   LiveAccount live = liveFor(jane());
   live.dn = "CN=Jane Doe,OU=Sales,OU=Staff,DC=example,DC=test";
-  EXPECT_TRUE(plan(desiredAccount(jane(), kPolicy), live).empty());
+  EXPECT_TRUE(plan(desired(jane()), live).empty());
 }
 
 TEST(Planner, ReturningFromLeaveOnlyEnables) {
   hr::HrRecord r = jane();
   LiveAccount live = liveFor(r, 514);
-  Plan p = plan(desiredAccount(r, kPolicy), live);
+  Plan p = plan(desired(r), live);
   ASSERT_EQ(p.operations.size(), 1u);
   EXPECT_EQ(p.operations[0].kind, OperationKind::kEnable);
 }

@@ -1,0 +1,291 @@
+#include "common/lifecycle/job_planner.h"
+
+#include <algorithm>
+
+#include "common/base/utf8.h"
+#include "common/hr/validation.h"
+#include "common/ldap/escape.h"
+#include "common/lifecycle/mailbox.h"
+
+namespace tenure::lifecycle {
+
+namespace {
+
+std::string lower(std::string_view s) { return asciiLower(s); }
+
+std::string nameKey(NameKind kind, std::string_view value) {
+  return std::to_string(static_cast<int>(kind)) + ":" + lower(value);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// InMemoryDirectory
+
+void InMemoryDirectory::addAccount(const LiveAccount& a) {
+  if (!a.employee_id.empty()) by_employee_id_[lower(a.employee_id)].push_back(a);
+  if (!a.sam_account_name.empty()) addName(NameKind::kSamAccountName, a.sam_account_name, a.dn);
+  if (const auto& upn = a.attribute("userPrincipalName"); !upn.empty()) {
+    addName(NameKind::kUserPrincipalName, upn, a.dn);
+  }
+  if (const auto& mail = a.attribute(kMailAttribute); !mail.empty()) {
+    addName(NameKind::kMail, mail, a.dn);
+  }
+  for (const auto& proxy : a.proxy_addresses) {
+    if (std::string addr = smtpAddressOf(proxy); !addr.empty())
+      addName(NameKind::kMail, addr, a.dn);
+  }
+}
+
+void InMemoryDirectory::addName(NameKind kind, const std::string& value, const std::string& dn) {
+  auto& holders = names_[static_cast<int>(kind)][lower(value)];
+  if (std::find(holders.begin(), holders.end(), dn) == holders.end()) holders.push_back(dn);
+}
+
+Result<std::vector<LiveAccount>> InMemoryDirectory::accountsByEmployeeId(const std::string& id) {
+  auto it = by_employee_id_.find(lower(id));
+  if (it == by_employee_id_.end()) return std::vector<LiveAccount>();
+  return it->second;
+}
+
+Result<std::vector<std::string>> InMemoryDirectory::holdersOf(NameKind kind,
+                                                              const std::string& value) {
+  const auto& names = names_[static_cast<int>(kind)];
+  auto it = names.find(lower(value));
+  if (it == names.end()) return std::vector<std::string>();
+  return it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JobPlanner
+
+Result<JobPlanner> JobPlanner::create(const policy::Policy& policy, DesiredContext context,
+                                      DirectoryView& view,
+                                      const std::vector<std::string>& reserved_names) {
+  ASSIGN_OR_RETURN(AccountBuilder builder, AccountBuilder::create(policy, std::move(context)));
+  JobPlanner planner(std::move(builder), view);
+  for (const auto& n : reserved_names) planner.reserved_.insert(lower(n));
+  return planner;
+}
+
+Result<bool> JobPlanner::nameFree(NameKind kind, const std::string& value,
+                                  const std::string& own_dn) {
+  if (reserved_.count(lower(value)) || claimed_.count(nameKey(kind, value))) return false;
+  ASSIGN_OR_RETURN(auto holders, view_.holdersOf(kind, value));
+  for (const auto& dn : holders) {
+    if (own_dn.empty() || !ldap::dnEquals(dn, own_dn)) return false;
+  }
+  return true;
+}
+
+// The first candidate from p.sam_index on whose sAMAccountName and UPN are both free.
+Status JobPlanner::chooseSam(PersonPlan& p) {
+  DesiredAccount& d = *p.desired;
+  for (; p.sam_index <= kMaxNameCandidates; ++p.sam_index) {
+    const std::string sam = d.samCandidate(p.sam_index);
+    ASSIGN_OR_RETURN(bool sam_free, nameFree(NameKind::kSamAccountName, sam, ""));
+    if (!sam_free) continue;
+    const std::string upn = d.upnFor(sam);
+    if (!upn.empty()) {
+      ASSIGN_OR_RETURN(bool upn_free, nameFree(NameKind::kUserPrincipalName, upn, ""));
+      if (!upn_free) continue;
+    }
+    d.useSamCandidate(p.sam_index);
+    claimed_.insert(nameKey(NameKind::kSamAccountName, sam));
+    if (!upn.empty()) claimed_.insert(nameKey(NameKind::kUserPrincipalName, upn));
+    return Status::ok();
+  }
+  return conflictError("no free sAMAccountName among " + std::to_string(kMaxNameCandidates) +
+                       " candidates for " + d.sam_base);
+}
+
+// Keeps a live address that is still a candidate of the person's mail rule (jsmith2@ stays
+// jsmith2@ even when jsmith@ became free); otherwise the first free candidate.
+Status JobPlanner::chooseMail(PersonPlan& p) {
+  DesiredAccount& d = *p.desired;
+  if (d.mail_base.empty() || d.mail_domain.empty()) {
+    d.mail.clear();
+    return Status::ok();
+  }
+  const std::string own_dn = p.live ? p.live->dn : "";
+  const std::string live_mail = p.live ? lower(p.live->attribute(kMailAttribute)) : "";
+  if (!live_mail.empty()) {
+    for (int n = 1; n <= kMaxNameCandidates; ++n) {
+      if (lower(d.mailCandidate(n)) == live_mail) {
+        p.mail_index = n;
+        d.useMailCandidate(n);
+        claimed_.insert(nameKey(NameKind::kMail, d.mail));
+        return Status::ok();
+      }
+    }
+  }
+  for (p.mail_index = 1; p.mail_index <= kMaxNameCandidates; ++p.mail_index) {
+    const std::string mail = d.mailCandidate(p.mail_index);
+    ASSIGN_OR_RETURN(bool free, nameFree(NameKind::kMail, mail, own_dn));
+    if (!free) continue;
+    d.useMailCandidate(p.mail_index);
+    claimed_.insert(nameKey(NameKind::kMail, mail));
+    return Status::ok();
+  }
+  return conflictError("no free mail address among " + std::to_string(kMaxNameCandidates) +
+                       " candidates for " + d.mail_base + "@" + d.mail_domain);
+}
+
+Status JobPlanner::nextSamCandidate(PersonPlan& p) {
+  if (!p.desired) return internalError("no desired state");
+  ++p.sam_index;
+  RETURN_IF_ERROR(chooseSam(p));
+  return chooseMail(p);
+}
+
+void JobPlanner::planOne(PersonPlan& p) {
+  if (auto errors = hr::normalizeAndValidate(p.record, 0); !errors.empty()) {
+    std::string message;
+    for (const auto& e : errors) {
+      std::string reason = e.reason;
+      if (reason.rfind("row 0: ", 0) == 0) reason.erase(0, 7);
+      message += (message.empty() ? "" : "; ") + reason;
+    }
+    p.error = dataError(message);
+    return;
+  }
+  auto desired = builder_.build(p.record);
+  if (!desired.isOk()) {
+    p.error = desired.status();
+    return;
+  }
+  p.desired = std::move(*desired);
+  DesiredAccount& d = *p.desired;
+
+  auto found = view_.accountsByEmployeeId(p.record.employee_id);
+  if (!found.isOk()) {
+    p.error = found.status().withContext("looking up employeeID");
+    return;
+  }
+  if (found->size() > 1) {
+    std::string dns;
+    for (const auto& e : *found) dns += (dns.empty() ? "" : "; ") + e.dn;
+    p.error = conflictError(std::to_string(found->size()) + " accounts carry employeeID " +
+                            p.record.employee_id + ": " + dns);
+    return;
+  }
+  if (found->size() == 1) {
+    p.live = std::move(found->front());
+    // A sAMAccountName never changes after creation (nor the UPN derived from it).
+    d.sam_account_name = p.live->sam_account_name;
+    d.upn = p.live->attribute("userPrincipalName");
+  } else if (d.state.may_create) {
+    if (Status st = chooseSam(p); !st.isOk()) {
+      p.error = st;
+      return;
+    }
+  }
+  if (p.live || d.state.may_create) {
+    if (Status st = chooseMail(p); !st.isOk()) {
+      p.error = st;
+      return;
+    }
+  }
+}
+
+void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
+  std::unordered_map<std::string, size_t> index;  // lower-case employee_id → position
+  for (size_t i = 0; i < people.size(); ++i) {
+    if (!people[i].record.employee_id.empty()) {
+      index.emplace(lower(people[i].record.employee_id), i);
+    }
+  }
+  for (size_t i = 0; i < people.size(); ++i) {
+    PersonPlan& p = people[i];
+    if (!p.error.isOk() || !p.desired || p.plan.final_dn.empty()) continue;
+    DesiredAccount& d = *p.desired;
+    const std::string manager_id = d.manager_employee_id;
+    if (manager_id.empty()) continue;
+
+    // Follow the chain inside the job: back at this person means a cycle.
+    std::vector<std::string> chain = {p.record.employee_id};
+    bool cycle = false;
+    for (std::string cur = manager_id; chain.size() <= people.size() + 1;) {
+      chain.push_back(cur);
+      if (lower(cur) == lower(p.record.employee_id)) {
+        cycle = true;
+        break;
+      }
+      auto it = index.find(lower(cur));
+      if (it == index.end() || people[it->second].record.manager_id.empty()) break;
+      cur = people[it->second].record.manager_id;
+    }
+    if (cycle) {
+      std::string path;
+      for (const auto& id : chain) path += (path.empty() ? "" : " → ") + id;
+      p.warning = dataError("manager cycle: " + path + " (manager left unchanged)");
+      continue;
+    }
+
+    std::optional<std::string> manager_dn;
+    bool stable = false;  // the manager's DN does not change in this run
+    if (auto it = index.find(lower(manager_id)); it != index.end()) {
+      const PersonPlan& m = people[it->second];
+      if (m.error.isOk() && !m.plan.final_dn.empty()) {
+        manager_dn = m.plan.final_dn;
+        stable = m.live && ldap::dnEquals(m.live->dn, m.plan.final_dn);
+      }
+    } else {
+      auto found = view_.accountsByEmployeeId(manager_id);
+      if (found.isOk() && found->size() == 1) {
+        manager_dn = found->front().dn;
+        stable = true;
+      }
+    }
+    if (!manager_dn) {
+      p.notes.push_back(kManagerUnresolved);
+      continue;
+    }
+    if (stable) {
+      d.manager_dn = *manager_dn;
+      p.plan = plan(d, p.live);
+      continue;
+    }
+    const std::string live_manager = p.live ? p.live->attribute(kManagerAttribute) : "";
+    if (auto op = planManager(p.plan.final_dn, live_manager, *manager_dn)) {
+      op->deferred = true;
+      op->manager_employee_id = manager_id;
+      op->reason = "HR manager " + manager_id + " (" +
+                   (people[index[lower(manager_id)]].live ? "moved" : "created") + " in this run)";
+      p.plan.operations.push_back(std::move(*op));
+    }
+  }
+}
+
+std::vector<PersonPlan> JobPlanner::planAll(const std::vector<hr::HrRecord>& records) {
+  std::vector<PersonPlan> people(records.size());
+  std::unordered_set<std::string> dns;  // lower-case DNs of the accounts this job creates
+  for (size_t i = 0; i < records.size(); ++i) {
+    PersonPlan& p = people[i];
+    p.record = records[i];
+    planOne(p);
+    if (!p.error.isOk()) continue;
+    DesiredAccount& d = *p.desired;
+    if (!p.live && d.state.may_create && dns.count(lower(d.dn()))) d.useAlternateCn();
+    p.plan = plan(d, p.live);
+    if (!p.live && !p.plan.final_dn.empty()) dns.insert(lower(p.plan.final_dn));
+  }
+  resolveManagers(people);
+  for (PersonPlan& p : people) {
+    for (const auto& n : p.plan.notes) {
+      if (std::find(p.notes.begin(), p.notes.end(), n) == p.notes.end()) p.notes.push_back(n);
+    }
+  }
+  return people;
+}
+
+std::map<std::string, int> countOperations(const std::vector<PersonPlan>& people) {
+  std::map<std::string, int> counts;
+  for (const PersonPlan& p : people) {
+    if (!p.error.isOk()) continue;
+    for (const Operation& op : p.plan.operations) ++counts[std::string(operationKindName(op.kind))];
+  }
+  return counts;
+}
+
+}  // namespace tenure::lifecycle

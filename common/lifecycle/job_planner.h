@@ -1,0 +1,107 @@
+#pragma once
+// The job planner: a whole job's HR records + the live directory → one plan per person. Pure in
+// the sense that matters: all reads go through DirectoryView (an in-memory snapshot in tests and
+// for large jobs, LDAP lookups in the agent for small ones) and nothing is written. Names are
+// chosen here, unique against the directory (accounts Tenure does not manage count too), the names
+// reserved by the control plane (deleted leavers), and each other within the job. Managers are
+// resolved here: one created in the same job gets a deferred operation; unknown managers and
+// manager cycles are reported on those people without blocking anyone else.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/hr/hr_record.h"
+#include "common/lifecycle/desired_account.h"
+#include "common/lifecycle/planner.h"
+#include "common/policy/policy.h"
+
+namespace tenure::lifecycle {
+
+enum class NameKind { kSamAccountName, kUserPrincipalName, kMail };
+
+// The reads the job planner needs from the directory.
+class DirectoryView {
+ public:
+  virtual ~DirectoryView() = default;
+  // User accounts carrying `employee_id` as employeeID (case-insensitive).
+  virtual Result<std::vector<LiveAccount>> accountsByEmployeeId(const std::string& employee_id) = 0;
+  // DNs of the objects using `value` as a name of `kind` (mail: as mail or an smtp proxy address);
+  // compared case-insensitively.
+  virtual Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) = 0;
+};
+
+// A directory snapshot held in memory.
+class InMemoryDirectory : public DirectoryView {
+ public:
+  // An account (registers its names too).
+  void addAccount(const LiveAccount& account);
+  // A name used by some object that is not one of our accounts (a service account, a contact).
+  void addName(NameKind kind, const std::string& value, const std::string& dn);
+
+  Result<std::vector<LiveAccount>> accountsByEmployeeId(const std::string& employee_id) override;
+  Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) override;
+
+ private:
+  std::unordered_map<std::string, std::vector<LiveAccount>> by_employee_id_;  // lower-case id
+  std::unordered_map<std::string, std::vector<std::string>> names_[3];        // lower-case value
+};
+
+// The plan of one person.
+struct PersonPlan {
+  hr::HrRecord record;  // normalized
+  std::optional<DesiredAccount> desired;
+  std::optional<LiveAccount> live;
+  Plan plan;
+  // Set when the person cannot be planned (invalid record, ambiguous employeeID, no free name):
+  // nothing is applied for them.
+  Status error;
+  // A data problem reported while the rest of the person's plan still applies (manager cycle).
+  Status warning;
+  std::vector<std::string> notes;  // "manager_unresolved", "mailbox_unavailable"
+  int sam_index = 1;               // the candidates in use
+  int mail_index = 1;
+};
+
+inline constexpr const char* kManagerUnresolved = "manager_unresolved";
+inline constexpr int kMaxNameCandidates = 100;
+
+class JobPlanner {
+ public:
+  // Config error when the policy's naming templates do not compile or no users OU is known.
+  static Result<JobPlanner> create(const policy::Policy& policy, DesiredContext context,
+                                   DirectoryView& view,
+                                   const std::vector<std::string>& reserved_names = {});
+
+  // Plans every record, in order. Directory read failures fail only the person concerned.
+  std::vector<PersonPlan> planAll(const std::vector<hr::HrRecord>& records);
+
+  // For the executor's retries when the directory refuses a name the plan chose (68): switches the
+  // person to the next free sAMAccountName candidate after the current one.
+  Status nextSamCandidate(PersonPlan& p);
+
+  const AccountBuilder& builder() const { return builder_; }
+
+ private:
+  JobPlanner(AccountBuilder builder, DirectoryView& view)
+      : builder_(std::move(builder)), view_(view) {}
+  void planOne(PersonPlan& p);
+  Result<bool> nameFree(NameKind kind, const std::string& value, const std::string& own_dn);
+  Status chooseSam(PersonPlan& p);
+  Status chooseMail(PersonPlan& p);
+  void resolveManagers(std::vector<PersonPlan>& people);
+
+  AccountBuilder builder_;
+  DirectoryView& view_;
+  std::unordered_set<std::string> reserved_;  // lower case
+  std::unordered_set<std::string> claimed_;   // lower case: names this job gave out
+};
+
+// Counts of the operations of a set of plans by kind (operationKindName), for the plan summary.
+std::map<std::string, int> countOperations(const std::vector<PersonPlan>& people);
+
+}  // namespace tenure::lifecycle
