@@ -206,6 +206,13 @@ IdentityOutcome baseOutcome(const lc::PersonPlan& p) {
   if (p.live) {
     o.dn = p.live->dn;
     o.sam_account_name = p.live->sam_account_name;
+    o.upn = p.live->attribute("userPrincipalName");
+    o.mail = p.live->attribute("mail");
+  }
+  if (p.desired && !p.plan.operations.empty()) {
+    // What the account will carry after the plan (the UPN never changes once set).
+    if (o.upn.empty()) o.upn = p.desired->upn;
+    if (!p.desired->mail.empty()) o.mail = p.desired->mail;
   }
   for (const auto& n : p.notes) addChange(o, n);
   return o;
@@ -239,6 +246,8 @@ IdentityOutcome withPrior(const IdentityOutcome& now,
     for (const auto& c : now.changes) addChange(out, c);
     if (out.dn.empty()) out.dn = now.dn;
     if (out.sam_account_name.empty()) out.sam_account_name = now.sam_account_name;
+    if (out.upn.empty()) out.upn = now.upn;
+    if (out.mail.empty()) out.mail = now.mail;
     if (out.state.empty()) out.state = now.state;
     return out;
   }

@@ -57,6 +57,8 @@ bj::value toJson(const IdentityOutcome& m) {
                {"sam_account_name", m.sam_account_name},
                {"changes", json::toJsonArray(m.changes)}};
   if (!m.state.empty()) o["state"] = m.state;
+  if (!m.upn.empty()) o["upn"] = m.upn;
+  if (!m.mail.empty()) o["mail"] = m.mail;
   if (!m.operations.empty()) {
     bj::array ops;
     for (const auto& op : m.operations) ops.push_back(toJson(op));
@@ -171,6 +173,8 @@ Result<IdentityOutcome> parseIdentityOutcome(const bj::value& v) {
   ASSIGN_OR_RETURN(int64_t code, optionalInt(*o, "directory_code", 0));
   m.directory_code = static_cast<int>(code);
   ASSIGN_OR_RETURN(m.state, optionalString(*o, "state"));
+  ASSIGN_OR_RETURN(m.upn, optionalString(*o, "upn"));
+  ASSIGN_OR_RETURN(m.mail, optionalString(*o, "mail"));
   if (auto it = o->find("operations"); it != o->end() && !it->value().is_null()) {
     if (!it->value().is_array()) return dataError("field 'operations' must be an array");
     for (const auto& e : it->value().get_array()) {

@@ -63,7 +63,8 @@ struct PollResponse {
 
 // One planned (or applied) directory operation for a person, with why it is needed.
 struct PlannedOperation {
-  std::string kind;    // create | modify | enable | disable | move | add_member | remove_member | delete
+  // create | modify | rename | enable | disable | move | add_member | remove_member | delete
+  std::string kind;
   std::string dn;      // the entry it acts on
   std::string target;  // move: the new parent OU; add/remove_member: the group DN
   std::string reason;  // "new hire", "HR changed department (Sales -> Marketing)", "rule sales-groups"
@@ -75,15 +76,20 @@ struct PlannedOperation {
 // What happened to one person in a job.
 struct IdentityOutcome {
   std::string employee_id;
-  std::string action;  // created | updated | enabled | disabled | moved | unchanged | failed | skipped
+  // created | updated | enabled | disabled | moved | deleted | unchanged | failed
+  std::string action;
   std::string dn;
   std::string sam_account_name;
+  std::string upn;   // userPrincipalName of the account (as it is, or as planned)
+  std::string mail;  // mail of the account, when it has one
   std::vector<std::string> changes;  // attribute or operation names, e.g. "department", "move"
   std::string error_class;           // empty when ok; else an errorClassName()
   std::string error_message;         // the directory's own message
   int directory_code = 0;            // the directory's result code (LDAP rc), 0 when none
   std::vector<PlannedOperation> operations;  // what was done (or, in a dry run, would be done)
-  std::string state;  // lifecycle state the person was evaluated in (pre_hire, active, leave, ...)
+  // Lifecycle state the person was evaluated in: not_yet, pre_hire, active, leave, terminated,
+  // rescinded, rehire.
+  std::string state;
 
   bool failed() const { return !error_class.empty(); }
 };
@@ -105,7 +111,9 @@ struct PlanDecision {
 
 struct JobResult {
   std::string job_id;
-  std::string status;  // succeeded | partial | failed
+  // succeeded | partial | failed; "held" only inside the agent (the gate held the run: nothing was
+  // written, outcomes hold the plan) and never sent as a result.
+  std::string status;
   int64_t started_at_ms = 0;
   int64_t finished_at_ms = 0;
   std::string agent_version;

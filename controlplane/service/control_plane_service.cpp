@@ -614,6 +614,23 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
   if (!okOrAnswered(store, respond)) return;
   // The tenant store first, then the queue: a crash in between leaves the job leased, and
   // recover() completes it because its run is finished.
+  // Names of deleted accounts are tombstoned first, so a crash can never free them early.
+  std::vector<Tombstone> tombstones;
+  for (const auto& o : result->outcomes) {
+    if (o.action != "deleted") continue;
+    for (const auto& [name, kind] : {std::pair{o.sam_account_name, "sam"}, std::pair{o.upn, "upn"},
+                                     std::pair{o.mail, "mail"}}) {
+      if (!name.empty()) {
+        tombstones.push_back(Tombstone{name, kind, o.employee_id, clock_.nowUnixMillis()});
+      }
+    }
+  }
+  if (!tombstones.empty()) {
+    if (Status st = (*store)->addTombstones(tombstones); !st.isOk()) {
+      respond(storeFailure(st));
+      return;
+    }
+  }
   if (Status st = (*store)->recordResult(rec.run_id, *result); !st.isOk()) {
     respond(storeFailure(st));
     return;

@@ -29,13 +29,16 @@ TEST(ProtocolTest, JobResultKeepsErrorsPerIdentity) {
   JobResult res;
   res.job_id = "j1";
   res.status = "partial";
-  IdentityOutcome ok{"E1", "created", "CN=A,DC=x", "a", {"create"}, "", "", 0};
-  IdentityOutcome bad{"E2", "failed", "", "", {}, "permission", "insufficient access", 50};
+  IdentityOutcome ok{.employee_id = "E1", .action = "created", .dn = "CN=A,DC=x",
+                     .sam_account_name = "a", .upn = "a@x", .changes = {"create"}};
+  IdentityOutcome bad{.employee_id = "E2", .action = "failed", .error_class = "permission",
+                      .error_message = "insufficient access", .directory_code = 50};
   res.outcomes = {ok, bad};
   auto parsed = parseJobResult(parseJsonText(serialize(toJson(res))).value());
   ASSERT_TRUE(parsed.isOk());
   ASSERT_EQ(parsed->outcomes.size(), 2u);
   EXPECT_FALSE(parsed->outcomes[0].failed());
+  EXPECT_EQ(parsed->outcomes[0].upn, "a@x");
   EXPECT_EQ(parsed->outcomes[1].error_class, "permission");
   EXPECT_EQ(parsed->outcomes[1].directory_code, 50);
 }

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "common/protocol/messages.h"
 
@@ -182,6 +183,23 @@ TEST_F(ControlPlaneServiceTest, ResultIsRecordedOnceAndAnotherTenantsAgentGets40
   auto dup = call("POST", "/agent/v1/jobs/" + run_id + "/result", "NodeKey " + key_a, body);
   EXPECT_EQ(dup->response->status, 200);
   EXPECT_TRUE(dup->json().at("duplicate").as_bool());
+}
+
+TEST_F(ControlPlaneServiceTest, NamesOfDeletedAccountsAreReservedForLaterJobs) {
+  std::string key = enroll(a_);
+  std::string run_id = upload(a_, kCsv);
+  ASSERT_EQ(jobCount(*poll(key)), 1u);
+  const std::string body =
+      R"({"status":"succeeded","outcomes":[{"employee_id":"E1","action":"deleted",)"
+      R"("sam_account_name":"alee","upn":"alee@example.test","mail":"Ann.Lee@example.test"}]})";
+  auto ok = call("POST", "/agent/v1/jobs/" + run_id + "/result", "NodeKey " + key, body);
+  ASSERT_EQ(ok->response->status, 200) << ok->response->body;
+  upload(a_, kCsv);
+  auto job = protocol::parsePollResponse(poll(key)->json()).value().jobs.at(0);
+  std::set<std::string> reserved(job.reserved_names.begin(), job.reserved_names.end());
+  EXPECT_TRUE(reserved.count("alee"));
+  EXPECT_TRUE(reserved.count("alee@example.test"));
+  EXPECT_TRUE(reserved.count("ann.lee@example.test")) << "stored lower case";
 }
 
 TEST_F(ControlPlaneServiceTest, MalformedResultIsA400AndChangesNothing) {
