@@ -13,6 +13,25 @@ using json::optionalString;
 using json::optionalStringArray;
 using json::requireString;
 
+namespace {
+
+// Parses the optional array `key` of `o` element by element with `parse`, appending to `out`.
+template <typename T, typename Parse>
+Status parseArray(const bj::object& o, std::string_view key, Parse parse, std::vector<T>& out) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return Status::ok();
+  if (!it->value().is_array()) {
+    return dataError("field '" + std::string(key) + "' must be an array");
+  }
+  for (const auto& e : it->value().get_array()) {
+    ASSIGN_OR_RETURN(auto item, parse(e));
+    out.push_back(std::move(item));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 bj::value toJson(const EnrollRequest& m) {
   return bj::object{{"enroll_secret", m.enroll_secret},
                     {"host", m.host},
@@ -134,13 +153,7 @@ Result<Job> parseJob(const bj::value& v) {
   ASSIGN_OR_RETURN(m.approved, optionalBool(*o, "approved", false));
   ASSIGN_OR_RETURN(m.now_ms, optionalInt(*o, "now_ms", 0));
   ASSIGN_OR_RETURN(m.reserved_names, optionalStringArray(*o, "reserved_names"));
-  if (auto it = o->find("identities"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) return dataError("field 'identities' must be an array");
-    for (const auto& e : it->value().get_array()) {
-      ASSIGN_OR_RETURN(auto r, hr::hrRecordFromJson(e));
-      m.identities.push_back(std::move(r));
-    }
-  }
+  RETURN_IF_ERROR(parseArray(*o, "identities", [](const bj::value& e) { return hr::hrRecordFromJson(e); }, m.identities));
   if (auto it = o->find("policy"); it != o->end() && it->value().is_object()) {
     m.policy = it->value().get_object();
   }
@@ -150,13 +163,7 @@ Result<Job> parseJob(const bj::value& v) {
 Result<PollResponse> parsePollResponse(const bj::value& v) {
   ASSIGN_OR_RETURN(const bj::object* o, json::asObject(v, "poll response"));
   PollResponse m;
-  if (auto it = o->find("jobs"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) return dataError("field 'jobs' must be an array");
-    for (const auto& e : it->value().get_array()) {
-      ASSIGN_OR_RETURN(auto j, parseJob(e));
-      m.jobs.push_back(std::move(j));
-    }
-  }
+  RETURN_IF_ERROR(parseArray(*o, "jobs", [](const bj::value& e) { return parseJob(e); }, m.jobs));
   return m;
 }
 
@@ -175,13 +182,7 @@ Result<IdentityOutcome> parseIdentityOutcome(const bj::value& v) {
   ASSIGN_OR_RETURN(m.state, optionalString(*o, "state"));
   ASSIGN_OR_RETURN(m.upn, optionalString(*o, "upn"));
   ASSIGN_OR_RETURN(m.mail, optionalString(*o, "mail"));
-  if (auto it = o->find("operations"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) return dataError("field 'operations' must be an array");
-    for (const auto& e : it->value().get_array()) {
-      ASSIGN_OR_RETURN(auto op, parsePlannedOperation(e));
-      m.operations.push_back(std::move(op));
-    }
-  }
+  RETURN_IF_ERROR(parseArray(*o, "operations", [](const bj::value& e) { return parsePlannedOperation(e); }, m.operations));
   return m;
 }
 
@@ -199,13 +200,7 @@ Result<JobResult> parseJobResult(const bj::value& v) {
   ASSIGN_OR_RETURN(m.domain_controller, optionalString(*o, "domain_controller"));
   ASSIGN_OR_RETURN(m.error_class, optionalString(*o, "error_class"));
   ASSIGN_OR_RETURN(m.error_message, optionalString(*o, "error_message"));
-  if (auto it = o->find("outcomes"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) return dataError("field 'outcomes' must be an array");
-    for (const auto& e : it->value().get_array()) {
-      ASSIGN_OR_RETURN(auto out, parseIdentityOutcome(e));
-      m.outcomes.push_back(std::move(out));
-    }
-  }
+  RETURN_IF_ERROR(parseArray(*o, "outcomes", [](const bj::value& e) { return parseIdentityOutcome(e); }, m.outcomes));
   return m;
 }
 
@@ -266,13 +261,7 @@ Result<PlanSummary> parsePlanSummary(const bj::value& v) {
       m.counts[std::string(kv.key())] = static_cast<int>(kv.value().get_int64());
     }
   }
-  if (auto it = o->find("outcomes"); it != o->end() && !it->value().is_null()) {
-    if (!it->value().is_array()) return dataError("field 'outcomes' must be an array");
-    for (const auto& e : it->value().get_array()) {
-      ASSIGN_OR_RETURN(auto out, parseIdentityOutcome(e));
-      m.outcomes.push_back(std::move(out));
-    }
-  }
+  RETURN_IF_ERROR(parseArray(*o, "outcomes", [](const bj::value& e) { return parseIdentityOutcome(e); }, m.outcomes));
   return m;
 }
 

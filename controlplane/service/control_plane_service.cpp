@@ -66,6 +66,23 @@ bool okOrAnswered(const Result<T>& r, Responder& respond) {
   return false;
 }
 
+// Parses the request body with `parse`; answers 400 and returns nullopt when it is not valid.
+template <typename T>
+std::optional<T> parseBody(const HttpServerRequest& req, Result<T> (*parse)(const bj::value&),
+                           Responder& respond) {
+  auto v = protocol::parseJsonText(req.body);
+  if (!v.isOk()) {
+    respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
+    return std::nullopt;
+  }
+  auto parsed = parse(*v);
+  if (!parsed.isOk()) {
+    respond(errorResponse(400, protocol::kErrBadRequest, parsed.status().message()));
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
+}
+
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Splits "/a/b/c" after `prefix` into segments.
@@ -389,16 +406,8 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
 // Agent API
 
 void ControlPlaneService::handleEnroll(const HttpServerRequest& req, Responder& respond) {
-  auto v = protocol::parseJsonText(req.body);
-  if (!v.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
-    return;
-  }
-  auto er = protocol::parseEnrollRequest(*v);
-  if (!er.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, er.status().message()));
-    return;
-  }
+  auto er = parseBody(req, &protocol::parseEnrollRequest, respond);
+  if (!er) return;
   auto tenant = control_.tenantByEnrollSecret(er->enroll_secret);
   if (!okOrAnswered(tenant, respond)) return;
   if (!tenant->has_value()) {
@@ -412,6 +421,17 @@ void ControlPlaneService::handleEnroll(const HttpServerRequest& req, Responder& 
                (*tenant)->tenant_id, er->host, er->version);
   respond(jsonResponse(
       200, protocol::toJson(protocol::EnrollResponse{enrolled->node_key, enrolled->agent.agent_id})));
+}
+
+std::optional<JobRecord> ControlPlaneService::jobOf(const AgentRecord& agent,
+                                                   const std::string& job_id, Responder& respond) {
+  auto job = control_.job(job_id);
+  if (!okOrAnswered(job, respond)) return std::nullopt;
+  if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
+    return std::nullopt;
+  }
+  return std::move(**job);
 }
 
 Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::string& tenant_id,
@@ -575,29 +595,16 @@ void ControlPlaneService::stopHoldingPolls() {
 
 void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& respond,
                                        const AgentRecord& agent, const std::string& job_id) {
-  auto job = control_.job(job_id);
-  if (!okOrAnswered(job, respond)) return;
-  // Another tenant's job is indistinguishable from a job that does not exist.
-  if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
-    respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
-    return;
-  }
-  auto v = protocol::parseJsonText(req.body);
-  if (!v.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
-    return;
-  }
-  auto result = protocol::parseJobResult(*v);
-  if (!result.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, result.status().message()));
-    return;
-  }
+  auto job = jobOf(agent, job_id, respond);
+  if (!job) return;
+  auto result = parseBody(req, &protocol::parseJobResult, respond);
+  if (!result) return;
   if (!result->job_id.empty() && result->job_id != job_id) {
     respond(errorResponse(400, protocol::kErrBadRequest, "job_id does not match the URL"));
     return;
   }
   result->job_id = job_id;
-  const JobRecord& rec = **job;
+  const JobRecord& rec = *job;
   if (rec.state == JobState::kDone) {
     // A retry of a result we already committed (the agent did not see our answer).
     respond(jsonResponse(200, bj::object{{"status", "ok"}, {"duplicate", true}}));
@@ -644,12 +651,8 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
 
 void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& agent,
                                          const std::string& job_id) {
-  auto job = control_.job(job_id);
-  if (!okOrAnswered(job, respond)) return;
-  if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
-    respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
-    return;
-  }
+  auto job = jobOf(agent, job_id, respond);
+  if (!job) return;
   Status st = control_.extendLease(job_id, agent.agent_id, options_.lease.count());
   if (!st.isOk()) {
     if (st.errorClass() == ErrorClass::kConflict || st.errorClass() == ErrorClass::kNotFound) {
@@ -665,27 +668,15 @@ void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& 
 
 void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& respond,
                                      const AgentRecord& agent, const std::string& job_id) {
-  auto job = control_.job(job_id);
-  if (!okOrAnswered(job, respond)) return;
-  if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
-    respond(errorResponse(404, protocol::kErrNotFound, "no such job"));
-    return;
-  }
-  auto v = protocol::parseJsonText(req.body);
-  if (!v.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, v.status().message()));
-    return;
-  }
-  auto plan = protocol::parsePlanSummary(*v);
-  if (!plan.isOk()) {
-    respond(errorResponse(400, protocol::kErrBadRequest, plan.status().message()));
-    return;
-  }
+  auto job = jobOf(agent, job_id, respond);
+  if (!job) return;
+  auto plan = parseBody(req, &protocol::parsePlanSummary, respond);
+  if (!plan) return;
   if (!plan->job_id.empty() && plan->job_id != job_id) {
     respond(errorResponse(400, protocol::kErrBadRequest, "job_id does not match the URL"));
     return;
   }
-  const JobRecord& rec = **job;
+  const JobRecord& rec = *job;
   auto store = tenants_.forTenant(agent.tenant_id);
   if (!okOrAnswered(store, respond)) return;
   auto run = (*store)->run(rec.run_id);

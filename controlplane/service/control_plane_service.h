@@ -104,6 +104,10 @@ class ControlPlaneService {
   // The tenant's current policy (the default policy, version 0, when none was saved).
   Result<policy::Policy> currentPolicy(TenantStore& store);
 
+  // The job `job_id` of the agent's tenant; otherwise answers (404, or the store failure) and
+  // returns nullopt. Another tenant's job is indistinguishable from one that does not exist.
+  std::optional<JobRecord> jobOf(const AgentRecord& agent, const std::string& job_id,
+                                 Responder& respond);
   // Leases the next job of the agent's tenant and builds its message; nullopt when none is ready.
   Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,
                                                 const std::string& agent_id);
