@@ -1,5 +1,7 @@
 #include "common/lifecycle/desired_account.h"
 
+#include <unordered_set>
+
 #include "common/ldap/escape.h"
 #include "common/lifecycle/dn_util.h"
 #include "common/policy/name_template.h"
@@ -117,7 +119,7 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   b.policy_ = std::make_shared<const policy::Policy>(policy);
   b.naming_ = std::move(n);
   b.context_ = std::move(context);
-  b.managed_groups_ = policy.managedGroups();
+  b.managed_groups_ = std::make_shared<const std::vector<std::string>>(policy.managedGroups());
   return b;
 }
 
@@ -194,13 +196,12 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
       d.manage_groups = false;
     }
   } else {
+    std::unordered_set<std::string> seen;  // dnKey of the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
       const policy::GroupRule& rule = p.groups[i];
       if (!rule.when.matches(r)) continue;
       for (const std::string& g : rule.groups) {
-        bool seen = false;
-        for (const auto& existing : d.groups) seen = seen || ldap::dnEquals(existing.dn, g);
-        if (seen) continue;
+        if (!seen.insert(dnKey(g)).second) continue;
         d.groups.push_back(
             {g, "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")"});
       }

@@ -78,7 +78,9 @@ struct DesiredAccount {
   // Groups: the rule groups this person belongs in (among managed_groups). When manage_groups is
   // false (a leaver whose policy keeps groups) memberships are left as they are.
   std::vector<DesiredGroup> groups;
-  std::vector<std::string> managed_groups;
+  // Shared by every account built from one policy (one copy per person cost ~3 KB each with a few
+  // dozen rule groups); null means none.
+  std::shared_ptr<const std::vector<std::string>> managed_groups;
   bool manage_groups = true;
   std::string group_removal_reason;  // set for leavers: "terminated: rule groups removed"
 
@@ -130,7 +132,7 @@ class AccountBuilder {
   std::shared_ptr<const policy::Policy> policy_;
   std::shared_ptr<const NamingRules> naming_;
   DesiredContext context_;
-  std::vector<std::string> managed_groups_;
+  std::shared_ptr<const std::vector<std::string>> managed_groups_;
 };
 
 // One-shot convenience: AccountBuilder::create(policy, context) then build(r).

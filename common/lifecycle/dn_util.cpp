@@ -30,6 +30,22 @@ bool dnIsWithin(std::string_view dn, std::string_view base) {
   return std::equal(b->rbegin(), b->rend(), d->rbegin(), rdnEquals);
 }
 
+std::string dnKey(std::string_view dn) {
+  auto rdns = ldap::parseDn(dn);
+  // dnEquals compares unparsable DNs as text; the marker keeps them apart from parsed keys.
+  if (!rdns.isOk()) return '\x01' + std::string(dn);
+  std::string key(1, '\x02');
+  for (const auto& rdn : *rdns) {
+    // Length-prefixed: unescaped values may hold any byte.
+    for (const std::string* part : {&rdn.type, &rdn.value}) {
+      key += std::to_string(part->size());
+      key += ':';
+      key += lower(*part);
+    }
+  }
+  return key;
+}
+
 std::string dnsDomainOf(std::string_view dn) {
   auto rdns = ldap::parseDn(dn);
   if (!rdns.isOk()) return {};

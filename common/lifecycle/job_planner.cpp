@@ -242,8 +242,11 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
       continue;
     }
     if (stable) {
+      // The usual case, the manager already set: planning again would give the same plan.
+      const bool unchanged =
+          p.live && ldap::dnEquals(p.live->attribute(kManagerAttribute), *manager_dn);
       d.manager_dn = *manager_dn;
-      p.plan = plan(d, p.live);
+      if (!unchanged) p.plan = plan(d, p.live);
       continue;
     }
     const std::string live_manager = p.live ? p.live->attribute(kManagerAttribute) : "";

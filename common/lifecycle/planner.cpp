@@ -1,6 +1,7 @@
 #include "common/lifecycle/planner.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "common/base/utf8.h"
 #include "common/ldap/escape.h"
@@ -12,6 +13,7 @@ namespace tenure::lifecycle {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
+const std::vector<std::string> kNoGroups;
 
 std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
 
@@ -38,11 +40,6 @@ Operation memberOp(OperationKind kind, const std::string& dn, const std::string&
   op.reason = reason;
   op.changes = {"member"};
   return op;
-}
-
-bool isMemberOf(const std::vector<std::string>& member_of, const std::string& group) {
-  return std::any_of(member_of.begin(), member_of.end(),
-                     [&](const std::string& g) { return ldap::dnEquals(g, group); });
 }
 
 std::string rdnValueOf(const std::string& dn) {
@@ -378,20 +375,33 @@ Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
   std::vector<std::string> adds_groups;
   std::vector<std::string> adds_reasons;
   if (d.manage_groups) {
-    for (const std::string& g : d.managed_groups) {
-      if (!isMemberOf(live->member_of, g)) continue;
-      const bool wanted = std::any_of(d.groups.begin(), d.groups.end(), [&](const DesiredGroup& x) {
-        return ldap::dnEquals(x.dn, g);
-      });
-      if (wanted) continue;
+    // Keys, not dnEquals per pair: with dozens of rule groups the pairwise parsing dominated
+    // planning time (docs/benchmarks.md).
+    std::unordered_set<std::string> live_groups;
+    for (const std::string& g : live->member_of) live_groups.insert(dnKey(g));
+    std::vector<std::string> wanted_keys;
+    std::unordered_set<std::string> wanted_groups;
+    for (const DesiredGroup& x : d.groups) {
+      wanted_keys.push_back(dnKey(x.dn));
+      wanted_groups.insert(wanted_keys.back());
+    }
+    // Only a group held but not wanted can be a removal; usually there is none.
+    const bool may_remove =
+        std::any_of(live_groups.begin(), live_groups.end(),
+                    [&](const std::string& k) { return !wanted_groups.count(k); });
+    for (const std::string& g : d.managed_groups ? *d.managed_groups : kNoGroups) {
+      if (!may_remove) break;
+      const std::string key = dnKey(g);
+      if (!live_groups.count(key) || wanted_groups.count(key)) continue;
       std::string reason = !d.group_removal_reason.empty()
                                ? d.group_removal_reason
                                : "no group rule grants it any more" +
                                      (hr_summary.empty() ? std::string() : " (" + hr_summary + ")");
       removals.push_back(memberOp(OperationKind::kRemoveMember, "", g, reason));
     }
-    for (const DesiredGroup& g : d.groups) {
-      if (isMemberOf(live->member_of, g.dn)) continue;
+    for (size_t i = 0; i < d.groups.size(); ++i) {
+      const DesiredGroup& g = d.groups[i];
+      if (live_groups.count(wanted_keys[i])) continue;
       adds_groups.push_back(g.dn);
       adds_reasons.push_back(rehire ? "rehire: " + g.reason : g.reason);
     }

@@ -294,7 +294,7 @@ Status WldapDirectoryClient::connectLocked() {
 
   const std::wstring host = widen(url_.host);
   LDAP* ld = ldaps ? ldap_sslinitW(const_cast<wchar_t*>(host.c_str()), url_.port, 1)
-                   : ldap_initW(host.c_str(), url_.port);
+                   : ldap_initW(const_cast<wchar_t*>(host.c_str()), url_.port);
   if (ld == nullptr) {
     return configError("ldap_init(" + settings_.url + ") failed", static_cast<int>(LdapGetLastError()));
   }

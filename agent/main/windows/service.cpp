@@ -1,5 +1,9 @@
 #include "agent/main/windows/service.h"
 
+#include <knownfolders.h>
+#include <objbase.h>
+#include <shlobj.h>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -110,9 +114,11 @@ bool truthy(const std::wstring& v) { return v == L"1" || v == L"true" || v == L"
 }  // namespace
 
 Paths defaultPaths() {
-  wchar_t buf[MAX_PATH];
-  DWORD n = GetEnvironmentVariableW(L"ProgramData", buf, MAX_PATH);
-  fs::path base = (n > 0 && n < MAX_PATH) ? fs::path(std::wstring(buf, n)) : fs::path(L"C:\\ProgramData");
+  // The known-folder API, not %ProgramData%: a service's environment is not the user's.
+  fs::path base = L"C:\\ProgramData";
+  PWSTR known = nullptr;
+  if (SUCCEEDED(SHGetKnownFolderPath(FOLDERID_ProgramData, 0, nullptr, &known))) base = known;
+  if (known != nullptr) CoTaskMemFree(known);
   Paths p;
   p.data_dir = base / L"Tenure";
   p.state_dir = p.data_dir / L"state";
@@ -229,12 +235,11 @@ Status setRecoveryActions(SC_HANDLE service) {
                              win::errorText(GetLastError()),
                          static_cast<int>(GetLastError()));
   }
-  // Also when the agent exits with an error (bad config, lost state), not only on a crash.
+  // Also when the agent exits with an error (bad config, lost state), not only on a crash. Wine
+  // does not implement this level; Windows does (Vista+). Without it only crashes restart.
   SERVICE_FAILURE_ACTIONS_FLAG flag{TRUE};
   if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag)) {
-    return internalError("ChangeServiceConfig2W(failure actions flag): " +
-                             win::errorText(GetLastError()),
-                         static_cast<int>(GetLastError()));
+    spdlog::warn("recovery on non-crash failures not set: {}", win::errorText(GetLastError()));
   }
   return Status::ok();
 }
@@ -376,7 +381,8 @@ int serviceCommand(int argc, char** argv) {
     return 2;
   }
   ScHandle scm{OpenSCManagerW(nullptr, nullptr,
-                              verb == "install" ? SC_MANAGER_CREATE_SERVICE : SC_MANAGER_CONNECT)};
+                              SC_MANAGER_CONNECT |
+                                  (verb == "install" ? SC_MANAGER_CREATE_SERVICE : 0))};
   if (scm.h == nullptr) return winFail("cannot open the service control manager");
 
   if (verb == "install") {
@@ -387,7 +393,7 @@ int serviceCommand(int argc, char** argv) {
     ScHandle svc{CreateServiceW(scm.h, kServiceName, kDisplayName, SERVICE_ALL_ACCESS,
                                 SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
                                 SERVICE_ERROR_NORMAL, command.c_str(), nullptr, nullptr,
-                                L"Tcpip\0\0", nullptr, nullptr)};
+                                nullptr, nullptr, nullptr)};
     if (svc.h == nullptr) return winFail("cannot create the service");
     SERVICE_DESCRIPTIONW desc{const_cast<wchar_t*>(
         L"Keeps Active Directory accounts in step with the HR system (Tenure).")};
@@ -403,8 +409,11 @@ int serviceCommand(int argc, char** argv) {
     return 0;
   }
 
-  ScHandle svc{OpenServiceW(scm.h, kServiceName,
-                            SERVICE_QUERY_STATUS | SERVICE_START | SERVICE_STOP | DELETE)};
+  DWORD access = SERVICE_QUERY_STATUS;
+  if (verb == "start") access |= SERVICE_START;
+  if (verb == "stop") access |= SERVICE_STOP;
+  if (verb == "uninstall") access |= SERVICE_STOP | DELETE;
+  ScHandle svc{OpenServiceW(scm.h, kServiceName, access)};
   if (svc.h == nullptr) return winFail("cannot open service " + narrow(kServiceName));
 
   if (verb == "start") {

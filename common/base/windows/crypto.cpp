@@ -65,12 +65,23 @@ std::string randomToken(size_t bytes) {
 }
 
 std::string sha256Hex(std::string_view data) {
+  // One provider handle for the process: opening it is the expensive part, and it is thread-safe.
+  static const BCRYPT_ALG_HANDLE alg = [] {
+    BCRYPT_ALG_HANDLE h = nullptr;
+    if (!BCRYPT_SUCCESS(BCryptOpenAlgorithmProvider(&h, BCRYPT_SHA256_ALGORITHM, nullptr, 0))) {
+      throw std::runtime_error("BCryptOpenAlgorithmProvider(SHA-256) failed");
+    }
+    return h;
+  }();
   unsigned char md[32];
-  // The pseudo-handle needs no open/close and is safe to share between threads.
-  NTSTATUS st = BCryptHash(BCRYPT_SHA256_ALG_HANDLE, nullptr, 0,
-                           reinterpret_cast<PUCHAR>(const_cast<char*>(data.data())),
-                           static_cast<ULONG>(data.size()), md, sizeof md);
-  if (!BCRYPT_SUCCESS(st)) throw std::runtime_error("BCryptHash(SHA-256) failed");
+  BCRYPT_HASH_HANDLE hash = nullptr;
+  bool ok = BCRYPT_SUCCESS(BCryptCreateHash(alg, &hash, nullptr, 0, nullptr, 0, 0));
+  ok = ok && BCRYPT_SUCCESS(BCryptHashData(
+                 hash, reinterpret_cast<PUCHAR>(const_cast<char*>(data.data())),
+                 static_cast<ULONG>(data.size()), 0));
+  ok = ok && BCRYPT_SUCCESS(BCryptFinishHash(hash, md, sizeof md, 0));
+  if (hash != nullptr) BCryptDestroyHash(hash);
+  if (!ok) throw std::runtime_error("BCrypt SHA-256 failed");
   std::string out;
   out.reserve(64);
   for (unsigned char c : md) {

@@ -17,6 +17,9 @@
 
 namespace tenure::win {
 
+// SECURITY_FLAG_IGNORE_UNKNOWN_CA of winhttp.h/wininet.h, as HTTPSPolicyCallbackData takes it.
+inline constexpr DWORD kIgnoreUnknownCa = 0x00000100;
+
 // The certificates of a PEM bundle in a memory store (close with CertCloseStore); nullptr and
 // `error` set when none could be read.
 inline HCERTSTORE loadPemBundle(const std::string& path, std::string* error) {
@@ -102,7 +105,7 @@ inline bool serverCertificateTrusted(PCCERT_CONTEXT cert, HCERTSTORE private_roo
                                                         CERT_FIND_EXISTING, root, nullptr);
       if (found != nullptr) {
         CertFreeCertificateContext(found);
-        ok = sslPolicyHolds(chain, host, SECURITY_FLAG_IGNORE_UNKNOWN_CA);
+        ok = sslPolicyHolds(chain, host, kIgnoreUnknownCa);
       }
     }
   }
