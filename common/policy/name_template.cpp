@@ -509,8 +509,12 @@ std::string finish(const NameRule& rule, std::string value) {
 }  // namespace
 
 std::string applyRule(const CompiledNameRule& rule, const NameContext& ctx) {
+  const size_t min = std::max<size_t>(1, rule.rule.min_length);
   std::string value = finish(rule.rule, rule.value.evaluate(ctx));
-  if (value.empty() && rule.fallback) value = finish(rule.rule, rule.fallback->evaluate(ctx));
+  if (codePointCount(value) < min && rule.fallback) {
+    value = finish(rule.rule, rule.fallback->evaluate(ctx));
+  }
+  if (codePointCount(value) < min) value.clear();
   return value;
 }
 

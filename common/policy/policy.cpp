@@ -81,6 +81,7 @@ Policy defaultPolicy() {
           "{first(alnum(ascii(coalesce(preferred_name, given_name))), 1)}{family_name}",
       .transforms = {"transliterate", "lower", "alnum"},
       .max_length = 20,
+      .min_length = 2,
       .unique = true,
       .fallback_template = "u{employee_id}",
   };
@@ -312,6 +313,9 @@ class Validator {
                 "; one of transliterate, lower, upper, alnum, strip_spaces, trim, mail_local");
       }
     }
+    if (r.min_length < 1 || r.min_length > r.max_length) {
+      add(join(path, "min_length"), "must be between 1 and max_length");
+    }
     if (r.max_length < 1 || r.max_length > limit) {
       add(join(path, "max_length"), "must be between 1 and " + std::to_string(limit) +
                                         " (the directory's limit for " + std::string(attribute) +
@@ -531,11 +535,13 @@ class Reader {
     if (v == nullptr) return;
     const std::string path = join(parent, key);
     const bj::object* ro =
-        object(*v, path, {"template", "transforms", "max_length", "unique", "fallback"});
+        object(*v, path,
+               {"template", "transforms", "max_length", "min_length", "unique", "fallback"});
     if (ro == nullptr) return;
     string(*ro, "template", path, r.template_text);
     stringArray(*ro, "transforms", path, r.transforms);
     number(*ro, "max_length", path, r.max_length);
+    number(*ro, "min_length", path, r.min_length);
     boolean(*ro, "unique", path, r.unique);
     string(*ro, "fallback", path, r.fallback_template);
   }
@@ -737,6 +743,7 @@ bj::object ruleJson(const NameRule& r) {
   return {{"template", r.template_text},
           {"transforms", bj::value_from(r.transforms)},
           {"max_length", r.max_length},
+          {"min_length", r.min_length},
           {"unique", r.unique},
           {"fallback", r.fallback_template}};
 }

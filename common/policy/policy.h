@@ -35,6 +35,10 @@ struct NameRule {
   // Code points; 0: no limit. A policy document needs 1 up to the attribute's directory limit
   // (sAMAccountName 20, userPrincipalName 1024, mail local part 64, displayName 256, cn 64).
   size_t max_length = 0;
+  // Code points; a shorter result counts as empty and the fallback is used. The default
+  // sAMAccountName rule needs 2, so "Liam 王" (a family name with no Latin letters) gets
+  // "u<employee_id>" rather than a bare "l" that a hundred such people would exhaust.
+  size_t min_length = 1;
   // Numbered 2, 3, ... on collision, cutting the name part to stay within max_length. For mail
   // the template yields the local part only: the number goes before the '@' that the caller
   // appends together with mail_domain.

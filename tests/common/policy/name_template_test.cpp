@@ -65,6 +65,12 @@ std::string eval(std::string_view tmpl, const hr::HrRecord& r) {
   return t->evaluate(NameContext{.record = &r});
 }
 
+TEST(DefaultNaming, AFamilyNameWithNoLatinLettersFallsBackInsteadOfASingleLetter) {
+  // "l" alone would be shared by every Liam with a family name in another script.
+  EXPECT_EQ(nameFor(defaults(), person("Liam", "王", "", "E77")).sam, "ue77");
+  EXPECT_EQ(nameFor(defaults(), person("Li", "O")).sam, "lo") << "two letters are enough";
+}
+
 TEST(DefaultNaming, DropsApostrophes) {
   const Names n = nameFor(defaults(), person("Mary", "O'Brien"));
   EXPECT_EQ(n.sam, "mobrien");
