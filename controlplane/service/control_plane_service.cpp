@@ -2,9 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <chrono>
-#include <spdlog/spdlog.h>
 
 #include "common/base/crypto.h"
 #include "common/base/json_fields.h"
@@ -83,6 +83,25 @@ std::optional<T> parseBody(const HttpServerRequest& req, Result<T> (*parse)(cons
   return std::move(parsed).value();
 }
 
+// The principal behind the request's Bearer token, found with `lookup` (a store call returning
+// Result<optional<T>>); otherwise answers 401 (or the store failure) and returns nullopt.
+template <typename T, typename Lookup>
+std::optional<T> bearerPrincipal(const HttpServerRequest& req, Responder& respond,
+                                 const char* invalid, Lookup lookup) {
+  std::string token = credential(req, "Bearer");
+  if (token.empty()) {
+    respond(errorResponse(401, protocol::kErrUnauthorized, "missing Bearer token"));
+    return std::nullopt;
+  }
+  auto found = lookup(token);
+  if (!okOrAnswered(found, respond)) return std::nullopt;
+  if (!found->has_value()) {
+    respond(errorResponse(401, protocol::kErrUnauthorized, invalid));
+    return std::nullopt;
+  }
+  return std::move(**found);
+}
+
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // Splits "/a/b/c" after `prefix` into segments.
@@ -118,21 +137,21 @@ bj::object runToJson(const RunRecord& r) {
                                   {"field", row.field},
                                   {"reason", row.reason}});
   }
-  bj::object o{{"run_id", r.run_id},
-               {"kind", r.kind},
-               {"source", r.source},
-               {"status", std::string(runStatusName(r.status))},
-               {"dry_run", r.dry_run},
-               {"created_at", r.created_at_ms ? bj::value(formatIso8601Utc(r.created_at_ms / 1000))
-                                              : bj::value(nullptr)},
-               {"started_at", r.started_at_ms ? bj::value(formatIso8601Utc(r.started_at_ms / 1000))
-                                              : bj::value(nullptr)},
-               {"finished_at", r.finished_at_ms
-                                   ? bj::value(formatIso8601Utc(r.finished_at_ms / 1000))
-                                   : bj::value(nullptr)},
-               {"accepted", r.accepted},
-               {"rejected_count", static_cast<int64_t>(r.rejected.size())},
-               {"rejected", std::move(rejected)}};
+  bj::object o{
+      {"run_id", r.run_id},
+      {"kind", r.kind},
+      {"source", r.source},
+      {"status", std::string(runStatusName(r.status))},
+      {"dry_run", r.dry_run},
+      {"created_at",
+       r.created_at_ms ? bj::value(formatIso8601Utc(r.created_at_ms / 1000)) : bj::value(nullptr)},
+      {"started_at",
+       r.started_at_ms ? bj::value(formatIso8601Utc(r.started_at_ms / 1000)) : bj::value(nullptr)},
+      {"finished_at", r.finished_at_ms ? bj::value(formatIso8601Utc(r.finished_at_ms / 1000))
+                                       : bj::value(nullptr)},
+      {"accepted", r.accepted},
+      {"rejected_count", static_cast<int64_t>(r.rejected.size())},
+      {"rejected", std::move(rejected)}};
   if (!r.agent_id.empty()) o["agent_id"] = r.agent_id;
   if (!r.domain_controller.empty()) o["domain_controller"] = r.domain_controller;
   if (!r.error_class.empty()) {
@@ -211,8 +230,9 @@ std::optional<int64_t> epochDays(const std::string& iso) {
 
 // The employment-type rule a record breaks under `p` (field + message), if any. A record without
 // a start date is measured from today: its account would exist from now on.
-std::optional<std::pair<std::string, std::string>> employmentRuleViolation(
-    const policy::Policy& p, const hr::HrRecord& r, int64_t now_ms) {
+std::optional<std::pair<std::string, std::string>> employmentRuleViolation(const policy::Policy& p,
+                                                                           const hr::HrRecord& r,
+                                                                           int64_t now_ms) {
   const std::string type = r.employment_type.empty() ? "employee" : r.employment_type;
   policy::EmploymentTypePolicy rule;
   rule.end_date_required = type != "employee";
@@ -340,35 +360,19 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
     return;
   }
 
+  // Tenant and admin APIs: each accepts only its own kind of Bearer token.
   if (startsWith(path, "/api/v1/")) {
-    std::string token = credential(req, "Bearer");
-    if (token.empty()) {
-      respond(errorResponse(401, protocol::kErrUnauthorized, "missing Bearer token"));
-      return;
-    }
-    auto tenant = control_.tenantByApiToken(token);
-    if (!okOrAnswered(tenant, respond)) return;
-    if (!tenant->has_value()) {
-      respond(errorResponse(401, protocol::kErrUnauthorized, "invalid token"));
-      return;
-    }
-    handleTenantApi(req, respond, **tenant);
+    auto tenant = bearerPrincipal<Tenant>(
+        req, respond, "invalid token",
+        [this](const std::string& t) { return control_.tenantByApiToken(t); });
+    if (tenant) handleTenantApi(req, respond, *tenant);
     return;
   }
-
   if (startsWith(path, "/admin/v1/")) {
-    std::string token = credential(req, "Bearer");
-    if (token.empty()) {
-      respond(errorResponse(401, protocol::kErrUnauthorized, "missing Bearer token"));
-      return;
-    }
-    auto admin = control_.adminByToken(token);
-    if (!okOrAnswered(admin, respond)) return;
-    if (!admin->has_value()) {
-      respond(errorResponse(401, protocol::kErrUnauthorized, "invalid admin token"));
-      return;
-    }
-    handleAdminApi(req, respond, **admin);
+    auto admin = bearerPrincipal<AdminToken>(
+        req, respond, "invalid admin token",
+        [this](const std::string& t) { return control_.adminByToken(t); });
+    if (admin) handleAdminApi(req, respond, *admin);
     return;
   }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
@@ -419,12 +423,12 @@ void ControlPlaneService::handleEnroll(const HttpServerRequest& req, Responder& 
   if (!okOrAnswered(enrolled, respond)) return;
   spdlog::info("agent {} enrolled for tenant {} (host {}, version {})", enrolled->agent.agent_id,
                (*tenant)->tenant_id, er->host, er->version);
-  respond(jsonResponse(
-      200, protocol::toJson(protocol::EnrollResponse{enrolled->node_key, enrolled->agent.agent_id})));
+  respond(jsonResponse(200, protocol::toJson(protocol::EnrollResponse{enrolled->node_key,
+                                                                      enrolled->agent.agent_id})));
 }
 
 std::optional<JobRecord> ControlPlaneService::jobOf(const AgentRecord& agent,
-                                                   const std::string& job_id, Responder& respond) {
+                                                    const std::string& job_id, Responder& respond) {
   auto job = control_.job(job_id);
   if (!okOrAnswered(job, respond)) return std::nullopt;
   if (!job->has_value() || (*job)->tenant_id != agent.tenant_id) {
@@ -613,8 +617,9 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
   if (rec.state == JobState::kHeld) {
     // Nothing was applied and the run waits for an operator: a result now must not finish it.
     // 200 so the agent drops it from its spool.
-    respond(jsonResponse(200, bj::object{{"status", "ok"}, {"ignored", true},
-                                         {"reason", "the run is held for approval"}}));
+    respond(jsonResponse(
+        200, bj::object{
+                 {"status", "ok"}, {"ignored", true}, {"reason", "the run is held for approval"}}));
     return;
   }
   auto store = tenants_.forTenant(agent.tenant_id);
@@ -662,8 +667,9 @@ void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& 
     }
     return;
   }
-  respond(jsonResponse(200, bj::object{{"status", "ok"},
-                                       {"lease_ms", static_cast<int64_t>(options_.lease.count())}}));
+  respond(jsonResponse(
+      200,
+      bj::object{{"status", "ok"}, {"lease_ms", static_cast<int64_t>(options_.lease.count())}}));
 }
 
 void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& respond,
@@ -776,8 +782,8 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
       hr::HrRecord& r = parsed->accepted[i];
       const int row = i < parsed->accepted_rows.size() ? parsed->accepted_rows[i] : 0;
       if (auto bad = employmentRuleViolation(*pol, r, now)) {
-        parsed->rejected.push_back(
-            hr::RowError{row, r.employee_id, bad->first, hr::rowReason(row, bad->first, bad->second)});
+        parsed->rejected.push_back(hr::RowError{row, r.employee_id, bad->first,
+                                                hr::rowReason(row, bad->first, bad->second)});
         continue;
       }
       kept.push_back(std::move(r));
@@ -970,7 +976,8 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
     return;
   }
   if (seg.size() == 2 && seg[1] == "validate" && req.method == "POST") {
-    if (validated()) respond(jsonResponse(200, bj::object{{"valid", true}, {"errors", bj::array{}}}));
+    if (validated())
+      respond(jsonResponse(200, bj::object{{"valid", true}, {"errors", bj::array{}}}));
     return;
   }
   if (seg.size() == 2 && seg[1] == "versions" && req.method == "GET") {
@@ -988,13 +995,12 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
   if (seg.size() == 3 && seg[1] == "versions" && req.method == "GET") {
     int n = 0;
     const std::string& text = seg[2];
-    const bool numeric = !text.empty() && text.size() <= 9 &&
-                         std::all_of(text.begin(), text.end(), [](unsigned char c) {
-                           return c >= '0' && c <= '9';
-                         });
+    const bool numeric =
+        !text.empty() && text.size() <= 9 &&
+        std::all_of(text.begin(), text.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
     if (numeric) n = std::stoi(text);
-    auto stored = numeric && n > 0 ? ts.policyVersion(n)
-                                   : Result<std::optional<StoredPolicy>>(std::nullopt);
+    auto stored =
+        numeric && n > 0 ? ts.policyVersion(n) : Result<std::optional<StoredPolicy>>(std::nullopt);
     if (!okOrAnswered(stored, respond)) return;
     if (!stored->has_value()) {
       respond(errorResponse(404, protocol::kErrNotFound, "no such policy version"));
@@ -1111,8 +1117,8 @@ void ControlPlaneService::handleAdminDecision(Responder& respond, const AdminTok
   }
   const std::string job_id = run_id;  // one job per run, named after it
   // The tenant store first: recover() finishes the job's side after a crash in between.
-  Status st = approve ? (*store)->approveRun(run_id, admin.name)
-                      : (*store)->rejectRun(run_id, admin.name);
+  Status st =
+      approve ? (*store)->approveRun(run_id, admin.name) : (*store)->rejectRun(run_id, admin.name);
   if (!st.isOk()) {
     if (st.errorClass() == ErrorClass::kConflict) {
       respond(errorResponse(409, "not_held", st.message()));
@@ -1136,7 +1142,7 @@ void ControlPlaneService::handleAdminDecision(Responder& respond, const AdminTok
   } else {
     auto done = control_.completeJob(job_id);
     st = done.isOk() || done.status().errorClass() == ErrorClass::kNotFound ? Status::ok()
-                                                                             : done.status();
+                                                                            : done.status();
   }
   if (!st.isOk()) {
     respond(storeFailure(st));
@@ -1192,7 +1198,8 @@ Status ControlPlaneService::recover() {
   }
   RETURN_IF_ERROR(failQuarantinedRuns());
   if (requeued || completed) {
-    spdlog::info("recovery: {} run(s) re-queued, {} finished job(s) completed", requeued, completed);
+    spdlog::info("recovery: {} run(s) re-queued, {} finished job(s) completed", requeued,
+                 completed);
   }
   return Status::ok();
 }
