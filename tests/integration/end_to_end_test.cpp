@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <ctime>
 #include <set>
 #include <sstream>
 
@@ -17,6 +18,16 @@ namespace {
 namespace bj = boost::json;
 
 constexpr int kUacDisabled = 0x2;
+
+// YYYY-MM-DD of today + `days` (UTC): tests stay valid whatever day they run.
+std::string dateIn(int days) {
+  std::time_t t = std::time(nullptr) + static_cast<std::time_t>(days) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 std::string csvHeader() {
   return "employee_id,given_name,family_name,preferred_name,department,title,location,manager_id,"
@@ -248,7 +259,7 @@ TEST_F(EndToEndTest, MalformedRowsAreRejectedWithReasonsAndGoodRowsStillApply) {
   csv = csvHeader() + good1 + ",Gina,Good,,Ops,Analyst,Madrid,,employee,2024-02-01,,active\n" +
         bad_date + ",Bob,Baddate,,Ops,Analyst,Madrid,,employee,2024-13-45,,active\n" + no_name +
         ",,Noname,,Ops,Analyst,Madrid,,employee,,,active\n" + good2 +
-        ",Gus,Good,,Ops,Analyst,Madrid,,contractor,2026-01-01,2027-06-30,active\n" +
+        ",Gus,Good,,Ops,Analyst,Madrid,,contractor," + dateIn(-30) + "," + dateIn(300) + ",active\n" +
         "X" + s + ",Too,Few,Fields\n";
   auto up = api_->uploadCsv(tenant_a_->api_token, csv);
   ASSERT_EQ(up.status, 202) << up.body;

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <set>
 
+#include "common/base/time_zone.h"
 #include "common/ldap/escape.h"
 #include "tests/integration/stack.h"
 
@@ -250,22 +251,25 @@ TEST_F(LifecycleEndToEndTest, LeaverIsDisabledMovedStrippedHiddenAndExpires) {
 
 TEST_F(LifecycleEndToEndTest, ContractorAccountExpiresAtTheEndOfItsEndDateInTheTenantTimeZone) {
   std::string id = "C" + *sfx_;
+  auto berlin = TimeZone::load("Europe/Berlin");
+  ASSERT_TRUE(berlin.isOk());
+  // accountExpires is the first instant of the day after the end date, in the tenant's zone.
+  auto expected = [&](int end_in_days) {
+    const int64_t unix_s = berlin->startOfLocalDay(dateIn(end_in_days + 1)).value();
+    return std::to_string((unix_s + 11644473600LL) * 10000000LL);
+  };
   auto run = apply(csv({{id, "Carl", "Contract" + *sfx_, "Sales", "Consultant", "contractor",
-                         dateIn(-10), "2027-06-30", "active"}}));
+                         dateIn(-10), dateIn(200), "active"}}));
   ASSERT_EQ(str(run.json, "status"), "succeeded") << run.body;
   auto e = account(id);
   EXPECT_FALSE(disabled(e));
-  // 2027-07-01 00:00 Europe/Berlin (CEST) = 2027-06-30T22:00:00Z.
-  const int64_t unix_s = 1814392800;
-  EXPECT_EQ(e.first("accountexpires"), std::to_string((unix_s + 11644473600LL) * 10000000LL));
+  EXPECT_EQ(e.first("accountexpires"), expected(200));
 
   // Extended: accountExpires follows.
   run = apply(csv({{id, "Carl", "Contract" + *sfx_, "Sales", "Consultant", "contractor",
-                    dateIn(-10), "2027-12-31", "active"}}));
+                    dateIn(-10), dateIn(400), "active"}}));
   ASSERT_EQ(str(run.json, "status"), "succeeded") << run.body;
-  const int64_t extended = 1830294000;  // 2028-01-01 00:00 CET = 2027-12-31T23:00:00Z
-  EXPECT_EQ(account(id).first("accountexpires"),
-            std::to_string((extended + 11644473600LL) * 10000000LL));
+  EXPECT_EQ(account(id).first("accountexpires"), expected(400));
 
   // A contractor without an end date never reaches the agent.
   auto up = api_->request("POST", "/api/v1/hr/records", "Bearer " + tenant_->api_token, "text/csv",
