@@ -161,7 +161,15 @@ std::string listOf(const std::string_view (&names)[N]) {
   return out;
 }
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) {
+  // Appends rather than one concatenation: GCC 12 at -O3 misreports -Wrestrict on the latter.
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
+}
 
 bool isDomainName(std::string_view d) {
   if (d.empty() || d.size() > 253) return false;
