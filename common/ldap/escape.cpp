@@ -263,6 +263,9 @@ std::string rdnOf(std::string_view dn) {
 }
 
 bool dnEquals(std::string_view a, std::string_view b) {
+  // The same text is the same DN, parsable or not; planning compares a DN with its own copy often
+  // enough (an account's DN with its planned final DN) for the parse to show.
+  if (a == b) return true;
   auto pa = parseDn(a);
   auto pb = parseDn(b);
   if (!pa.isOk() || !pb.isOk()) return a == b;

@@ -1,6 +1,6 @@
 #include "common/lifecycle/desired_account.h"
 
-#include <unordered_set>
+#include <unordered_map>
 
 #include "common/ldap/escape.h"
 #include "common/lifecycle/dn_util.h"
@@ -120,6 +120,27 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   b.naming_ = std::move(n);
   b.context_ = std::move(context);
   b.managed_groups_ = std::make_shared<const std::vector<std::string>>(policy.managedGroups());
+  auto rule_ous = std::make_shared<std::vector<std::string>>();
+  rule_ous->push_back(default_ou);
+  for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
+    const policy::PlacementRule& rule = policy.placement.rules[i];
+    rule_ous->push_back(rule.ou);
+    b.placement_reasons_.push_back("placement rule " + std::to_string(i + 1) + " (" +
+                                   describeCondition(rule.when) + ")");
+  }
+  b.rule_ous_ = std::move(rule_ous);
+  std::unordered_map<std::string, size_t> ids;  // dnKey → id
+  for (size_t i = 0; i < policy.groups.size(); ++i) {
+    const policy::GroupRule& rule = policy.groups[i];
+    CompiledGroupRule c;
+    c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
+    for (const std::string& g : rule.groups) {
+      c.groups.push_back(g);
+      c.group_ids.push_back(ids.emplace(dnKey(g), ids.size()).first->second);
+    }
+    b.group_rules_.push_back(std::move(c));
+  }
+  b.distinct_groups_ = ids.size();
   return b;
 }
 
@@ -156,16 +177,13 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   // Placement: first matching rule, else the default OU.
   d.active_ou = p.placement.default_ou.empty() ? context_.users_ou : p.placement.default_ou;
   d.placement_reason = "default OU";
-  d.rule_ous.push_back(d.active_ou);
-  bool placed = false;
+  d.rule_ous = rule_ous_;
   for (size_t i = 0; i < p.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = p.placement.rules[i];
-    d.rule_ous.push_back(rule.ou);
-    if (!placed && rule.when.matches(r)) {
+    if (rule.when.matches(r)) {
       d.active_ou = rule.ou;
-      d.placement_reason =
-          "placement rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
-      placed = true;
+      d.placement_reason = placement_reasons_[i];
+      break;
     }
   }
   if (p.lifecycle.leaver_move_to_leavers_ou) {
@@ -196,14 +214,14 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
       d.manage_groups = false;
     }
   } else {
-    std::unordered_set<std::string> seen;  // dnKey of the groups so far
+    std::vector<bool> seen(distinct_groups_);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
-      const policy::GroupRule& rule = p.groups[i];
-      if (!rule.when.matches(r)) continue;
-      for (const std::string& g : rule.groups) {
-        if (!seen.insert(dnKey(g)).second) continue;
-        d.groups.push_back(
-            {g, "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")"});
+      if (!p.groups[i].when.matches(r)) continue;
+      const CompiledGroupRule& rule = group_rules_[i];
+      for (size_t k = 0; k < rule.groups.size(); ++k) {
+        if (seen[rule.group_ids[k]]) continue;
+        seen[rule.group_ids[k]] = true;
+        d.groups.push_back({rule.groups[k], rule.reason});
       }
     }
   }

@@ -68,7 +68,8 @@ struct DesiredAccount {
   std::string placement_reason;       // "placement rule 1 (department=Sales)", "default OU"
   std::string active_ou;              // where it belongs while not terminated
   std::string leavers_ou;             // "" when leavers stay in place
-  std::vector<std::string> rule_ous;  // every OU placement names (default and rules)
+  // Every OU placement names (default and rules); shared by every account built from one policy.
+  std::shared_ptr<const std::vector<std::string>> rule_ous;
 
   // Owned HR attributes in kOwnedAttributes order; an empty value means "should not be set".
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -133,6 +134,16 @@ class AccountBuilder {
   std::shared_ptr<const NamingRules> naming_;
   DesiredContext context_;
   std::shared_ptr<const std::vector<std::string>> managed_groups_;
+  // Worked out once per policy rather than per person (docs/benchmarks.md).
+  std::shared_ptr<const std::vector<std::string>> rule_ous_;
+  std::vector<std::string> placement_reasons_;  // per placement rule
+  struct CompiledGroupRule {
+    std::string reason;                   // "group rule 2 (department=Engineering)"
+    std::vector<std::string> groups;      // as the rule names them
+    std::vector<size_t> group_ids;        // same DN (dnKey) ⇔ same id
+  };
+  std::vector<CompiledGroupRule> group_rules_;
+  size_t distinct_groups_ = 0;
 };
 
 // One-shot convenience: AccountBuilder::create(policy, context) then build(r).

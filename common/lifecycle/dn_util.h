@@ -11,6 +11,8 @@ bool dnIsWithin(std::string_view dn, std::string_view base);
 // A key two DNs share exactly when ldap::dnEquals says they are equal: for checking one DN against
 // many (group memberships) with one parse each instead of one per pair.
 std::string dnKey(std::string_view dn);
+// ldap::dnEquals, through the same parsed-once DNs as dnKey.
+bool dnSame(std::string_view a, std::string_view b);
 // "OU=Users,DC=example,DC=test" → "example.test"; "" when there are no DC= parts.
 std::string dnsDomainOf(std::string_view dn);
 // "OU=Users,DC=example,DC=test" → "DC=example,DC=test"; "" when there are no DC= parts.

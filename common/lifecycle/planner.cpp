@@ -67,8 +67,8 @@ bool placementSatisfied(const DesiredAccount& d, const std::string& live_parent)
     return false;
   }
   if (!dnIsWithin(live_parent, d.active_ou)) return false;
-  for (const std::string& other : d.rule_ous) {
-    if (ldap::dnEquals(other, d.active_ou) || !dnIsWithin(other, d.active_ou)) continue;
+  for (const std::string& other : d.rule_ous ? *d.rule_ous : kNoGroups) {
+    if (dnSame(other, d.active_ou) || !dnIsWithin(other, d.active_ou)) continue;
     if (dnIsWithin(live_parent, other)) return false;  // a more specific rule's OU
   }
   return true;

@@ -28,32 +28,63 @@ constexpr std::string_view kCustomPrefix = "custom.";
 constexpr std::string_view kConditionFields[] = {
     "department", "title", "location", "employment_type", "status", "manager_id", "employee_id"};
 
-// The value of a condition field for a record; nullopt for an unknown field name.
-std::optional<std::string> conditionValue(const hr::HrRecord& r, std::string_view field) {
+// The value of a condition field for a record; nullptr for an unknown field name. Points into
+// the record (or at an empty string), so matching copies nothing.
+const std::string* conditionValue(const hr::HrRecord& r, std::string_view field) {
+  static const std::string kEmpty;
   if (field.starts_with(kCustomPrefix)) {
     const std::string key(field.substr(kCustomPrefix.size()));
-    if (auto it = r.custom.find(key); it != r.custom.end()) return it->second;
+    if (auto it = r.custom.find(key); it != r.custom.end()) return &it->second;
     const std::string lower_key = asciiLower(key);
     for (const auto& [k, v] : r.custom) {
-      if (asciiLower(k) == lower_key) return v;
+      if (asciiLower(k) == lower_key) return &v;
     }
-    return std::string();
+    return &kEmpty;
   }
-  if (auto member = hr::canonicalField(field)) return r.*member;
-  return std::nullopt;
+  if (auto member = hr::canonicalField(field)) return &(r.*member);
+  return nullptr;
 }
 
 std::string foldCase(std::string_view s) { return toLowerLatin(trimUnicodeSpace(s)); }
+
+bool isAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+bool isAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+std::string_view trimAsciiSpace(std::string_view s) {
+  while (!s.empty() && isAsciiSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && isAsciiSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+char asciiLowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// foldCase(a) == foldCase(b). For ASCII text (nearly every HR value) foldCase is trimming ASCII
+// space and lower-casing A-Z, so compare in place; anything else (including an ASCII value against
+// "İT", which folds to "it") takes the full Unicode path.
+bool foldedEqual(std::string_view a, std::string_view b) {
+  if (isAscii(a) && isAscii(b)) {
+    a = trimAsciiSpace(a);
+    b = trimAsciiSpace(b);
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](char x, char y) { return asciiLowerChar(x) == asciiLowerChar(y); });
+  }
+  return foldCase(a) == foldCase(b);
+}
 
 }  // namespace
 
 bool Condition::matches(const hr::HrRecord& r) const {
   for (const auto& [field, values] : equals) {
-    const auto actual = conditionValue(r, field);
+    const std::string* actual = conditionValue(r, field);
     if (!actual) return false;
-    const std::string folded = foldCase(*actual);
     const bool any = std::any_of(values.begin(), values.end(),
-                                 [&](const std::string& v) { return foldCase(v) == folded; });
+                                 [&](const std::string& v) { return foldedEqual(v, *actual); });
     if (!any) return false;
   }
   return true;
