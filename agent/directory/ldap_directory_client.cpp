@@ -150,12 +150,6 @@ DirectoryEntry parseEntry(LDAP* ld, LDAPMessage* msg) {
 
 }  // namespace
 
-int normalizeLdapCode(int rc) {
-  // OpenLDAP numbers its client-side errors -1..-11 where RFC 1823/wldap32 use 0x51..0x5b.
-  if (rc <= LDAP_SERVER_DOWN && rc >= LDAP_CONNECT_ERROR) return 0x50 - rc;
-  return rc;
-}
-
 Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view context) {
   const int code = normalizeLdapCode(rc);
   std::string message;
@@ -170,32 +164,7 @@ Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view conte
     message += diagnostic;
     message += ")";
   }
-  switch (code) {
-    case LDAP_SUCCESS:
-      return Status::ok();
-    case LDAP_ALREADY_EXISTS:        // 68
-    case LDAP_TYPE_OR_VALUE_EXISTS:  // 20
-      return conflictError(std::move(message), code);
-    case LDAP_INVALID_CREDENTIALS:  // 49
-    case LDAP_INSUFFICIENT_ACCESS:  // 50
-      return permissionError(std::move(message), code);
-    case LDAP_NO_SUCH_OBJECT:  // 32
-      return notFoundError(std::move(message), code);
-    case LDAP_BUSY:         // 51
-    case LDAP_UNAVAILABLE:  // 52
-    case 81:                // server down
-    case 85:                // timeout
-    case 91:                // connect error
-      return transientError(std::move(message), code);
-    case LDAP_CONSTRAINT_VIOLATION:    // 19
-    case LDAP_INVALID_SYNTAX:          // 21
-    case LDAP_UNWILLING_TO_PERFORM:    // 53
-    case LDAP_NAMING_VIOLATION:        // 64
-    case LDAP_OBJECT_CLASS_VIOLATION:  // 65
-      return dataError(std::move(message), code);
-    default:
-      return internalError(std::move(message), code);
-  }
+  return ldapStatus(code, std::move(message));
 }
 
 LdapDirectoryClient::LdapDirectoryClient(LdapSettings settings) : settings_(std::move(settings)) {

@@ -10,19 +10,13 @@
 #include <vector>
 
 #include "agent/directory/directory_client.h"
+#include "agent/directory/ldap_errors.h"
 
 typedef struct ldap LDAP;  // NOLINT: from <ldap.h>, kept out of this header
 
 namespace tenure::agent {
 
-// Maps an LDAP result code to a Status (see DirectoryClient for the classes). OpenLDAP's negative
-// client-side codes are normalized to their C-API numbers (-1 -> 81 server down, -5 -> 85 timeout,
-// -11 -> 91 connect error, ...), so nativeCode() is the same on every platform. The message holds
-// `context`, the code's text, and the server's diagnostic (for AD, "... data 52e, ...").
-Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view context = "");
-
-// The C-API (positive) number for an OpenLDAP result code; non-negative codes are unchanged.
-int normalizeLdapCode(int rc);
+// errorFromLdap and normalizeLdapCode: agent/directory/ldap_errors.h.
 
 class LdapDirectoryClient final : public DirectoryClient {
  public:

@@ -159,12 +159,6 @@ void forgetCallbackState(LDAP* ld) {
 
 }  // namespace
 
-int normalizeLdapCode(int rc) {
-  // OpenLDAP's negative client-side numbers, should one ever reach this module (tests do this).
-  if (rc <= -1 && rc >= -11) return 0x50 - rc;
-  return rc;
-}
-
 Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view context) {
   const int code = normalizeLdapCode(rc);
   std::string message;
@@ -179,32 +173,7 @@ Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view conte
     message += diagnostic;
     message += ")";
   }
-  switch (code) {
-    case LDAP_SUCCESS:
-      return Status::ok();
-    case 68:  // already exists
-    case 20:  // type or value exists
-      return conflictError(std::move(message), code);
-    case 49:  // invalid credentials
-    case 50:  // insufficient access
-      return permissionError(std::move(message), code);
-    case 32:  // no such object
-      return notFoundError(std::move(message), code);
-    case 51:  // busy
-    case 52:  // unavailable
-    case 81:  // server down
-    case 85:  // timeout
-    case 91:  // connect error
-      return transientError(std::move(message), code);
-    case 19:  // constraint violation
-    case 21:  // invalid syntax
-    case 53:  // unwilling to perform
-    case 64:  // naming violation
-    case 65:  // object class violation
-      return dataError(std::move(message), code);
-    default:
-      return internalError(std::move(message), code);
-  }
+  return ldapStatus(code, std::move(message));
 }
 
 Result<WldapDirectoryClient::UrlParts> WldapDirectoryClient::parseUrl(const std::string& url) {

@@ -2,7 +2,7 @@
 // WldapDirectoryClient: DirectoryClient over wldap32 (Windows agent), with the semantics of
 // LdapDirectoryClient: LDAPS or StartTLS (plain LDAP only with allow_plain), paged searches, referrals
 // off, one connection pinned to the URL's server, errors mapped by errorFromLdap (declared in
-// ldap_directory_client.h and defined for Windows in this module). Server certificates are checked by
+// ldap_errors.h, defined for Windows in this module). Server certificates are checked by
 // Schannel against the Windows store; LdapSettings::ca_file adds a private CA. Every call holds one
 // mutex. Strings cross the API as UTF-16 (the W functions), values as raw bytes (berval).
 
@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "agent/directory/directory_client.h"
-#include "agent/directory/ldap_directory_client.h"  // errorFromLdap, normalizeLdapCode
+#include "agent/directory/ldap_errors.h"
+
+typedef struct ldap LDAP;  // NOLINT: from <winldap.h>, kept out of this header
 
 namespace tenure::agent {
 
