@@ -61,13 +61,6 @@ add_compile_definitions(_POSIX_THREAD_SAFE_FUNCTIONS=200112L)
 # bug 105329); the Linux build (Debug) never sees it.
 add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wno-restrict>)
 
-# agent/executor/password.cpp draws random bytes with OpenSSL's RAND_bytes; on Windows a one-function
-# compatibility header maps it to BCryptGenRandom (no OpenSSL in the Windows agent).
-add_library(tenure_openssl_rand_compat INTERFACE)
-target_include_directories(tenure_openssl_rand_compat INTERFACE
-                           ${PROJECT_SOURCE_DIR}/common/base/windows/openssl_compat)
-target_link_libraries(tenure_openssl_rand_compat INTERFACE bcrypt)
-add_library(OpenSSL::Crypto ALIAS tenure_openssl_rand_compat)
 
 # GoogleTest from Debian's source package, built with the cross compiler.
 if(TENURE_BUILD_TESTS)

@@ -1,11 +1,10 @@
-#include <openssl/rand.h>
-
 #include <array>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
 #include "agent/executor/job_executor.h"
+#include "common/base/crypto.h"
 
 namespace tenure::agent {
 
@@ -21,8 +20,8 @@ constexpr size_t kLength = 24;
 size_t randomIndex(size_t n) {
   const unsigned limit = 256 - (256 % n);
   for (;;) {
-    unsigned char b = 0;
-    if (RAND_bytes(&b, 1) != 1) std::abort();  // no entropy: never hand out a weak password
+    // randomBytes throws when the OS has no entropy: never hand out a weak password.
+    const unsigned char b = randomBytes(1)[0];
     if (b < limit) return b % n;
   }
 }

@@ -1,36 +1,25 @@
 #include "common/base/crypto.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
-#include <stdexcept>
-#include <vector>
+#include <cstdint>
 
 namespace tenure {
 
 namespace {
-std::vector<unsigned char> randomBytes(size_t n) {
-  std::vector<unsigned char> buf(n);
-  if (RAND_bytes(buf.data(), static_cast<int>(n)) != 1) {
-    // Without entropy nothing secret can be made; this is not recoverable.
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  return buf;
-}
 constexpr char kHex[] = "0123456789abcdef";
-}  // namespace
 
-std::string randomHex(size_t bytes) {
-  auto buf = randomBytes(bytes);
+template <typename Bytes>
+std::string toHex(const Bytes& bytes) {
   std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : buf) {
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 0xf]);
   }
   return out;
 }
+}  // namespace
+
+std::string randomHex(size_t bytes) { return toHex(randomBytes(bytes)); }
 
 std::string randomToken(size_t bytes) {
   static constexpr char kB64[] =
@@ -55,22 +44,17 @@ std::string randomToken(size_t bytes) {
   return out;
 }
 
-std::string sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
-  }
-  return out;
-}
+std::string sha256Hex(std::string_view data) { return toHex(sha256(data)); }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  // Every byte is compared whatever the earlier ones were, so timing says nothing of where they
+  // differ; volatile keeps the compiler from stopping early.
+  volatile unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
 }
 
 }  // namespace tenure

@@ -12,8 +12,6 @@
 
 namespace tenure {
 
-namespace {
-
 std::vector<unsigned char> randomBytes(size_t n) {
   std::vector<unsigned char> buf(n);
   if (n == 0) return buf;
@@ -26,45 +24,7 @@ std::vector<unsigned char> randomBytes(size_t n) {
   return buf;
 }
 
-constexpr char kHex[] = "0123456789abcdef";
-
-}  // namespace
-
-std::string randomHex(size_t bytes) {
-  auto buf = randomBytes(bytes);
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : buf) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
-
-std::string randomToken(size_t bytes) {
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  auto buf = randomBytes(bytes);
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < buf.size(); i += 3) {
-    uint32_t v = (buf[i] << 16) | (buf[i + 1] << 8) | buf[i + 2];
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i < buf.size()) {
-    uint32_t v = buf[i] << 16;
-    if (i + 1 < buf.size()) v |= buf[i + 1] << 8;
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    if (i + 1 < buf.size()) out += kB64[(v >> 6) & 63];
-  }
-  return out;
-}
-
-std::string sha256Hex(std::string_view data) {
+std::array<unsigned char, 32> sha256(std::string_view data) {
   // One provider handle for the process: opening it is the expensive part, and it is thread-safe.
   static const BCRYPT_ALG_HANDLE alg = [] {
     BCRYPT_ALG_HANDLE h = nullptr;
@@ -73,31 +33,16 @@ std::string sha256Hex(std::string_view data) {
     }
     return h;
   }();
-  unsigned char md[32];
+  std::array<unsigned char, 32> md{};
   BCRYPT_HASH_HANDLE hash = nullptr;
   bool ok = BCRYPT_SUCCESS(BCryptCreateHash(alg, &hash, nullptr, 0, nullptr, 0, 0));
   ok = ok && BCRYPT_SUCCESS(BCryptHashData(
                  hash, reinterpret_cast<PUCHAR>(const_cast<char*>(data.data())),
                  static_cast<ULONG>(data.size()), 0));
-  ok = ok && BCRYPT_SUCCESS(BCryptFinishHash(hash, md, sizeof md, 0));
+  ok = ok && BCRYPT_SUCCESS(BCryptFinishHash(hash, md.data(), static_cast<ULONG>(md.size()), 0));
   if (hash != nullptr) BCryptDestroyHash(hash);
   if (!ok) throw std::runtime_error("BCrypt SHA-256 failed");
-  std::string out;
-  out.reserve(64);
-  for (unsigned char c : md) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
-
-bool constantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  volatile unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
+  return md;
 }
 
 }  // namespace tenure
