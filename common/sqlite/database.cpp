@@ -323,4 +323,45 @@ Status migrate(Database& db, const std::vector<std::string>& migrations) {
   return Status::ok();
 }
 
+namespace {
+
+Result<int64_t> componentVersion(Database& db, std::string_view component) {
+  ASSIGN_OR_RETURN(Statement st,
+                   db.prepare("SELECT version FROM schema_components WHERE name = ?"));
+  st.bindText(1, component);
+  ASSIGN_OR_RETURN(bool row, st.step());
+  return row ? st.columnInt64(0) : int64_t{0};
+}
+
+}  // namespace
+
+Status migrateComponent(Database& db, std::string_view component,
+                        const std::vector<std::string>& migrations) {
+  const auto target = static_cast<int64_t>(migrations.size());
+  RETURN_IF_ERROR(db.exec("CREATE TABLE IF NOT EXISTS schema_components ("
+                          "name TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+  ASSIGN_OR_RETURN(int64_t version, componentVersion(db, component));
+  while (version < target) {
+    ASSIGN_OR_RETURN(Transaction tx, Transaction::begin(db));
+    ASSIGN_OR_RETURN(version, componentVersion(db, component));
+    if (version >= target) break;
+    RETURN_IF_ERROR(db.exec(migrations[static_cast<size_t>(version)])
+                        .withContext(std::string(component) + " migration " +
+                                     std::to_string(version + 1)));
+    ASSIGN_OR_RETURN(Statement up, db.prepare("INSERT INTO schema_components (name, version) "
+                                              "VALUES (?, ?) ON CONFLICT(name) DO UPDATE "
+                                              "SET version = excluded.version"));
+    up.bindText(1, component).bindInt64(2, version + 1);
+    RETURN_IF_ERROR(up.run());
+    RETURN_IF_ERROR(tx.commit());
+    ++version;
+  }
+  if (version > target) {
+    return configError(db.path() + ": component " + std::string(component) +
+                       " has schema version " + std::to_string(version) +
+                       ", newer than this program's " + std::to_string(target));
+  }
+  return Status::ok();
+}
+
 }  // namespace tenure::sqlite

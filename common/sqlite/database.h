@@ -139,4 +139,10 @@ Status migrate(Database& db, const std::vector<std::string>& migrations);
 // Current PRAGMA user_version.
 Result<int64_t> schemaVersion(Database& db);
 
+// Like migrate(), for one component's own tables in a shared database file: the component's
+// version lives in the table `schema_components` (name, version), not in PRAGMA user_version,
+// so features that own tables in the same file evolve independently.
+Status migrateComponent(Database& db, std::string_view component,
+                        const std::vector<std::string>& migrations);
+
 }  // namespace tenure::sqlite

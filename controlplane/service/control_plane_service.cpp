@@ -746,13 +746,13 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
                                        const Tenant& tenant) {
   std::string type = mediaType(req);
   Result<hr::ParsedBatch> parsed = dataError("unsupported");
-  std::string source;
+  Submission sub;
   if (type == "text/csv") {
     parsed = hr::parseCsv(req.body);
-    source = "csv";
+    sub.source = "csv";
   } else if (type == "application/json") {
     parsed = hr::parseJsonRecords(req.body);
-    source = "json";
+    sub.source = "json";
   } else {
     respond(errorResponse(415, protocol::kErrBadRequest,
                           "Content-Type must be text/csv or application/json"));
@@ -762,17 +762,37 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
     respond(errorResponse(400, protocol::kErrBadRequest, parsed.status().message()));
     return;
   }
+  sub.dry_run = req.query.count("dry_run") &&
+                (req.query.at("dry_run") == "true" || req.query.at("dry_run") == "1");
+  SubmitResult result = submitRecords(tenant.tenant_id, std::move(*parsed), sub);
+  respond(jsonResponse(result.http_status, std::move(result.body)));
+}
+
+SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
+                                                hr::ParsedBatch batch, const Submission& sub) {
+  auto fail = [](const Status& st) {
+    HttpServerResponse r = storeFailure(st);
+    SubmitResult out;
+    out.http_status = r.status;
+    out.status = st;
+    out.body = bj::parse(r.body).as_object();
+    return out;
+  };
+  auto* parsed = &batch;
   if (parsed->accepted.size() > options_.max_identities_per_upload) {
-    respond(errorResponse(413, protocol::kErrTooLarge, "too many records in one upload"));
-    return;
+    SubmitResult out;
+    out.http_status = 413;
+    out.status = dataError("too many records in one upload");
+    out.body = protocol::toJson(ErrorBody{protocol::kErrTooLarge, "too many records in one upload"}).as_object();
+    return out;
   }
-  auto store = tenants_.forTenant(tenant.tenant_id);
-  if (!okOrAnswered(store, respond)) return;
+  auto store = tenants_.forTenant(tenant_id);
+  if (!store.isOk()) return fail(store.status());
   auto stored_policy = (*store)->currentPolicy();
-  if (!okOrAnswered(stored_policy, respond)) return;
+  if (!stored_policy.isOk()) return fail(stored_policy.status());
   const int policy_version = stored_policy->has_value() ? (*stored_policy)->version : 0;
   auto pol = policyVersion(**store, policy_version);
-  if (!okOrAnswered(pol, respond)) return;
+  if (!pol.isOk()) return fail(pol.status());
   {
     // Rows that break the policy's employment-type rules join the rejected rows: never applied.
     std::vector<hr::HrRecord> kept;
@@ -796,11 +816,10 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
   }
   RunRecord run;
   run.run_id = "r_" + randomHex(8);
-  run.kind = "apply";
-  run.source = source;
+  run.kind = sub.kind;
+  run.source = sub.source;
   run.status = RunStatus::kQueued;
-  run.dry_run = req.query.count("dry_run") &&
-                (req.query.at("dry_run") == "true" || req.query.at("dry_run") == "1");
+  run.dry_run = sub.dry_run;
   run.created_at_ms = clock_.nowUnixMillis();
   run.accepted = static_cast<int>(parsed->accepted.size());
   run.policy_version = policy_version;
@@ -813,41 +832,45 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
     rejected.push_back(bj::object{
         {"row", e.row}, {"employee_id", e.employee_id}, {"field", e.field}, {"reason", e.reason}});
   }
-  if (parsed->accepted.empty()) {
+  SubmitResult out;
+  if (parsed->accepted.empty() && !sub.allow_empty) {
     // Nothing to apply: no run, no job; the caller learns why every row was refused.
-    respond(jsonResponse(422, bj::object{{"run_id", nullptr},
-                                         {"accepted", 0},
-                                         {"rejected_count", static_cast<int64_t>(rejected.size())},
-                                         {"rejected", std::move(rejected)}}));
-    return;
+    out.http_status = 422;
+    out.status = dataError("no record was accepted");
+    out.rejected = run.rejected;
+    out.body = bj::object{{"run_id", nullptr},
+                          {"accepted", 0},
+                          {"rejected_count", static_cast<int64_t>(rejected.size())},
+                          {"rejected", std::move(rejected)}};
+    return out;
   }
 
-  if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) {
-    respond(storeFailure(st));
-    return;
-  }
+  if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) return fail(st);
   JobRecord job;
   job.job_id = run.run_id;  // one job per run: re-enqueueing after a crash is idempotent
-  job.tenant_id = tenant.tenant_id;
+  job.tenant_id = tenant_id;
   job.run_id = run.run_id;
   job.kind = run.kind;
-  job.priority = 10;  // HR pushes are real-time work
+  job.priority = sub.priority;
   job.created_at_ms = run.created_at_ms;
   if (Status st = control_.enqueueJob(job); !st.isOk()) {
     // The run is recorded; recover() re-enqueues it at the next start.
-    respond(storeFailure(st));
-    return;
+    return fail(st);
   }
-  spdlog::info("tenant {}: run {} queued ({} accepted, {} rejected rows)", tenant.tenant_id,
-               run.run_id, run.accepted, run.rejected.size());
-  wakeWaiters(tenant.tenant_id);
-  respond(jsonResponse(202, bj::object{{"run_id", run.run_id},
-                                       {"status", "queued"},
-                                       {"dry_run", run.dry_run},
-                                       {"policy_version", run.policy_version},
-                                       {"accepted", run.accepted},
-                                       {"rejected_count", static_cast<int64_t>(rejected.size())},
-                                       {"rejected", std::move(rejected)}}));
+  spdlog::info("tenant {}: run {} queued ({}, {} accepted, {} rejected rows)", tenant_id,
+               run.run_id, run.source, run.accepted, run.rejected.size());
+  wakeWaiters(tenant_id);
+  out.http_status = 202;
+  out.run_id = run.run_id;
+  out.rejected = run.rejected;
+  out.body = bj::object{{"run_id", run.run_id},
+                        {"status", "queued"},
+                        {"dry_run", run.dry_run},
+                        {"policy_version", run.policy_version},
+                        {"accepted", run.accepted},
+                        {"rejected_count", static_cast<int64_t>(rejected.size())},
+                        {"rejected", std::move(rejected)}};
+  return out;
 }
 
 void ControlPlaneService::handleListRuns(Responder& respond, const Tenant& tenant) {

@@ -21,10 +21,12 @@
 #include <vector>
 
 #include "common/base/clock.h"
+#include "common/hr/validation.h"
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
+#include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
 
@@ -34,6 +36,24 @@ struct ServiceOptions {
   int max_wait_s = 60;                        // cap on a poll's wait_s
   size_t max_identities_per_upload = 100'000;
   std::chrono::milliseconds sweep_interval{1'000};  // how often held polls look for expired leases
+};
+
+// How a batch of HR records entered the control plane, and what run it becomes.
+struct Submission {
+  std::string source = "json";  // csv | json | scim | bamboohr | schedule | ...
+  std::string kind = "apply";   // the run/job kind
+  bool dry_run = false;
+  int priority = 10;            // higher is leased first; HR pushes are real-time work
+  bool allow_empty = false;     // queue a run even when no record was accepted (scheduled jobs)
+};
+
+// The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).
+struct SubmitResult {
+  int http_status = 202;  // 202 queued, 413 too many, 422 nothing accepted, 5xx store failure
+  Status status;          // ok when queued
+  std::string run_id;     // empty unless queued
+  std::vector<RejectedRow> rejected;
+  boost::json::object body;
 };
 
 class ControlPlaneService {
@@ -60,6 +80,18 @@ class ControlPlaneService {
   void stopHoldingPolls();
 
   size_t heldPolls() const;
+
+  // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...).
+  // Defaults to a NullTicketRaiser; the raiser must outlive the service.
+  void setTicketRaiser(TicketRaiser* raiser) { tickets_ = raiser; }
+  TicketRaiser& tickets() { return *tickets_; }
+
+  // Validates `batch` against the tenant's current policy (employment-type rules join the
+  // rejected rows), records the run and its identities, queues its job and wakes the tenant's
+  // held polls. Used by uploads, SCIM, HR connectors and the scheduler. Never half-applies:
+  // rejected rows are reported and not carried.
+  SubmitResult submitRecords(const std::string& tenant_id, hr::ParsedBatch batch,
+                             const Submission& submission);
 
  private:
   struct Waiter {
@@ -130,6 +162,8 @@ class ControlPlaneService {
   std::shared_ptr<boost::asio::steady_timer> sweep_timer_;
   int sweeps_ = 0;
   std::shared_ptr<std::atomic<bool>> alive_;
+  NullTicketRaiser null_tickets_;
+  TicketRaiser* tickets_ = &null_tickets_;
 };
 
 }  // namespace tenure::cp

@@ -120,6 +120,15 @@ class ControlStore {
   Result<CreatedAdminToken> createAdminToken(const std::string& name);
   Result<std::optional<AdminToken>> adminByToken(const std::string& token);
 
+  // Exclusive use of this store's connection for a component that keeps its own tables in the
+  // same file (created with sqlite::migrateComponent): `f(sqlite::Database&)` runs under the
+  // store's lock, so keep it short.
+  template <class F>
+  auto withDatabase(F&& f) {
+    std::lock_guard lock(mu_);
+    return f(db_);
+  }
+
  private:
   ControlStore(sqlite::Database db, const Clock& clock);
   sqlite::Database db_;

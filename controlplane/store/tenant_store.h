@@ -133,6 +133,15 @@ class TenantStore {
   Result<std::vector<std::string>> reservedNames(int64_t now_ms,
                                                  std::optional<int> name_reuse_days);
 
+  // Exclusive use of this store's connection for a component that keeps its own tables in the
+  // same file (created with sqlite::migrateComponent): `f(sqlite::Database&)` runs under the
+  // store's lock, so keep it short.
+  template <class F>
+  auto withDatabase(F&& f) {
+    std::lock_guard lock(mu_);
+    return f(db_);
+  }
+
  private:
   TenantStore(sqlite::Database db, const Clock& clock);
   sqlite::Database db_;

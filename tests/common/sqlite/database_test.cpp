@@ -128,6 +128,25 @@ TEST_F(DatabaseTest, NewerSchemaIsRefused) {
   EXPECT_EQ(st.errorClass(), ErrorClass::kConfig);
 }
 
+TEST_F(DatabaseTest, ComponentsMigrateIndependentlyOfTheCoreSchema) {
+  Database db = openOrDie(dir_ + "/c.db");
+  ASSERT_TRUE(migrate(db, kMigrations).isOk());
+  const std::vector<std::string> tickets = {"CREATE TABLE tickets (id TEXT)",
+                                            "ALTER TABLE tickets ADD COLUMN state TEXT"};
+  ASSERT_TRUE(migrateComponent(db, "tickets", {tickets[0]}).isOk());
+  // Re-running step 1 would fail (table exists): the second call must run only step 2.
+  Status st = migrateComponent(db, "tickets", tickets);
+  ASSERT_TRUE(st.isOk()) << st.toString();
+  ASSERT_TRUE(migrateComponent(db, "events", {"CREATE TABLE events (id TEXT)"}).isOk());
+  EXPECT_EQ(*schemaVersion(db), 2);  // the core version is untouched
+  ASSERT_TRUE(db.exec("INSERT INTO tickets (id, state) VALUES ('t1', 'open')").isOk());
+  EXPECT_EQ(migrateComponent(db, "tickets", {tickets[0]}).errorClass(), ErrorClass::kConfig);
+  // A failing step leaves the component's version where it was.
+  EXPECT_FALSE(migrateComponent(db, "events", {"CREATE TABLE events (id TEXT)", "NOT SQL"}).isOk());
+  ASSERT_TRUE(migrateComponent(db, "events",
+                               {"CREATE TABLE events (id TEXT)", "CREATE TABLE e2 (x)"}).isOk());
+}
+
 TEST_F(DatabaseTest, StatementBindsByIndexAndNameAndReadsColumns) {
   Database db = openOrDie(dir_ + "/s.db");
   ASSERT_TRUE(db.exec("CREATE TABLE t (a TEXT, b INTEGER, c BLOB, d TEXT)").isOk());
