@@ -26,6 +26,7 @@
 #include "controlplane/http/http_server.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
+#include "controlplane/secrets/secret_box.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
@@ -85,6 +86,10 @@ class ControlPlaneService {
   // Defaults to a NullTicketRaiser; the raiser must outlive the service.
   void setTicketRaiser(TicketRaiser* raiser) { tickets_ = raiser; }
   TicketRaiser& tickets() { return *tickets_; }
+  // Seals tenant secrets (sink credentials, connector tokens). Null until main sets it; code
+  // that stores a secret refuses (config error) without one. Must outlive the service.
+  void setSecretBox(SecretBox* box) { secrets_ = box; }
+  SecretBox* secrets() { return secrets_; }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -164,6 +169,7 @@ class ControlPlaneService {
   std::shared_ptr<std::atomic<bool>> alive_;
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
+  SecretBox* secrets_ = nullptr;
 };
 
 }  // namespace tenure::cp
