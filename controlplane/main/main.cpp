@@ -27,6 +27,7 @@
 #include "common/base/logging.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/main/preview.h"
+#include "controlplane/scheduler/scheduler.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -232,6 +233,9 @@ int serveCommand(const Args& a) {
   });
   if (Status st = server.start(); !st.isOk()) return fail(st.toString());
   service.start();
+  // Cron schedules of every tenant; the HR connector's pull hook is registered here by main.
+  cp::Scheduler scheduler(io, service, **control, tenants, clock);
+  scheduler.start();
 
   std::string url = "https://" + (address.find(':') != std::string::npos ? "[" + address + "]"
                                                                           : address) +
@@ -250,7 +254,11 @@ int serveCommand(const Args& a) {
     if (sec) return;
     spdlog::info("signal {}: draining (up to {} s)", sig, *drain_s);
     server.drain(
-        std::chrono::seconds(*drain_s), [&service] { service.stopHoldingPolls(); },
+        std::chrono::seconds(*drain_s),
+        [&service, &scheduler] {
+          scheduler.stop();
+          service.stopHoldingPolls();
+        },
         [&io] {
           spdlog::info("drained; exiting");
           io.stop();

@@ -265,7 +265,9 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      alive_(std::make_shared<std::atomic<bool>>(true)) {}
+      alive_(std::make_shared<std::atomic<bool>>(true)) {
+  control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
+}
 
 ControlPlaneService::~ControlPlaneService() {
   *alive_ = false;
@@ -403,6 +405,14 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     handlePolicyApi(req, respond, t, seg);
     return;
   }
+  if (!seg.empty() && seg[0] == "schedules") {
+    handleSchedulesApi(req, respond, t, seg);
+    return;
+  }
+  if (seg.size() == 1 && seg[0] == "agents" && req.method == "GET") {
+    handleAgentsList(respond, t.tenant_id);
+    return;
+  }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
 }
 
@@ -442,8 +452,16 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
                                                                    const std::string& agent_id) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
   for (;;) {
+    std::vector<JobRecord> quarantined;
     ASSIGN_OR_RETURN(auto leased, control_.leaseNextJob(tenant_id, agent_id, options_.lease.count(),
-                                                        options_.max_attempts));
+                                                        options_.max_attempts, &quarantined));
+    for (const auto& q : quarantined) {
+      if (Status st = onJobQuarantined(q, "its lease expired each time (agent crashed, hung or "
+                                          "lost its connection while working on it)");
+          !st.isOk()) {
+        spdlog::error("quarantine of job {}: {}", q.job_id, st.toString());
+      }
+    }
     if (!leased) return std::optional<protocol::Job>();
     const JobRecord& rec = *leased;
     ASSIGN_OR_RETURN(auto run, store->run(rec.run_id));
@@ -620,6 +638,10 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     respond(jsonResponse(
         200, bj::object{
                  {"status", "ok"}, {"ignored", true}, {"reason", "the run is held for approval"}}));
+    return;
+  }
+  if (retryTransientFailure(agent, rec, *result)) {
+    respond(jsonResponse(200, bj::object{{"status", "ok"}, {"retry", true}}));
     return;
   }
   auto store = tenants_.forTenant(agent.tenant_id);
@@ -1048,6 +1070,10 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
 void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder& respond,
                                          const AdminToken& admin) {
   auto seg = segmentsAfter(req.path, "/admin/v1/");
+  if (seg.size() == 1 && seg[0] == "agents" && req.method == "GET") {
+    handleAgentsList(respond, "");  // every tenant's
+    return;
+  }
   if (seg.size() == 1 && seg[0] == "runs") {
     if (req.method != "GET") {
       respond(errorResponse(405, protocol::kErrBadRequest, "use GET"));
@@ -1241,15 +1267,8 @@ Status ControlPlaneService::failQuarantinedRuns() {
       if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kRunning)) {
         continue;
       }
-      protocol::JobResult failed;
-      failed.job_id = j.job_id;
-      failed.status = "failed";
-      failed.error_class = std::string(errorClassName(ErrorClass::kTransient));
-      failed.error_message = "job quarantined after " + std::to_string(j.attempts) +
-                             " attempts: its lease expired each time (agent crashed, hung or lost "
-                             "its connection while working on it)";
-      RETURN_IF_ERROR(store->recordResult(j.run_id, failed));
-      spdlog::error("tenant {}: run {} failed: {}", t.tenant_id, j.run_id, failed.error_message);
+      RETURN_IF_ERROR(onJobQuarantined(j, "its lease expired each time (agent crashed, hung or "
+                                          "lost its connection while working on it)"));
     }
   }
   return Status::ok();

@@ -37,6 +37,11 @@ struct ServiceOptions {
   int max_wait_s = 60;                        // cap on a poll's wait_s
   size_t max_identities_per_upload = 100'000;
   std::chrono::milliseconds sweep_interval{1'000};  // how often held polls look for expired leases
+  // A job whose lease expired or whose agent reported a transient failure is retried after
+  // min(retry_base * 2^attempts, retry_cap).
+  std::chrono::milliseconds retry_base{1'000};
+  std::chrono::milliseconds retry_cap{300'000};
+  size_t max_schedules_per_tenant = 100;
 };
 
 // How a batch of HR records entered the control plane, and what run it becomes.
@@ -98,6 +103,13 @@ class ControlPlaneService {
   SubmitResult submitRecords(const std::string& tenant_id, hr::ParsedBatch batch,
                              const Submission& submission);
 
+  // The tenant's current policy (the default policy when none was saved).
+  Result<policy::Policy> tenantPolicy(const std::string& tenant_id);
+  // The first run of `cron` after `after_ms`, in the tenant's time zone (schedules_api.cpp).
+  // Data error for a bad expression, not_found when it never runs.
+  Result<int64_t> nextScheduledRun(const std::string& tenant_id, const std::string& cron,
+                                   int64_t after_ms);
+
  private:
   struct Waiter {
     uint64_t id;
@@ -126,6 +138,16 @@ class ControlPlaneService {
   void handleGetRun(Responder& respond, const Tenant& tenant, const std::string& run_id);
   void handlePolicyApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant,
                        const std::vector<std::string>& seg);
+  // Schedules and agent health (schedules_api.cpp).
+  void handleSchedulesApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant,
+                          const std::vector<std::string>& seg);
+  void handleAgentsList(Responder& respond, const std::string& tenant_id);
+  // A job was quarantined: its run fails and a job_quarantined ticket is raised.
+  Status onJobQuarantined(const JobRecord& job, const std::string& why);
+  // Counts the result for the agent's health; a transient job-level failure is retried later
+  // (true: the result was not recorded, the job waits in the queue).
+  bool retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
+                             const protocol::JobResult& result);
   // Admin API.
   void handleAdminApi(const HttpServerRequest& req, Responder& respond, const AdminToken& admin);
   void handleAdminListRuns(const HttpServerRequest& req, Responder& respond);

@@ -87,7 +87,7 @@ AgentRecord readAgent(const sqlite::Statement& st) {
 
 constexpr const char* kJobColumns =
     "job_id, tenant_id, run_id, kind, state, priority, attempts, agent_id, lease_expires_at_ms, "
-    "created_at_ms, finished_at_ms, approved";
+    "created_at_ms, finished_at_ms, approved, not_before_ms";
 JobRecord readJob(const sqlite::Statement& st) {
   JobRecord j;
   j.job_id = st.columnText(0);
@@ -102,6 +102,7 @@ JobRecord readJob(const sqlite::Statement& st) {
   j.created_at_ms = st.columnInt64(9);
   j.finished_at_ms = st.columnInt64(10);
   j.approved = st.columnInt64(11) != 0;
+  j.not_before_ms = st.columnInt64(12);
   return j;
 }
 
@@ -134,6 +135,7 @@ Result<std::unique_ptr<ControlStore>> ControlStore::open(const std::string& path
                                                          const Clock& clock) {
   ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::open(path));
   RETURN_IF_ERROR(sqlite::migrate(db, kMigrations).withContext("control store"));
+  RETURN_IF_ERROR(migrateScheduling(db));
   return std::unique_ptr<ControlStore>(new ControlStore(std::move(db), clock));
 }
 
@@ -289,7 +291,8 @@ Status ControlStore::enqueueJob(const JobRecord& job) {
 
 Result<std::optional<JobRecord>> ControlStore::leaseNextJob(const std::string& tenant_id,
                                                             const std::string& agent_id,
-                                                            int64_t lease_ms, int max_attempts) {
+                                                            int64_t lease_ms, int max_attempts,
+                                                            std::vector<JobRecord>* quarantined) {
   std::lock_guard lock(mu_);
   // IMMEDIATE takes the write lock before the SELECT, so no other connection (another process
   // or replica on the same file) can pick the same row between our read and our update.
@@ -308,9 +311,10 @@ Result<std::optional<JobRecord>> ControlStore::leaseNextJob(const std::string& t
     }
   }
 
+  RETURN_IF_ERROR(requeueExpiredLeases(tenant_id, now));
   ASSIGN_OR_RETURN(auto pick, db_.prepare(std::string("SELECT ") + kJobColumns +
-                                          " FROM jobs WHERE tenant_id = ? AND (state = 'queued' OR "
-                                          "(state = 'leased' AND lease_expires_at_ms <= ?)) "
+                                          " FROM jobs WHERE tenant_id = ? AND state = 'queued' "
+                                          "AND not_before_ms <= ? "
                                           "ORDER BY priority DESC, created_at_ms, rowid LIMIT 1"));
   ASSIGN_OR_RETURN(auto quarantine, db_.prepare("UPDATE jobs SET state = 'quarantined', "
                                                 "finished_at_ms = ? WHERE job_id = ?"));
@@ -330,6 +334,11 @@ Result<std::optional<JobRecord>> ControlStore::leaseNextJob(const std::string& t
       quarantine.reset();
       quarantine.bindInt64(1, now).bindText(2, job->job_id);
       RETURN_IF_ERROR(quarantine.run());
+      if (quarantined != nullptr) {
+        job->state = JobState::kQuarantined;
+        job->finished_at_ms = now;
+        quarantined->push_back(*job);
+      }
       continue;
     }
     job->state = JobState::kLeased;
@@ -432,7 +441,7 @@ Status ControlStore::requeueApproved(const std::string& job_id) {
   std::lock_guard lock(mu_);
   return transitionJob(db_, job_id, {"held"},
                        "state = 'queued', approved = 1, attempts = 0, lease_expires_at_ms = 0, "
-                       "agent_id = ''",
+                       "not_before_ms = 0, agent_id = ''",
                        "approve");
 }
 

@@ -61,6 +61,39 @@ struct JobRecord {
   int64_t created_at_ms = 0;
   int64_t finished_at_ms = 0;
   bool approved = false;  // an operator approved the run past its thresholds
+  int64_t not_before_ms = 0;  // a retried job waits until then (exponential backoff)
+};
+
+// A tenant's cron schedule (see docs/operations/scheduling.md). No personal data.
+struct Schedule {
+  std::string schedule_id;
+  std::string tenant_id;
+  std::string kind;  // reconcile | expiry_sweep | preview | hr_pull
+  std::string cron;  // 5-field cron expression, evaluated in the tenant's time zone
+  bool enabled = true;
+  int64_t next_run_at_ms = 0;  // 0: not scheduled (disabled, or the expression never matches)
+  int64_t last_run_at_ms = 0;
+  std::string last_run_id;
+  std::string last_error;  // why the last due run could not be queued, empty when it was
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// What operators and tenants see of an agent.
+struct AgentHealth {
+  AgentRecord agent;
+  int64_t jobs_done = 0;    // results reported succeeded or partial
+  int64_t jobs_failed = 0;  // results reported failed
+  std::string last_error;
+  int64_t last_error_at_ms = 0;
+  std::string current_job;  // the job it holds an unexpired lease on, if any
+};
+
+// Exponential backoff of retried jobs: min(base * 2^attempts, cap).
+struct RetryBackoff {
+  int64_t base_ms = 1'000;
+  int64_t cap_ms = 300'000;
+  int64_t delayMs(int attempts) const;
 };
 
 // An operator credential for the admin API. The plaintext token is returned once, at creation.
@@ -98,9 +131,12 @@ class ControlStore {
   // Leases the highest-priority, oldest job of `tenant_id` that is queued or whose lease expired,
   // to `agent_id`, for `lease_ms`. attempts is incremented. nullopt when nothing is ready.
   // Jobs whose attempts reached `max_attempts` are quarantined instead of leased.
+  // A job whose lease expired goes back to the queue first, not before lease end + backoff.
+  // Quarantined jobs are appended to `*quarantined` when given.
   Result<std::optional<JobRecord>> leaseNextJob(const std::string& tenant_id,
                                                 const std::string& agent_id, int64_t lease_ms,
-                                                int max_attempts = 5);
+                                                int max_attempts = 5,
+                                                std::vector<JobRecord>* quarantined = nullptr);
   Result<std::optional<JobRecord>> job(const std::string& job_id);
   // Marks done. Returns false when the job was already done (a duplicate result).
   Result<bool> completeJob(const std::string& job_id);
@@ -115,6 +151,40 @@ class ControlStore {
   // A held job -> queued with approved = true and attempts reset, so the approved run gets its
   // full retry budget. Conflict when the job is not held.
   Status requeueApproved(const std::string& job_id);
+
+  // Retries and quarantine (control_store_scheduling.cpp). Without a backoff set, an expired
+  // lease is leasable again at once.
+  void setRetryBackoff(RetryBackoff backoff);
+  const RetryBackoff& retryBackoff() const { return backoff_; }
+  // A job leased to `agent_id` whose agent reported a transient failure: back to the queue, not
+  // leased before now + backoff(attempts). Conflict when it is not leased to that agent.
+  Result<JobRecord> retryJobLater(const std::string& job_id, const std::string& agent_id);
+  // A leased or queued job -> quarantined (never leased again).
+  Status quarantineJob(const std::string& job_id);
+
+  // Schedules (control_store_scheduling.cpp). Lookups are scoped to the tenant: another
+  // tenant's schedule is not_found / nullopt.
+  Result<Schedule> createSchedule(const Schedule& schedule);
+  Result<std::vector<Schedule>> listSchedules(const std::string& tenant_id);
+  Result<std::optional<Schedule>> schedule(const std::string& tenant_id,
+                                           const std::string& schedule_id);
+  // Replaces kind, cron, enabled and next_run_at_ms. not_found when unknown to the tenant.
+  Status updateSchedule(const Schedule& schedule);
+  // false when unknown to the tenant.
+  Result<bool> deleteSchedule(const std::string& tenant_id, const std::string& schedule_id);
+  // Enabled schedules of every tenant with 0 < next_run_at_ms <= now_ms, oldest slot first.
+  Result<std::vector<Schedule>> dueSchedules(int64_t now_ms);
+  // Claims the due slot `slot_ms`: moves next_run_at_ms to `next_ms` and sets last_run_at_ms,
+  // only if next_run_at_ms still is `slot_ms`. false when someone else claimed or changed it.
+  Result<bool> claimScheduleSlot(const std::string& schedule_id, int64_t slot_ms, int64_t next_ms);
+  // The run the last claimed slot queued (or why it could not be queued).
+  Status recordScheduleRun(const std::string& schedule_id, const std::string& run_id,
+                           const std::string& error);
+
+  // Agent health (control_store_scheduling.cpp).
+  Status recordAgentResult(const std::string& agent_id, bool failed, const std::string& error);
+  // One tenant's agents; every tenant's when tenant_id is empty.
+  Result<std::vector<AgentHealth>> agentHealth(const std::string& tenant_id);
 
   // Admin tokens. Names are unique (a second token with the same name is a conflict).
   Result<CreatedAdminToken> createAdminToken(const std::string& name);
@@ -131,9 +201,13 @@ class ControlStore {
 
  private:
   ControlStore(sqlite::Database db, const Clock& clock);
+  static Status migrateScheduling(sqlite::Database& db);
+  // Inside leaseNextJob's transaction: expired leases of the tenant -> queued, with backoff.
+  Status requeueExpiredLeases(const std::string& tenant_id, int64_t now_ms);
   sqlite::Database db_;
   const Clock& clock_;
   std::mutex mu_;
+  RetryBackoff backoff_{0, 0};  // none until the service sets its options
 };
 
 }  // namespace tenure::cp

@@ -36,6 +36,7 @@ class ControlPlaneServiceTest : public ::testing::Test {
     ServiceOptions o;
     o.lease = std::chrono::milliseconds(10'000);
     o.max_attempts = 2;
+    o.retry_base = std::chrono::milliseconds(0);  // retry backoff has its own tests
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, o);
     a_ = control_->createTenant("A").value();
     b_ = control_->createTenant("B").value();

@@ -1,0 +1,349 @@
+// Tenant schedules (/api/v1/schedules), agent health (/api/v1/agents, /admin/v1/agents), and the
+// service's side of retries and quarantine. See docs/operations/scheduling.md.
+#include <boost/json.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "common/base/cron.h"
+#include "common/base/time_zone.h"
+#include "common/protocol/messages.h"
+#include "controlplane/service/control_plane_service.h"
+
+namespace tenure::cp {
+
+namespace bj = boost::json;
+
+namespace {
+
+const std::set<std::string> kScheduleKinds = {"reconcile", "expiry_sweep", "preview", "hr_pull"};
+
+HttpServerResponse json(int status, const bj::value& v) {
+  HttpServerResponse r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = bj::serialize(v);
+  return r;
+}
+
+HttpServerResponse error(int status, const std::string& code, const std::string& message) {
+  return json(status, protocol::toJson(protocol::ErrorBody{code, message}));
+}
+
+HttpServerResponse storeError(const Status& st) {
+  spdlog::error("store failure: {}", st.toString());
+  if (st.errorClass() == ErrorClass::kTransient) {
+    return error(503, protocol::kErrUnavailable, "temporarily unavailable, retry");
+  }
+  return error(500, protocol::kErrInternal, "internal error");
+}
+
+bj::value isoOrNull(int64_t ms) {
+  return ms > 0 ? bj::value(formatIso8601Utc(ms / 1000)) : bj::value(nullptr);
+}
+
+bj::object scheduleToJson(const Schedule& s, const std::string& time_zone) {
+  return bj::object{{"id", s.schedule_id},
+                    {"kind", s.kind},
+                    {"cron", s.cron},
+                    {"enabled", s.enabled},
+                    {"time_zone", time_zone},
+                    {"next_run_at", isoOrNull(s.enabled ? s.next_run_at_ms : 0)},
+                    {"last_run_at", isoOrNull(s.last_run_at_ms)},
+                    {"last_run_id", s.last_run_id.empty() ? bj::value(nullptr)
+                                                          : bj::value(s.last_run_id)},
+                    {"last_error", s.last_error.empty() ? bj::value(nullptr)
+                                                        : bj::value(s.last_error)},
+                    {"created_at", isoOrNull(s.created_at_ms)},
+                    {"updated_at", isoOrNull(s.updated_at_ms)}};
+}
+
+struct FieldError {
+  std::string path;
+  std::string reason;
+};
+
+HttpServerResponse invalid(const std::vector<FieldError>& errors) {
+  bj::array arr;
+  for (const auto& e : errors) arr.push_back(bj::object{{"path", e.path}, {"reason", e.reason}});
+  return json(422, bj::object{{"error", "invalid_schedule"}, {"errors", std::move(arr)}});
+}
+
+}  // namespace
+
+Result<policy::Policy> ControlPlaneService::tenantPolicy(const std::string& tenant_id) {
+  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
+  return currentPolicy(*store);
+}
+
+Result<int64_t> ControlPlaneService::nextScheduledRun(const std::string& tenant_id,
+                                                      const std::string& cron, int64_t after_ms) {
+  ASSIGN_OR_RETURN(CronExpression expr, CronExpression::parse(cron));
+  ASSIGN_OR_RETURN(policy::Policy pol, tenantPolicy(tenant_id));
+  ASSIGN_OR_RETURN(TimeZone zone, TimeZone::load(pol.lifecycle.time_zone));
+  // Floor to the second: a run is never due before the instant it was computed from.
+  ASSIGN_OR_RETURN(int64_t next_s, expr.nextAfter(after_ms / 1000, zone));
+  return next_s * 1000;
+}
+
+void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Responder& respond,
+                                             const Tenant& tenant,
+                                             const std::vector<std::string>& seg) {
+  const std::string& tid = tenant.tenant_id;
+  auto pol = tenantPolicy(tid);
+  if (!pol.isOk()) {
+    respond(storeError(pol.status()));
+    return;
+  }
+  const std::string zone = pol->lifecycle.time_zone;
+
+  // Reads and validates a body: every field checked, all problems reported together. On
+  // create, kind and cron are required; on update, the fields given replace the stored ones.
+  auto apply = [&](Schedule& s, bool create) -> bool {
+    auto v = protocol::parseJsonText(req.body);
+    if (!v.isOk() || !v->is_object()) {
+      respond(error(400, protocol::kErrBadRequest,
+                    v.isOk() ? "the body must be a JSON object" : v.status().message()));
+      return false;
+    }
+    const bj::object& o = v->get_object();
+    std::vector<FieldError> errors;
+    for (const auto& [key, value] : o) {
+      if (key != "kind" && key != "cron" && key != "enabled") {
+        errors.push_back({std::string(key), "unknown field"});
+      }
+    }
+    if (const bj::value* k = o.if_contains("kind")) {
+      if (!k->is_string()) {
+        errors.push_back({"kind", "must be a string"});
+      } else if (!kScheduleKinds.count(std::string(k->get_string()))) {
+        errors.push_back({"kind", "must be one of reconcile, expiry_sweep, preview, hr_pull"});
+      } else {
+        s.kind = std::string(k->get_string());
+      }
+    } else if (create) {
+      errors.push_back({"kind", "required"});
+    }
+    if (const bj::value* c = o.if_contains("cron")) {
+      if (!c->is_string()) {
+        errors.push_back({"cron", "must be a string"});
+      } else {
+        CronError ce;
+        auto parsed = CronExpression::parse(std::string(c->get_string()), &ce);
+        if (!parsed.isOk()) {
+          errors.push_back({"cron", "position " + std::to_string(ce.position) + ": " + ce.reason});
+        } else {
+          s.cron = std::string(c->get_string());
+        }
+      }
+    } else if (create) {
+      errors.push_back({"cron", "required"});
+    }
+    if (const bj::value* e = o.if_contains("enabled")) {
+      if (!e->is_bool()) {
+        errors.push_back({"enabled", "must be true or false"});
+      } else {
+        s.enabled = e->get_bool();
+      }
+    }
+    if (errors.empty()) {
+      auto next = nextScheduledRun(tid, s.cron, clock_.nowUnixMillis());
+      if (next.isOk()) {
+        s.next_run_at_ms = *next;
+      } else if (next.status().errorClass() == ErrorClass::kNotFound &&
+                 next.status().message().find("cron expression") != std::string::npos) {
+        errors.push_back({"cron", "never runs: " + next.status().message()});
+      } else {
+        respond(storeError(next.status()));
+        return false;
+      }
+    }
+    if (!errors.empty()) {
+      respond(invalid(errors));
+      return false;
+    }
+    return true;
+  };
+
+  if (seg.size() == 1 && req.method == "GET") {
+    auto list = control_.listSchedules(tid);
+    if (!list.isOk()) {
+      respond(storeError(list.status()));
+      return;
+    }
+    bj::array arr;
+    for (const auto& s : *list) arr.push_back(scheduleToJson(s, zone));
+    respond(json(200, bj::object{{"schedules", std::move(arr)}}));
+    return;
+  }
+  if (seg.size() == 1 && req.method == "POST") {
+    auto existing = control_.listSchedules(tid);
+    if (!existing.isOk()) {
+      respond(storeError(existing.status()));
+      return;
+    }
+    if (existing->size() >= options_.max_schedules_per_tenant) {
+      respond(invalid({{"", "a tenant may have at most " +
+                                std::to_string(options_.max_schedules_per_tenant) +
+                                " schedules"}}));
+      return;
+    }
+    Schedule s;
+    s.tenant_id = tid;
+    if (!apply(s, /*create=*/true)) return;
+    auto created = control_.createSchedule(s);
+    if (!created.isOk()) {
+      respond(storeError(created.status()));
+      return;
+    }
+    spdlog::info("tenant {}: schedule {} created ({} '{}')", tid, created->schedule_id,
+                 created->kind, created->cron);
+    respond(json(201, scheduleToJson(*created, zone)));
+    return;
+  }
+  if (seg.size() == 2) {
+    auto found = control_.schedule(tid, seg[1]);
+    if (!found.isOk()) {
+      respond(storeError(found.status()));
+      return;
+    }
+    if (!found->has_value()) {
+      respond(error(404, protocol::kErrNotFound, "no such schedule"));
+      return;
+    }
+    Schedule s = **found;
+    if (req.method == "GET") {
+      respond(json(200, scheduleToJson(s, zone)));
+      return;
+    }
+    if (req.method == "PUT") {
+      if (!apply(s, /*create=*/false)) return;
+      if (Status st = control_.updateSchedule(s); !st.isOk()) {
+        respond(st.errorClass() == ErrorClass::kNotFound
+                    ? error(404, protocol::kErrNotFound, "no such schedule")
+                    : storeError(st));
+        return;
+      }
+      auto updated = control_.schedule(tid, s.schedule_id);
+      if (!updated.isOk() || !updated->has_value()) {
+        respond(updated.isOk() ? error(404, protocol::kErrNotFound, "no such schedule")
+                               : storeError(updated.status()));
+        return;
+      }
+      respond(json(200, scheduleToJson(**updated, zone)));
+      return;
+    }
+    if (req.method == "DELETE") {
+      auto deleted = control_.deleteSchedule(tid, s.schedule_id);
+      if (!deleted.isOk()) {
+        respond(storeError(deleted.status()));
+        return;
+      }
+      respond(json(200, bj::object{{"id", s.schedule_id}, {"deleted", *deleted}}));
+      return;
+    }
+    respond(error(405, protocol::kErrBadRequest, "use GET, PUT or DELETE"));
+    return;
+  }
+  if (seg.size() == 1) {
+    respond(error(405, protocol::kErrBadRequest, "use GET or POST"));
+    return;
+  }
+  respond(error(404, protocol::kErrNotFound, "no such endpoint"));
+}
+
+void ControlPlaneService::handleAgentsList(Responder& respond, const std::string& tenant_id) {
+  auto agents = control_.agentHealth(tenant_id);
+  if (!agents.isOk()) {
+    respond(storeError(agents.status()));
+    return;
+  }
+  bj::array arr;
+  for (const auto& h : *agents) {
+    bj::object o{{"agent_id", h.agent.agent_id},
+                 {"host", h.agent.host},
+                 {"version", h.agent.version},
+                 {"enrolled_at", isoOrNull(h.agent.enrolled_at_ms)},
+                 {"last_seen", isoOrNull(h.agent.last_seen_ms)},
+                 {"revoked", h.agent.revoked},
+                 {"jobs_done", h.jobs_done},
+                 {"jobs_failed", h.jobs_failed},
+                 {"last_error", h.last_error.empty() ? bj::value(nullptr) : bj::value(h.last_error)},
+                 {"last_error_at", isoOrNull(h.last_error_at_ms)},
+                 {"current_job",
+                  h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)}};
+    if (tenant_id.empty()) o["tenant_id"] = h.agent.tenant_id;
+    arr.push_back(std::move(o));
+  }
+  respond(json(200, bj::object{{"agents", std::move(arr)}}));
+}
+
+Status ControlPlaneService::onJobQuarantined(const JobRecord& job, const std::string& why) {
+  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(job.tenant_id));
+  ASSIGN_OR_RETURN(auto run, store->run(job.run_id));
+  if (run && (run->status == RunStatus::kQueued || run->status == RunStatus::kRunning)) {
+    protocol::JobResult failed;
+    failed.job_id = job.job_id;
+    failed.status = "failed";
+    failed.error_class = std::string(errorClassName(ErrorClass::kTransient));
+    failed.error_message =
+        "job quarantined after " + std::to_string(job.attempts) + " attempts: " + why;
+    RETURN_IF_ERROR(store->recordResult(job.run_id, failed));
+    spdlog::error("tenant {}: run {} failed: {}", job.tenant_id, job.run_id,
+                  failed.error_message);
+  }
+  tickets().raise(Detection{job.tenant_id, "job_quarantined", job.job_id,
+                            "job " + job.job_id + " (" + job.kind + ") quarantined after " +
+                                std::to_string(job.attempts) + " attempts: " + why,
+                            "check the agents' logs and the directory's reachability; the run "
+                            "can be submitted again once the cause is fixed"});
+  return Status::ok();
+}
+
+bool ControlPlaneService::retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
+                                                const protocol::JobResult& result) {
+  const bool failed = result.status == "failed";
+  std::string error = result.error_message;
+  if (error.empty()) {
+    for (const auto& o : result.outcomes) {
+      if (o.failed()) {
+        error = o.employee_id + ": " + o.error_message;
+        break;
+      }
+    }
+  }
+  if (Status st = control_.recordAgentResult(agent.agent_id, failed, error); !st.isOk()) {
+    spdlog::warn("agent health of {}: {}", agent.agent_id, st.toString());
+  }
+  const bool transient =
+      failed && result.error_class == errorClassName(ErrorClass::kTransient);
+  if (!transient || job.state != JobState::kLeased || job.agent_id != agent.agent_id) {
+    return false;
+  }
+  if (job.attempts >= options_.max_attempts) {
+    if (Status st = control_.quarantineJob(job.job_id); !st.isOk()) {
+      spdlog::error("quarantine of job {}: {}", job.job_id, st.toString());
+      return false;
+    }
+    JobRecord q = job;
+    q.state = JobState::kQuarantined;
+    if (Status st = onJobQuarantined(q, "the agent reported a transient failure each time (" +
+                                            result.error_message + ")");
+        !st.isOk()) {
+      spdlog::error("quarantine of job {}: {}", job.job_id, st.toString());
+    }
+    return true;
+  }
+  auto retried = control_.retryJobLater(job.job_id, agent.agent_id);
+  if (!retried.isOk()) {
+    spdlog::warn("retry of job {}: {}", job.job_id, retried.status().toString());
+    return false;
+  }
+  spdlog::warn("tenant {}: job {} failed transiently on agent {} ({}); retry {} not before {}",
+               job.tenant_id, job.job_id, agent.agent_id, result.error_message,
+               job.attempts + 1, formatIso8601Utc(retried->not_before_ms / 1000));
+  return true;
+}
+
+}  // namespace tenure::cp
