@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -264,6 +265,37 @@ IdentityOutcome withPrior(const IdentityOutcome& now,
   return out;
 }
 
+// Accounts under `base` with an employeeID that no identity of the job explains: a full
+// reconciliation reports them (action "orphan") and changes nothing. Accounts without an
+// employeeID are not considered: Tenure cannot tell them from service or admin accounts.
+Result<std::vector<IdentityOutcome>> findOrphans(DirectoryClient& dir, const std::string& base,
+                                                 const std::vector<hr::HrRecord>& identities) {
+  std::set<std::string> known;
+  for (const auto& r : identities) known.insert(asciiLower(r.employee_id));
+  ASSIGN_OR_RETURN(auto entries,
+                   dir.search(base, SearchScope::kSubtree,
+                              "(&(objectClass=user)(employeeID=*))",
+                              {"employeeID", "sAMAccountName", "userPrincipalName", "mail"}));
+  std::vector<IdentityOutcome> out;
+  for (const auto& e : entries) {
+    const std::string id = e.first("employeeID");
+    if (id.empty() || known.count(asciiLower(id))) continue;
+    IdentityOutcome o;
+    o.employee_id = id;
+    o.action = "orphan";
+    o.state = "orphan";
+    o.dn = e.dn;
+    o.sam_account_name = e.first("sAMAccountName");
+    o.upn = e.first("userPrincipalName");
+    o.mail = e.first("mail");
+    out.push_back(std::move(o));
+  }
+  std::sort(out.begin(), out.end(), [](const IdentityOutcome& a, const IdentityOutcome& b) {
+    return a.employee_id < b.employee_id;
+  });
+  return out;
+}
+
 std::string jobStatus(const std::vector<IdentityOutcome>& outcomes) {
   size_t failed = 0;
   for (const auto& o : outcomes) failed += o.failed() ? 1 : 0;
@@ -497,6 +529,14 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
     return finish(result);
   };
 
+  // reconcile and preview cover everyone HR knows, so they read the whole directory and also
+  // report orphaned accounts; apply and expiry_sweep carry only the people concerned.
+  const bool full = job.kind == "reconcile" || job.kind == "preview";
+  if (!full && job.kind != "apply" && job.kind != "expiry_sweep") {
+    return jobFailed(configError("unsupported job kind '" + job.kind + "' (agent " +
+                                 settings_.agent_version + ")"));
+  }
+
   // The policy and the evaluation instant.
   policy::Policy policy = policy::defaultPolicy();
   if (!job.policy.empty()) {
@@ -542,7 +582,7 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
   // Phase 1: plan everyone (reads only).
   LdapView ldap_view(dir_, search_base);
   std::unique_ptr<lc::InMemoryDirectory> snapshot;
-  if (job.identities.size() >= kPrefetchThreshold) {
+  if (full || job.identities.size() >= kPrefetchThreshold) {
     auto pre = prefetch(dir_, search_base);
     if (pre.isOk()) {
       snapshot = std::move(*pre);
@@ -567,6 +607,19 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
   std::vector<IdentityOutcome> planned;
   planned.reserve(people.size());
   for (const auto& p : people) planned.push_back(plannedOutcome(p));
+  std::vector<IdentityOutcome> orphans;
+  if (full) {
+    auto found = findOrphans(dir_, search_base, job.identities);
+    if (!found.isOk()) return jobFailed(found.status().withContext("looking for orphaned accounts"));
+    orphans = std::move(*found);
+  }
+  // Orphans are reported, never acted on, and do not count towards the job's status.
+  auto addOrphans = [&] {
+    for (const auto& o : orphans) {
+      report(o);
+      result.outcomes.push_back(o);
+    }
+  };
 
   if (job.dry_run) {
     for (const auto& o : planned) {
@@ -574,6 +627,7 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
       result.outcomes.push_back(withPrior(o, prior));
     }
     result.status = jobStatus(result.outcomes);
+    addOrphans();
     return finish(result);
   }
 
@@ -624,6 +678,7 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
   }
   for (const auto& o : outcomes) result.outcomes.push_back(withPrior(o, prior));
   result.status = jobStatus(result.outcomes);
+  addOrphans();
   return finish(result);
 }
 
