@@ -10,6 +10,7 @@
 
 #include "common/base/crypto.h"
 #include "common/base/time_zone.h"
+#include "common/policy/policy.h"
 
 namespace tenure::cp::scim {
 
@@ -94,11 +95,23 @@ bool ifMatchAllows(const std::string& if_match, int64_t version) {
   return false;
 }
 
-std::string todayUtc(const Clock& clock) {
-  int64_t ms = clock.nowUnixMillis();
-  int64_t days = ms / 86'400'000;
-  if (ms < 0 && ms % 86'400'000 != 0) --days;
-  return formatIsoDate(days);
+// Today in the tenant's time zone (the policy's lifecycle.time_zone; UTC without a policy), so
+// "terminated effective today" means the tenant's today, wherever the tenant is.
+std::string tenantToday(TenantStore& store, const Clock& clock) {
+  const int64_t now_s = clock.nowUnixMillis() / 1000;
+  auto stored = store.currentPolicy();
+  if (stored.isOk() && stored->has_value()) {
+    boost::system::error_code ec;
+    bj::value doc = bj::parse((*stored)->document, ec);
+    if (!ec) {
+      auto pol = policy::parsePolicy(doc, nullptr);
+      if (pol.isOk()) {
+        auto tz = TimeZone::load(pol->lifecycle.time_zone);
+        if (tz.isOk()) return tz->localDate(now_s);
+      }
+    }
+  }
+  return TimeZone::utc().localDate(now_s);
 }
 
 std::string isoMillis(int64_t ms) { return formatIso8601Utc(ms / 1000); }
@@ -522,7 +535,7 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
     }
   }
 
-  hr::HrRecord record = toHrRecord(resource, manager_eid, deleting || !keys.active, todayUtc(clock_));
+  hr::HrRecord record = toHrRecord(resource, manager_eid, deleting || !keys.active, tenantToday(*ctx.tenant_store, clock_));
   // Validated exactly like an upload row; the control plane adds the policy's rules.
   hr::BatchValidator validator;
   validator.addRecord(1, record);

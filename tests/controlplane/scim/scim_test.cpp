@@ -612,6 +612,18 @@ TEST_F(ScimTest, ActiveFalseKeepsAnEarlierEndDate) {
   EXPECT_EQ(rec.end_date, "2026-03-09");
 }
 
+TEST_F(ScimTest, TodayIsTheTenantsTodayInItsPolicyTimeZone) {
+  // 12:00 UTC on 2026-03-10 is already 01:00 on 2026-03-11 in Auckland (UTC+13).
+  Reply put = call("PUT", "/api/v1/policy", a_.api_token,
+                   R"({"lifecycle":{"time_zone":"Pacific/Auckland"}})",
+                   {"Content-Type: application/json"});
+  ASSERT_EQ(put.status, 200) << put.body;
+  std::string id = create(user("ann@example.com", "E1"));
+  Reply d = call("DELETE", "/scim/v2/Users/" + id, a_.api_token);
+  ASSERT_EQ(d.status, 204) << d.body;
+  EXPECT_EQ(recordOf(d.header("x-tenure-run-id"), a_).end_date, "2026-03-10");
+}
+
 TEST_F(ScimTest, DeleteTerminatesThePersonAndRemovesTheResource) {
   std::string id = create(user("ann@example.com", "E1"));
   Reply d = call("DELETE", "/scim/v2/Users/" + id, a_.api_token);
