@@ -125,6 +125,13 @@ std::string bareReason(const std::string& reason) {
   return reason;
 }
 
+std::string asciiUpperCopy(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
 bool jsonMediaType(const HttpServerRequest& req) {
   std::string ct = asciiLowerCopy(req.header("content-type"));
   ct = ct.substr(0, ct.find(';'));
@@ -505,6 +512,15 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
                             "anchor and cannot change: it is \"" + existing->employee_id + "\""});
   }
   const std::string self = existing ? existing->id : "";
+  if (existing && !deleting && resource == existing->resource) {
+    // Provisioning clients repeat writes that change nothing: no run, no new version.
+    OpResult same;
+    same.status = success_status;
+    same.body = ctx.render(*existing);
+    same.location = ctx.base_url + "/Users/" + existing->id;
+    same.etag = etagOf(existing->version);
+    return same;
+  }
   if (!deleting) {
     auto by_name = ctx.store->byUserName(keys.user_name);
     if (!by_name.isOk()) return OpResult::error(storeError(by_name.status()));
@@ -644,8 +660,8 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
   for (size_t i = 0; i < ops.size(); ++i) pending[i] = i;
 
   auto runOne = [&](bj::object& op) -> bj::object {
-    const std::string method =
-        op.contains("method") && op["method"].is_string() ? std::string(op["method"].get_string()) : "";
+    const std::string method = asciiUpperCopy(
+        op.contains("method") && op["method"].is_string() ? std::string(op["method"].get_string()) : "");
     const std::string bulk_id =
         op.contains("bulkId") && op["bulkId"].is_string() ? std::string(op["bulkId"].get_string()) : "";
     std::string path =

@@ -163,8 +163,9 @@ struct PatchPath {
 };
 
 std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -415,12 +416,13 @@ std::optional<ScimError> applyPatch(bj::object& resource, const bj::value& body)
 }
 
 std::optional<ScimError> userKeys(const bj::object& r, UserKeys& k) {
-  k.user_name = str(r, "userName");
+  // Trimmed as the HR validation trims them, so " E1" and "E1" are one person, not two Users.
+  k.user_name = trim(str(r, "userName"));
   k.external_id = str(r, "externalId");
   if (k.user_name.empty()) return invalid("userName is required");
   const bj::object* ent = objectAt(r, kEnterpriseSchema);
-  k.employee_id = ent ? str(*ent, "employeeNumber") : "";
-  if (k.employee_id.empty()) k.employee_id = k.external_id;
+  k.employee_id = ent ? trim(str(*ent, "employeeNumber")) : "";
+  if (k.employee_id.empty()) k.employee_id = trim(k.external_id);
   if (k.employee_id.empty()) {
     return invalid(std::string(kEnterpriseSchema) +
                    ":employeeNumber (or externalId) is required: it is the person's employee ID");

@@ -55,6 +55,11 @@ size_t onHeader(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
+bj::value patchOf(const std::string& operations) {
+  return bj::parse(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":)" +
+                   operations + "}");
+}
+
 // "2026-03-10" at 12:00 UTC, in unix milliseconds.
 int64_t noonOf(const std::string& date) {
   return parseIsoDate(date).value() * 86'400'000 + 12 * 3'600'000;
@@ -365,6 +370,25 @@ TEST_F(ScimTest, DuplicateUserNameOrEmployeeNumberIs409Uniqueness) {
   EXPECT_EQ(runCount(a_), runs) << "a refused write submits nothing";
 }
 
+TEST_F(ScimTest, EmployeeNumbersCompareTrimmedAsTheHrValidationTrimsThem) {
+  ASSERT_FALSE(create(user("ann@example.com", "E1")).empty());
+  expectScimError(post("/scim/v2/Users", user("other@example.com", " E1 ")), 409, "uniqueness");
+}
+
+TEST_F(ScimTest, AWriteThatChangesNothingQueuesNoRunAndKeepsTheVersion) {
+  std::string id = create(user("ann@example.com", "E1"));
+  const size_t runs = runCount(a_);
+  Reply same = patch(id, patchOf(R"([{"op":"replace","path":"title","value":"Engineer"}])"));
+  ASSERT_EQ(same.status, 200) << same.body;
+  EXPECT_EQ(same.header("etag"), "W/\"1\"");
+  EXPECT_TRUE(same.header("x-tenure-run-id").empty());
+  Reply put = call("PUT", "/scim/v2/Users/" + id, a_.api_token,
+                   bj::serialize(user("ann@example.com", "E1")));
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_TRUE(put.header("x-tenure-run-id").empty());
+  EXPECT_EQ(runCount(a_), runs);
+}
+
 TEST_F(ScimTest, ARecordTheHrValidationRefusesAnswers400WithTheReasonAndStoresNothing) {
   bj::object no_given = user("x@example.com", "E5");
   no_given["name"] = bj::object{{"familyName", "Lee"}};
@@ -473,11 +497,6 @@ TEST_F(ScimTest, IfMatchWithAStaleVersionIs412AndTheCurrentOneSucceeds) {
 }
 
 // ---- patch -----------------------------------------------------------------------------------
-
-bj::value patchOf(const std::string& operations) {
-  return bj::parse(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":)" +
-                   operations + "}");
-}
 
 TEST_F(ScimTest, PatchReplaceWithPathsIncludingEnterpriseExtensionPaths) {
   std::string id = create(user("ann@example.com", "E1"));
