@@ -477,8 +477,16 @@ hr::HrRecord toHrRecord(const bj::object& r, const std::string& manager_employee
     if (t.isOk()) {
       const std::string yesterday = formatIsoDate(*t - 1);
       const bool started = rec.start_date.empty() || rec.start_date <= yesterday;
-      if (started && (rec.end_date.empty() || rec.end_date > yesterday)) rec.end_date = yesterday;
-      if (!started && rec.end_date.empty()) rec.end_date = rec.start_date;
+      if (started) {
+        if (rec.end_date.empty() || rec.end_date > yesterday) rec.end_date = yesterday;
+      } else if (rec.start_date == today) {
+        // No end date can precede a start date of today. Without one, status terminated takes
+        // effect now; externals must keep an end date, so theirs ends with today.
+        const bool employee = rec.employment_type.empty() || rec.employment_type == "employee";
+        rec.end_date = employee ? "" : today;
+      } else if (rec.end_date.empty()) {
+        rec.end_date = rec.start_date;
+      }
     }
   }
   return rec;

@@ -643,6 +643,30 @@ TEST_F(ScimTest, TodayIsTheTenantsTodayInItsPolicyTimeZone) {
   EXPECT_EQ(recordOf(d.header("x-tenure-run-id"), a_).end_date, "2026-03-10");
 }
 
+TEST_F(ScimTest, DeprovisioningOnTheStartDateClearsAnEmployeesEndDate) {
+  bj::object u = user("new@example.com", "N1");
+  u[kTen] = bj::object{{"startDate", "2026-03-10"}};
+  std::string id = create(u);
+  Reply d = call("DELETE", "/scim/v2/Users/" + id, a_.api_token);
+  ASSERT_EQ(d.status, 204) << d.body;
+  hr::HrRecord rec = recordOf(d.header("x-tenure-run-id"), a_);
+  EXPECT_EQ(rec.status, "terminated");
+  EXPECT_EQ(rec.end_date, "");
+  EXPECT_EQ(rec.start_date, "2026-03-10");
+}
+
+TEST_F(ScimTest, DeprovisioningAFutureHireKeepsTheStartDateSoItIsRescinded) {
+  bj::object u = user("future@example.com", "F1");
+  u[kTen] = bj::object{{"startDate", "2026-04-01"}};
+  std::string id = create(u);
+  Reply d = patch(id, patchOf(R"([{"op":"replace","path":"active","value":false}])"));
+  ASSERT_EQ(d.status, 200) << d.body;
+  hr::HrRecord rec = recordOf(d.header("x-tenure-run-id"), a_);
+  EXPECT_EQ(rec.status, "terminated");
+  EXPECT_EQ(rec.start_date, "2026-04-01");
+  EXPECT_EQ(rec.end_date, "2026-04-01");
+}
+
 TEST_F(ScimTest, DeleteTerminatesThePersonAndRemovesTheResource) {
   std::string id = create(user("ann@example.com", "E1"));
   Reply d = call("DELETE", "/scim/v2/Users/" + id, a_.api_token);
