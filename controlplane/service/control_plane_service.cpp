@@ -11,6 +11,7 @@
 #include "common/hr/csv.h"
 #include "common/hr/json_records.h"
 #include "common/protocol/messages.h"
+#include "controlplane/scim/scim_endpoint.h"
 #include "controlplane/service/thresholds.h"
 
 namespace tenure::cp {
@@ -267,6 +268,21 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
       options_(options),
       alive_(std::make_shared<std::atomic<bool>>(true)) {
   control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
+  // SCIM writes are HR pushes: real-time runs through the same validation as an upload.
+  scim_ = std::make_unique<scim::ScimEndpoint>(
+      control_, tenants_, clock_, [this](const std::string& tenant_id, hr::ParsedBatch batch) {
+        Submission sub;
+        sub.source = "scim";
+        sub.priority = 10;
+        SubmitResult r = submitRecords(tenant_id, std::move(batch), sub);
+        scim::HrSubmission out{r.http_status, r.run_id, {}, {}};
+        for (const auto& row : r.rejected) {
+          out.reasons.push_back(row.reason);
+          out.fields.push_back(row.field);
+        }
+        if (out.reasons.empty() && !r.status.isOk()) out.reasons.push_back(r.status.message());
+        return out;
+      });
 }
 
 ControlPlaneService::~ControlPlaneService() {
@@ -368,6 +384,10 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
         req, respond, "invalid token",
         [this](const std::string& t) { return control_.tenantByApiToken(t); });
     if (tenant) handleTenantApi(req, respond, *tenant);
+    return;
+  }
+  if (path == "/scim/v2" || startsWith(path, "/scim/v2/")) {
+    scim_->handle(req, respond);  // authenticates with the tenant token itself
     return;
   }
   if (startsWith(path, "/admin/v1/")) {

@@ -31,6 +31,10 @@
 
 namespace tenure::cp {
 
+namespace scim {
+class ScimEndpoint;
+}
+
 struct ServiceOptions {
   std::chrono::milliseconds lease{120'000};  // a job's lease; agents extend it while working
   int max_attempts = 5;                       // leases before a job is quarantined
@@ -192,6 +196,7 @@ class ControlPlaneService {
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
   SecretBox* secrets_ = nullptr;
+  std::unique_ptr<scim::ScimEndpoint> scim_;  // /scim/v2 (controlplane/scim)
 };
 
 }  // namespace tenure::cp
