@@ -81,8 +81,10 @@ class TicketEnv : public ::testing::Test {
     dir_ = tmpl;
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
-    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_,
-                                                     ServiceOptions{});
+    ServiceOptions so;
+    so.lease = std::chrono::milliseconds(10'000);
+    so.max_attempts = 2;
+    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, so);
     service_->setSecretBox(&box_);
     TicketOptions o = ticketOptions();
     tickets_ = std::make_unique<TicketService>(
