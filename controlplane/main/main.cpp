@@ -2,7 +2,8 @@
 //
 //   tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]
 //                   [--threads N] [--lease-seconds N] [--max-body-bytes N] [--drain-seconds N]
-//                   [--log-level LEVEL]
+//                   [--log-level LEVEL] [--agent-silent-seconds N] [--ticket-check-seconds N]
+//                   [--cert-warn-days N]
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
 //   tenure-cp admin-token create --data-dir DIR NAME
@@ -31,6 +32,7 @@
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
+#include "controlplane/tickets/ticket_service.h"
 
 namespace fs = std::filesystem;
 namespace bj = boost::json;
@@ -43,6 +45,8 @@ constexpr const char* kUsage =
     "  tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]\n"
     "                  [--threads N] [--lease-seconds N] [--max-body-bytes N]\n"
     "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
+    "                  [--agent-silent-seconds N] [--ticket-check-seconds N]\n"
+    "                  [--cert-warn-days N]\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"
     "  tenure-cp tenant list --data-dir DIR\n"
     "  tenure-cp admin-token create --data-dir DIR NAME\n"
@@ -181,12 +185,16 @@ int serveCommand(const Args& a) {
   auto lease_s = intFlag(a, "lease-seconds", 120);
   auto max_body = intFlag(a, "max-body-bytes", 16 * 1024 * 1024);
   auto drain_s = intFlag(a, "drain-seconds", 20);
+  auto silent_s = intFlag(a, "agent-silent-seconds", 120);
+  auto check_s = intFlag(a, "ticket-check-seconds", 30);
+  auto cert_days = intFlag(a, "cert-warn-days", 30);
   Result<int64_t> port = configError("bad port");
   try {
     port = std::stoll(listen.substr(colon + 1));
   } catch (...) {
   }
-  for (const auto* r : {&threads, &lease_s, &max_body, &drain_s, &port}) {
+  for (const auto* r : {&threads, &lease_s, &max_body, &drain_s, &port, &silent_s, &check_s,
+                        &cert_days}) {
     if (!r->isOk()) return fail(r->status().message());
   }
   if (*port > 65535) return fail("--listen port out of range");
@@ -228,6 +236,17 @@ int serveCommand(const Args& a) {
   cp::ControlPlaneService service(io, **control, tenants, clock, options);
   if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
 
+  cp::TicketOptions ticket_options;
+  ticket_options.agent_silent_after = std::chrono::seconds(*silent_s);
+  ticket_options.check_interval = std::chrono::seconds(std::max<int64_t>(1, *check_s));
+  ticket_options.certificate_warn_days = static_cast<int>(*cert_days);
+  ticket_options.tls_cert_file = http.tls_cert_file;
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // sinks deliver through libcurl from a worker thread
+  cp::TicketService tickets(io, **control, tenants, clock,
+                            [&service] { return service.secrets(); }, ticket_options);
+  service.setTicketRaiser(&tickets);
+  service.setTicketApi(&tickets);
+
   cp::HttpServer server(io, http, [&service](cp::HttpServerRequest req, cp::Responder respond) {
     service.handle(std::move(req), std::move(respond));
   });
@@ -236,6 +255,7 @@ int serveCommand(const Args& a) {
   // Cron schedules of every tenant; the HR connector's pull hook is registered here by main.
   cp::Scheduler scheduler(io, service, **control, tenants, clock);
   scheduler.start();
+  tickets.start();
 
   std::string url = "https://" + (address.find(':') != std::string::npos ? "[" + address + "]"
                                                                           : address) +
@@ -269,6 +289,7 @@ int serveCommand(const Args& a) {
   for (int64_t i = 1; i < std::max<int64_t>(1, *threads); ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  tickets.stop();
   fs::remove(data_dir / "tenure-cp.url", ec);
   return 0;
 }

@@ -433,6 +433,10 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     handleAgentsList(respond, t.tenant_id);
     return;
   }
+  if (ticket_api_ && !seg.empty() && (seg[0] == "tickets" || seg[0] == "ticket-sinks")) {
+    respond(ticket_api_->handleTenantRequest(t.tenant_id, req, seg));
+    return;
+  }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
 }
 
@@ -691,6 +695,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
   }
   auto completed = control_.completeJob(job_id);
   if (!okOrAnswered(completed, respond)) return;
+  detectResultProblems(agent.tenant_id, rec, *result);
   spdlog::info("job {} result from agent {}: {} ({} outcomes)", job_id, agent.agent_id,
                result->status, result->outcomes.size());
   respond(jsonResponse(200, bj::object{{"status", "ok"}}));
@@ -778,6 +783,12 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
   }
   spdlog::warn("tenant {}: run {} held by a safety threshold: {}", agent.tenant_id, rec.run_id,
                decision.reason);
+  tickets().raise(Detection{agent.tenant_id, "run_held", rec.run_id,
+                            "Run " + rec.run_id + " is held by a safety threshold: " +
+                                decision.reason,
+                            "Review the held plan (GET /admin/v1/tenants/" + agent.tenant_id +
+                                "/runs/" + rec.run_id +
+                                ") and approve or reject it; nothing was applied."});
   respond(jsonResponse(200, protocol::toJson(decision)));
 }
 
@@ -868,6 +879,8 @@ SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
   for (const auto& e : parsed->rejected) {
     run.rejected.push_back(RejectedRow{e.row, e.employee_id, e.field, e.reason});
   }
+  detectRejectedRows(tenant_id, parsed->accepted.empty() && !sub.allow_empty ? "" : run.run_id,
+                     run.rejected);
 
   bj::array rejected;
   for (const auto& e : run.rejected) {
@@ -1094,6 +1107,11 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
     handleAgentsList(respond, "");  // every tenant's
     return;
   }
+  if (ticket_api_ && ((seg.size() == 1 && seg[0] == "tickets") ||
+                      (seg.size() >= 3 && seg[0] == "tenants" && seg[2] == "tickets"))) {
+    respond(ticket_api_->handleAdminRequest(admin.name, req, seg));
+    return;
+  }
   if (seg.size() == 1 && seg[0] == "runs") {
     if (req.method != "GET") {
       respond(errorResponse(405, protocol::kErrBadRequest, "use GET"));
@@ -1219,6 +1237,7 @@ void ControlPlaneService::handleAdminDecision(Responder& respond, const AdminTok
   }
   spdlog::warn("tenant {}: held run {} {} by {}", tenant_id, run_id,
                approve ? "approved" : "rejected", admin.name);
+  tickets().clear(tenant_id, "run_held", run_id);
   if (approve) wakeWaiters(tenant_id);
   respond(jsonResponse(200, bj::object{{"run_id", run_id},
                                        {"status", approve ? "queued" : "rejected"},

@@ -27,6 +27,7 @@
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
+#include "controlplane/tickets/ticket_api.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
@@ -95,6 +96,9 @@ class ControlPlaneService {
   // Defaults to a NullTicketRaiser; the raiser must outlive the service.
   void setTicketRaiser(TicketRaiser* raiser) { tickets_ = raiser; }
   TicketRaiser& tickets() { return *tickets_; }
+  // Serves /api/v1/tickets, /api/v1/ticket-sinks and the admin ticket endpoints (404 while
+  // unset). Must outlive the service.
+  void setTicketApi(TicketApi* api) { ticket_api_ = api; }
   // Seals tenant secrets (sink credentials, connector tokens). Null until main sets it; code
   // that stores a secret refuses (config error) without one. Must outlive the service.
   void setSecretBox(SecretBox* box) { secrets_ = box; }
@@ -159,6 +163,13 @@ class ControlPlaneService {
                            const std::string& tenant_id, const std::string& run_id,
                            bool approve);
 
+  // Ticket detectors (ticket_detectors.cpp): what a job result, a submission's rejected rows
+  // say about the tenant's problems.
+  void detectResultProblems(const std::string& tenant_id, const JobRecord& job,
+                            const protocol::JobResult& result);
+  void detectRejectedRows(const std::string& tenant_id, const std::string& run_id,
+                          const std::vector<RejectedRow>& rejected);
+
   // The run with its report (and the held plan, for a held run); nullopt when unknown.
   Result<std::optional<boost::json::object>> runDetail(TenantStore& store,
                                                        const std::string& run_id);
@@ -197,6 +208,7 @@ class ControlPlaneService {
   TicketRaiser* tickets_ = &null_tickets_;
   SecretBox* secrets_ = nullptr;
   std::unique_ptr<scim::ScimEndpoint> scim_;  // /scim/v2 (controlplane/scim)
+  TicketApi* ticket_api_ = nullptr;
 };
 
 }  // namespace tenure::cp
