@@ -46,6 +46,11 @@ bool needsHint(const protocol::IdentityOutcome& o) {
   return std::find(o.changes.begin(), o.changes.end(), "manager_unresolved") != o.changes.end();
 }
 
+// A held or rejected run applied nothing: what it lists is the plan, not what happened.
+bool planOnly(const RunRecord& r) {
+  return r.dry_run || r.status == RunStatus::kHeld || r.status == RunStatus::kRejected;
+}
+
 std::string runHint(const RunRecord& r) {
   return errorHint(ErrorContext{r.error_class, 0, r.error_message, "", {}});
 }
@@ -186,6 +191,7 @@ bj::object runReportJson(const RunReport& rep) {
         {"row", r.row}, {"employee_id", r.employee_id}, {"field", r.field}, {"reason", r.reason}});
   }
   return bj::object{{"run", runMetadata(rep.run)},
+                    {"planned_only", planOnly(rep.run)},
                     {"counts", std::move(counts)},
                     {"people", std::move(people)},
                     {"rejected", std::move(rejected)},
@@ -250,7 +256,11 @@ std::string runReportHtml(const RunReport& rep) {
        "</style></head><body>\n";
   h += "<h1>Run report <code>" + e(r.run_id) + "</code></h1>\n";
   h += "<p><span class=\"st st-" + e(status) + "\">" + e(status) + "</span>" +
-       (r.dry_run ? " <span class=\"st\">dry run: nothing was written</span>" : "") + "</p>\n";
+       (r.dry_run ? " <span class=\"st\">dry run: nothing was written</span>" : "") +
+       (!r.dry_run && planOnly(r) ? " <span class=\"st\">nothing was applied: the actions below "
+                                    "are the plan</span>"
+                                  : "") +
+       "</p>\n";
 
   h += "<h2>Run</h2>\n<table class=\"meta\">\n";
   metaRow("Source", r.source);
@@ -374,7 +384,20 @@ HttpServerResponse runReportResponse(TenantStore& store, const std::string& run_
                : error(500, protocol::kErrInternal, "internal error");
   }
   if (!report->has_value()) return error(404, protocol::kErrNotFound, "no such run");
-  const RunReport& rep = **report;
+  RunReport& rep = **report;
+  if ((rep.run.status == RunStatus::kHeld || rep.run.status == RunStatus::kRejected) &&
+      rep.outcomes.empty()) {
+    // Nothing was applied: the report shows the plan the run was stopped with.
+    auto plan = store.heldPlan(run_id);
+    if (!plan.isOk()) {
+      spdlog::error("run report {}: {}", run_id, plan.status().toString());
+      return error(500, protocol::kErrInternal, "internal error");
+    }
+    if (plan->has_value()) {
+      rep.outcomes = (*plan)->outcomes;
+      for (const auto& o : rep.outcomes) rep.counts_by_action[o.action] += 1;
+    }
+  }
   // Run ids are generated ("r_" + hex); the filename is filtered anyway.
   std::string safe;
   for (char c : run_id) {

@@ -1151,6 +1151,13 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
       respond(jsonResponse(200, o));
       return;
     }
+    if (seg.size() == 5 && seg[4].starts_with("report.") && req.method == "GET") {
+      auto store = tenants_.forTenant(tenant_id);
+      if (!okOrAnswered(store, respond)) return;
+      const bool download = req.query.count("download") && req.query.at("download") != "0";
+      respond(runReportResponse(**store, run_id, seg[4].substr(7), download));
+      return;
+    }
     if (seg.size() == 5 && (seg[4] == "approve" || seg[4] == "reject")) {
       if (req.method != "POST") {
         respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));

@@ -144,5 +144,40 @@ TEST_F(RunReportHttpTest, AnotherTenantsReportAnUnknownRunOrFormatAre404WithoutD
   EXPECT_EQ(cp_.request("GET", "/api/v1/runs/" + run_id_ + "/report.csv", "").status, 401);
 }
 
+TEST_F(RunReportHttpTest, AHeldThenRejectedRunReportsItsPlanAndWhoDecided) {
+  std::string run = cp_.uploadCsv(a_, "employee_id,given_name,family_name,status\nE1,Ann,Lee,terminated\n");
+  auto poll = cp_.request("POST", "/agent/v1/poll", "NodeKey " + key_, R"({"wait_s":0})");
+  ASSERT_EQ(poll.status, 200);
+  const std::string plan = R"({"population":1000,"counts":{"disable":60},"outcomes":[
+    {"employee_id":"E1","action":"disabled","state":"terminated","dn":"CN=Ann Lee,DC=x",
+     "operations":[{"kind":"disable","dn":"CN=Ann Lee,DC=x","reason":"HR status terminated"}]}]})";
+  auto held = cp_.request("POST", "/agent/v1/jobs/" + run + "/plan", "NodeKey " + key_, plan);
+  ASSERT_EQ(held.status, 200) << held.body;
+  ASSERT_TRUE(held.json().at("held").as_bool()) << held.body;
+  std::string admin = cp_.createAdminToken("ops-bob");
+  auto rejected = cp_.request("POST", "/admin/v1/tenants/" + a_.tenant.tenant_id + "/runs/" + run +
+                                  "/reject", "Bearer " + admin, "{}");
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+
+  auto r = get("/api/v1/runs/" + run + "/report.json", a_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = r.json();
+  EXPECT_TRUE(j.at("planned_only").as_bool());
+  EXPECT_EQ(j.at("run").at("status").as_string(), "rejected");
+  EXPECT_EQ(j.at("run").at("hold").at("rejected_by").as_string(), "ops-bob");
+  EXPECT_NE(std::string(j.at("run").at("hold").at("reason").as_string()).find("disable"),
+            std::string::npos);
+  EXPECT_EQ(j.at("people").at(0).at("operations").at(0).at("reason").as_string(),
+            "HR status terminated");
+  auto html = get("/api/v1/runs/" + run + "/report.html", a_);
+  EXPECT_NE(html.body.find("nothing was applied"), std::string::npos);
+  EXPECT_NE(html.body.find("ops-bob"), std::string::npos);
+  // Operators read the same report through the admin API.
+  auto op = cp_.request("GET", "/admin/v1/tenants/" + a_.tenant.tenant_id + "/runs/" + run +
+                            "/report.csv", "Bearer " + admin);
+  EXPECT_EQ(op.status, 200);
+  EXPECT_NE(op.body.find("HR status terminated"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tenure::cp
