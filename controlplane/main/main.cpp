@@ -7,6 +7,7 @@
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
 //   tenure-cp admin-token create --data-dir DIR NAME
+//   tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]
 //   tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N] FILE
 
 #include <boost/asio/io_context.hpp>
@@ -26,6 +27,7 @@
 
 #include "common/base/clock.h"
 #include "common/base/logging.h"
+#include "controlplane/audit/access_log.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/main/preview.h"
 #include "controlplane/scheduler/scheduler.h"
@@ -50,6 +52,7 @@ constexpr const char* kUsage =
     "  tenure-cp tenant create --data-dir DIR NAME\n"
     "  tenure-cp tenant list --data-dir DIR\n"
     "  tenure-cp admin-token create --data-dir DIR NAME\n"
+    "  tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]\n"
     "  tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N]\n"
     "                    FILE.csv|FILE.json\n";
 
@@ -148,6 +151,16 @@ int adminTokenCommand(const Args& a) {
   std::cout << bj::serialize(bj::object{{"name", created->admin.name}, {"token", created->token}})
             << std::endl;
   return 0;
+}
+
+// Walks the access audit chains; exit 0 when every chain holds, 1 at a broken link.
+int auditCommand(const Args& a) {
+  auto dir = a.flags.find("data-dir");
+  if (dir == a.flags.end() || a.positional.size() != 1 || a.positional[0] != "verify") {
+    return fail(kUsage);
+  }
+  const std::string tenant = a.flags.count("tenant") ? a.flags.at("tenant") : "";
+  return cp::verifyAuditChains(dir->second, tenant, std::cout, std::cerr);
 }
 
 int previewCommand(const Args& a) {
@@ -322,6 +335,11 @@ int main(int argc, char** argv) {
     auto a = parseArgs(argc, argv, 2);
     if (!a.isOk()) return fail(a.status().message());
     return adminTokenCommand(*a);
+  }
+  if (cmd == "audit") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return auditCommand(*a);
   }
   if (cmd == "preview") {
     auto a = parseArgs(argc, argv, 2);

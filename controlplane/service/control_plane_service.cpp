@@ -12,6 +12,9 @@
 #include "common/hr/json_records.h"
 #include "common/protocol/messages.h"
 #include "controlplane/scim/scim_endpoint.h"
+#include "controlplane/audit/audit_api.h"
+#include "controlplane/audit/identity_events.h"
+#include "controlplane/reports/run_report.h"
 #include "controlplane/service/thresholds.h"
 
 namespace tenure::cp {
@@ -266,7 +269,8 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      alive_(std::make_shared<std::atomic<bool>>(true)) {
+      alive_(std::make_shared<std::atomic<bool>>(true)),
+      audit_(control, tenants, clock) {
   control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
   // SCIM writes are HR pushes: real-time runs through the same validation as an upload.
   scim_ = std::make_unique<scim::ScimEndpoint>(
@@ -357,6 +361,11 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
     }
     const AgentRecord& a = **agent;
     (void)control_.touchAgent(a.agent_id);
+    if (path.ends_with("/result") || path.ends_with("/plan")) {
+      // Agents' reports of what they did (polls and heartbeats are not data access).
+      respond = audit_.recording(AccessAuditLog::describe(req, "agent", a.agent_id, a.tenant_id),
+                                 std::move(respond));
+    }
     if (path == "/agent/v1/poll") {
       handlePoll(req, std::move(respond), a);
       return;
@@ -383,7 +392,11 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
     auto tenant = bearerPrincipal<Tenant>(
         req, respond, "invalid token",
         [this](const std::string& t) { return control_.tenantByApiToken(t); });
-    if (tenant) handleTenantApi(req, respond, *tenant);
+    if (!tenant) return;
+    respond = audit_.recording(AccessAuditLog::describe(req, "tenant_token", tenant->name,
+                                                        tenant->tenant_id),
+                               std::move(respond));
+    handleTenantApi(req, respond, *tenant);
     return;
   }
   if (path == "/scim/v2" || startsWith(path, "/scim/v2/")) {
@@ -394,7 +407,17 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
     auto admin = bearerPrincipal<AdminToken>(
         req, respond, "invalid admin token",
         [this](const std::string& t) { return control_.adminByToken(t); });
-    if (admin) handleAdminApi(req, respond, *admin);
+    if (!admin) return;
+    // Operators' access to one tenant's data goes to that tenant's chain, the rest to the
+    // control chain.
+    auto seg = segmentsAfter(path, "/admin/v1/");
+    std::string about = seg.size() >= 2 && seg[0] == "tenants" ? seg[1] : "";
+    if (seg.size() == 1 && seg[0] == "audit" && req.query.count("tenant")) {
+      about = req.query.at("tenant");
+    }
+    respond = audit_.recording(AccessAuditLog::describe(req, "operator", admin->name, about),
+                               std::move(respond));
+    handleAdminApi(req, respond, *admin);
     return;
   }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
@@ -420,6 +443,25 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
       handleGetRun(respond, t, seg[1]);
       return;
     }
+    if (seg.size() == 3 && seg[2].starts_with("report.")) {
+      auto store = tenants_.forTenant(t.tenant_id);
+      if (!okOrAnswered(store, respond)) return;
+      const bool download = req.query.count("download") && req.query.at("download") != "0";
+      respond(runReportResponse(**store, seg[1], seg[2].substr(7), download));
+      return;
+    }
+  }
+  if ((seg.size() == 2 || (seg.size() == 3 && seg[2] == "events")) && seg[0] == "identities" &&
+      req.method == "GET") {
+    auto store = tenants_.forTenant(t.tenant_id);
+    if (!okOrAnswered(store, respond)) return;
+    respond(seg.size() == 2 ? identityResponse(**store, seg[1], req.query, clock_.nowUnixMillis())
+                            : identityEventsResponse(**store, seg[1], req.query));
+    return;
+  }
+  if (seg.size() == 1 && seg[0] == "audit" && req.method == "GET") {
+    respond(accessLogResponse(audit_, t.tenant_id, req.query));
+    return;
   }
   if (!seg.empty() && seg[0] == "policy") {
     handlePolicyApi(req, respond, t, seg);
@@ -693,6 +735,12 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     respond(storeFailure(st));
     return;
   }
+  if (Status st = recordDirectoryEvents(**store, rec.run_id, agent.agent_id,
+                                        clock_.nowUnixMillis(), *result);
+      !st.isOk()) {
+    spdlog::error("tenant {}: run {}: directory events not recorded: {}", agent.tenant_id,
+                  rec.run_id, st.toString());
+  }
   auto completed = control_.completeJob(job_id);
   if (!okOrAnswered(completed, respond)) return;
   detectResultProblems(agent.tenant_id, rec, *result);
@@ -815,6 +863,7 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
     respond(errorResponse(400, protocol::kErrBadRequest, parsed.status().message()));
     return;
   }
+  sub.actor = "tenant api (" + tenant.name + ")";
   sub.dry_run = req.query.count("dry_run") &&
                 (req.query.at("dry_run") == "true" || req.query.at("dry_run") == "1");
   SubmitResult result = submitRecords(tenant.tenant_id, std::move(*parsed), sub);
@@ -901,6 +950,13 @@ SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
   }
 
   if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) return fail(st);
+  if (Status st = recordHrEvents(**store, run.run_id, sub.source,
+                                 sub.actor.empty() ? "hr" : sub.actor, run.created_at_ms,
+                                 sub.dry_run, parsed->accepted);
+      !st.isOk()) {
+    spdlog::error("tenant {}: run {}: HR events not recorded: {}", tenant_id, run.run_id,
+                  st.toString());
+  }
   JobRecord job;
   job.job_id = run.run_id;  // one job per run: re-enqueueing after a crash is idempotent
   job.tenant_id = tenant_id;
@@ -937,6 +993,7 @@ void ControlPlaneService::handleListRuns(Responder& respond, const Tenant& tenan
   for (const auto& r : *runs) {
     bj::object o = runToJson(r);
     o.erase("rejected");  // the list stays small; details are in GET /runs/{id}
+    o["reports"] = runReportLinks(r.run_id);
     arr.push_back(std::move(o));
   }
   respond(jsonResponse(200, bj::object{{"runs", std::move(arr)}}));
@@ -966,6 +1023,7 @@ Result<std::optional<bj::object>> ControlPlaneService::runDetail(TenantStore& st
   bj::array people;
   for (const auto& out : rep.outcomes) people.push_back(outcomeToJson(out));
   o["report"] = bj::object{{"counts", std::move(counts)}, {"identities", std::move(people)}};
+  o["reports"] = runReportLinks(run_id);
   if (rep.run.status == RunStatus::kHeld) {
     // What the run would do: the plan it was stopped with, per person.
     ASSIGN_OR_RETURN(auto plan, store.heldPlan(run_id));
@@ -1112,6 +1170,19 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
     respond(ticket_api_->handleAdminRequest(admin.name, req, seg));
     return;
   }
+  if (seg.size() == 1 && seg[0] == "audit" && req.method == "GET") {
+    const std::string tenant_id = req.query.count("tenant") ? req.query.at("tenant") : "";
+    if (!tenant_id.empty()) {
+      auto tenant = control_.tenantById(tenant_id);
+      if (!okOrAnswered(tenant, respond)) return;
+      if (!tenant->has_value()) {
+        respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
+        return;
+      }
+    }
+    respond(accessLogResponse(audit_, tenant_id, req.query));
+    return;
+  }
   if (seg.size() == 1 && seg[0] == "runs") {
     if (req.method != "GET") {
       respond(errorResponse(405, protocol::kErrBadRequest, "use GET"));
@@ -1142,6 +1213,13 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
       o["tenant_id"] = tenant_id;
       o["tenant_name"] = (*tenant)->name;
       respond(jsonResponse(200, o));
+      return;
+    }
+    if (seg.size() == 5 && seg[4].starts_with("report.") && req.method == "GET") {
+      auto store = tenants_.forTenant(tenant_id);
+      if (!okOrAnswered(store, respond)) return;
+      const bool download = req.query.count("download") && req.query.at("download") != "0";
+      respond(runReportResponse(**store, run_id, seg[4].substr(7), download));
       return;
     }
     if (seg.size() == 5 && (seg[4] == "approve" || seg[4] == "reject")) {

@@ -23,6 +23,7 @@
 #include "common/base/clock.h"
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
+#include "controlplane/audit/access_log.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -56,6 +57,7 @@ struct Submission {
   bool dry_run = false;
   int priority = 10;            // higher is leased first; HR pushes are real-time work
   bool allow_empty = false;     // queue a run even when no record was accepted (scheduled jobs)
+  std::string actor;            // who sent it (token name, ...); "" records "hr" in the events
 };
 
 // The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).
@@ -209,6 +211,7 @@ class ControlPlaneService {
   SecretBox* secrets_ = nullptr;
   std::unique_ptr<scim::ScimEndpoint> scim_;  // /scim/v2 (controlplane/scim)
   TicketApi* ticket_api_ = nullptr;
+  AccessAuditLog audit_;  // who read or changed what: recorded in handle()
 };
 
 }  // namespace tenure::cp
