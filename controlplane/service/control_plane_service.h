@@ -27,6 +27,7 @@
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
+#include "controlplane/service/tenant_deletion.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
@@ -90,6 +91,9 @@ class ControlPlaneService {
   // that stores a secret refuses (config error) without one. Must outlive the service.
   void setSecretBox(SecretBox* box) { secrets_ = box; }
   SecretBox* secrets() { return secrets_; }
+  // Components with per-tenant rows of their own register how to remove them; run by
+  // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
+  void addTenantDeletionHook(TenantDeletionHook hook) { deletion_hooks_.push_back(std::move(hook)); }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -129,6 +133,8 @@ class ControlPlaneService {
   // Admin API.
   void handleAdminApi(const HttpServerRequest& req, Responder& respond, const AdminToken& admin);
   void handleAdminListRuns(const HttpServerRequest& req, Responder& respond);
+  void handleAdminDeleteTenant(Responder& respond, const AdminToken& admin,
+                               const std::string& tenant_id);
   void handleAdminDecision(Responder& respond, const AdminToken& admin,
                            const std::string& tenant_id, const std::string& run_id,
                            bool approve);
@@ -170,6 +176,7 @@ class ControlPlaneService {
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
   SecretBox* secrets_ = nullptr;
+  std::vector<TenantDeletionHook> deletion_hooks_;
 };
 
 }  // namespace tenure::cp
