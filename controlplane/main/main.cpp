@@ -3,9 +3,11 @@
 //   tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]
 //                   [--threads N] [--lease-seconds N] [--max-body-bytes N] [--drain-seconds N]
 //                   [--log-level LEVEL] [--agent-silent-seconds N] [--ticket-check-seconds N]
-//                   [--cert-warn-days N]
+//                   [--cert-warn-days N] [--master-key-file FILE]
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
+//   tenure-cp tenant delete --data-dir DIR TENANT_ID
+//   tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]
 //   tenure-cp admin-token create --data-dir DIR NAME
 //   tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]
 //   tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N] FILE
@@ -31,7 +33,9 @@
 #include "controlplane/http/http_server.h"
 #include "controlplane/main/preview.h"
 #include "controlplane/scheduler/scheduler.h"
+#include "controlplane/secrets/tenant_keys.h"
 #include "controlplane/service/control_plane_service.h"
+#include "controlplane/service/tenant_deletion.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/tickets/ticket_service.h"
@@ -49,8 +53,12 @@ constexpr const char* kUsage =
     "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
     "                  [--agent-silent-seconds N] [--ticket-check-seconds N]\n"
     "                  [--cert-warn-days N]\n"
+    "                  [--master-key-file FILE]   (default DIR/master.key)\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"
     "  tenure-cp tenant list --data-dir DIR\n"
+    "  tenure-cp tenant delete --data-dir DIR TENANT_ID   (prefer DELETE /admin/v1/tenants/{t}\n"
+    "                                                     while the server runs)\n"
+    "  tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]\n"
     "  tenure-cp admin-token create --data-dir DIR NAME\n"
     "  tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]\n"
     "  tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N]\n"
@@ -134,7 +142,44 @@ int tenantCommand(const Args& a) {
     std::cout << bj::serialize(bj::object{{"tenants", std::move(arr)}}) << std::endl;
     return 0;
   }
+  if (verb == "delete") {
+    if (a.positional.size() != 2) return fail(kUsage);
+    const std::string& tenant_id = a.positional[1];
+    cp::TenantStores tenants((fs::path(dir->second) / "tenants").string(), SystemClock::instance());
+    cp::ControlStore& control = **store;
+    auto deleted = cp::deleteTenant(
+        tenant_id, control, tenants, nullptr,
+        [&control](const std::string& t) { return cp::TenantKeys::dropDataKey(control, t); });
+    if (!deleted.isOk()) return fail(deleted.status().toString());
+    std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id},
+                                          {"deleted", true},
+                                          {"store_removed", deleted->store_existed}})
+              << std::endl;
+    return 0;
+  }
   return fail(kUsage);
+}
+
+std::string masterKeyFile(const Args& a, const fs::path& data_dir) {
+  auto it = a.flags.find("master-key-file");
+  return it != a.flags.end() ? it->second : (data_dir / "master.key").string();
+}
+
+int keysCommand(const Args& a) {
+  auto dir = a.flags.find("data-dir");
+  if (dir == a.flags.end() || a.positional.size() != 1 || a.positional[0] != "rotate-master") {
+    return fail(kUsage);
+  }
+  auto store = cp::ControlStore::open((fs::path(dir->second) / "control.db").string(),
+                                      SystemClock::instance());
+  if (!store.isOk()) return fail(store.status().toString());
+  const std::string file = masterKeyFile(a, dir->second);
+  if (Status st = cp::TenantKeys::rotateMaster(**store, file); !st.isOk()) {
+    return fail("master key rotation: " + st.toString());
+  }
+  std::cout << bj::serialize(bj::object{{"rotated", true}, {"master_key_file", file}})
+            << std::endl;
+  return 0;
 }
 
 int adminTokenCommand(const Args& a) {
@@ -242,11 +287,14 @@ int serveCommand(const Args& a) {
   auto control = cp::ControlStore::open((data_dir / "control.db").string(), clock);
   if (!control.isOk()) return fail(control.status().toString());
   cp::TenantStores tenants((data_dir / "tenants").string(), clock);
+  auto keys = cp::TenantKeys::open(**control, masterKeyFile(a, data_dir));
+  if (!keys.isOk()) return fail("master key: " + keys.status().toString());
 
   boost::asio::io_context io;
   cp::ServiceOptions options;
   options.lease = std::chrono::seconds(*lease_s);
   cp::ControlPlaneService service(io, **control, tenants, clock, options);
+  service.setSecretBox(keys->get());
   if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
 
   cp::TicketOptions ticket_options;
@@ -330,6 +378,11 @@ int main(int argc, char** argv) {
     auto a = parseArgs(argc, argv, 2);
     if (!a.isOk()) return fail(a.status().message());
     return tenantCommand(*a);
+  }
+  if (cmd == "keys") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return keysCommand(*a);
   }
   if (cmd == "admin-token") {
     auto a = parseArgs(argc, argv, 2);

@@ -22,6 +22,9 @@ class SecretBox {
   // Decrypts; a data error when the text was altered, belongs to another tenant or context.
   virtual Result<std::string> open(const std::string& tenant_id, std::string_view context,
                                    std::string_view sealed) = 0;
+  // Destroys the tenant's data key when the tenant is deleted: its sealed values never open
+  // again. A box without per-tenant keys has nothing to do.
+  virtual Status forgetTenant(const std::string& tenant_id) { return Status::ok(); }
 };
 
 }  // namespace tenure::cp

@@ -1191,6 +1191,10 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
     handleAdminListRuns(req, respond);
     return;
   }
+  if (seg.size() == 2 && seg[0] == "tenants" && req.method == "DELETE") {
+    handleAdminDeleteTenant(respond, admin, seg[1]);
+    return;
+  }
   if (seg.size() >= 4 && seg[0] == "tenants" && seg[2] == "runs") {
     const std::string& tenant_id = seg[1];
     const std::string& run_id = seg[3];

@@ -29,6 +29,7 @@
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
 #include "controlplane/tickets/ticket_api.h"
+#include "controlplane/service/tenant_deletion.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
@@ -105,6 +106,9 @@ class ControlPlaneService {
   // that stores a secret refuses (config error) without one. Must outlive the service.
   void setSecretBox(SecretBox* box) { secrets_ = box; }
   SecretBox* secrets() { return secrets_; }
+  // Components with per-tenant rows of their own register how to remove them; run by
+  // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
+  void addTenantDeletionHook(TenantDeletionHook hook) { deletion_hooks_.push_back(std::move(hook)); }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -161,6 +165,8 @@ class ControlPlaneService {
   // Admin API.
   void handleAdminApi(const HttpServerRequest& req, Responder& respond, const AdminToken& admin);
   void handleAdminListRuns(const HttpServerRequest& req, Responder& respond);
+  void handleAdminDeleteTenant(Responder& respond, const AdminToken& admin,
+                               const std::string& tenant_id);
   void handleAdminDecision(Responder& respond, const AdminToken& admin,
                            const std::string& tenant_id, const std::string& run_id,
                            bool approve);
@@ -212,6 +218,7 @@ class ControlPlaneService {
   std::unique_ptr<scim::ScimEndpoint> scim_;  // /scim/v2 (controlplane/scim)
   TicketApi* ticket_api_ = nullptr;
   AccessAuditLog audit_;  // who read or changed what: recorded in handle()
+  std::vector<TenantDeletionHook> deletion_hooks_;
 };
 
 }  // namespace tenure::cp

@@ -194,6 +194,24 @@ Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& 
   return queryOne<Tenant>(st, readTenant);
 }
 
+Result<bool> ControlStore::deleteTenant(const std::string& tenant_id) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  // Children first: agents and jobs reference the tenant.
+  for (const char* sql :
+       {"DELETE FROM jobs WHERE tenant_id = ?", "DELETE FROM agents WHERE tenant_id = ?"}) {
+    ASSIGN_OR_RETURN(auto st, db_.prepare(sql));
+    st.bindText(1, tenant_id);
+    RETURN_IF_ERROR(st.run());
+  }
+  ASSIGN_OR_RETURN(auto st, db_.prepare("DELETE FROM tenants WHERE tenant_id = ?"));
+  st.bindText(1, tenant_id);
+  RETURN_IF_ERROR(st.run());
+  const bool existed = db_.changes() > 0;
+  RETURN_IF_ERROR(tx.commit());
+  return existed;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Agents
 

@@ -117,6 +117,10 @@ class ControlStore {
   Result<std::optional<Tenant>> tenantById(const std::string& tenant_id);
   Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret);
   Result<std::optional<Tenant>> tenantByApiToken(const std::string& token);
+  // Removes the tenant with its credentials (enroll secret, API token), its agents (their node
+  // keys then answer node_invalid) and its jobs, in one transaction. Returns false when there was
+  // no such tenant (nothing changed).
+  Result<bool> deleteTenant(const std::string& tenant_id);
 
   Result<EnrolledAgent> enrollAgent(const std::string& tenant_id, const std::string& host,
                                     const std::string& version);

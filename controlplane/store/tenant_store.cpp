@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <filesystem>
 #include <limits>
 #include <boost/json.hpp>
 #include <utility>
@@ -664,10 +665,31 @@ Result<std::shared_ptr<TenantStore>> TenantStores::forTenant(const std::string& 
   if (!isSafeTenantId(tenant_id)) return dataError("invalid tenant id '" + tenant_id + "'");
   std::lock_guard lock(mu_);
   if (auto it = open_.find(tenant_id); it != open_.end()) return it->second;
-  ASSIGN_OR_RETURN(auto store, TenantStore::open(dir_ + "/" + tenant_id + ".db", clock_));
+  if (removed_.count(tenant_id)) return notFoundError("tenant " + tenant_id + " was deleted");
+  ASSIGN_OR_RETURN(auto store, TenantStore::open(pathFor(tenant_id), clock_));
   std::shared_ptr<TenantStore> shared(std::move(store));
   open_.emplace(tenant_id, shared);
   return shared;
+}
+
+Result<bool> TenantStores::remove(const std::string& tenant_id) {
+  if (!isSafeTenantId(tenant_id)) return dataError("invalid tenant id '" + tenant_id + "'");
+  std::lock_guard lock(mu_);
+  removed_.insert(tenant_id);
+  // Dropping our reference closes the connection (the last holder closes it), so SQLite does
+  // not write the -wal/-shm files back after they are deleted.
+  open_.erase(tenant_id);
+  bool existed = false;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::error_code ec;
+    const std::string path = pathFor(tenant_id) + suffix;
+    if (std::filesystem::remove(path, ec)) {
+      existed = existed || *suffix == '\0';
+    } else if (ec) {
+      return internalError("cannot delete " + path + ": " + ec.message());
+    }
+  }
+  return existed;
 }
 
 }  // namespace tenure::cp

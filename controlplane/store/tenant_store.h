@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -153,13 +154,21 @@ class TenantStore {
 class TenantStores {
  public:
   TenantStores(std::string dir, const Clock& clock) : dir_(std::move(dir)), clock_(clock) {}
+  // The tenant's store, opened (and created) on first use. not_found once the tenant was removed
+  // through this object, so a request still in flight cannot bring the file back.
   Result<std::shared_ptr<TenantStore>> forTenant(const std::string& tenant_id);
+  // Closes the tenant's store (when no request still holds it) and deletes its file with the
+  // -wal and -shm files. Returns false when there was no file. A holder that still has the
+  // store keeps an unlinked file until it lets go; nothing it writes survives.
+  Result<bool> remove(const std::string& tenant_id);
+  std::string pathFor(const std::string& tenant_id) const { return dir_ + "/" + tenant_id + ".db"; }
 
  private:
   std::string dir_;
   const Clock& clock_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<TenantStore>> open_;
+  std::set<std::string> removed_;
 };
 
 }  // namespace tenure::cp

@@ -1,0 +1,351 @@
+// Tenant isolation through a real tenure-cp process over HTTPS: every tenant, agent and admin
+// endpoint is called with tenant B's credentials (or a tenant token on the admin API) against
+// tenant A's resources, and must refuse without a trace of A's data in its answer. The agent's
+// side is played over HTTP (real enroll endpoint), so no directory is needed.
+//
+// Adding an endpoint: add a row to kProbes (the path may use the placeholders listed in
+// IsolationTest::placeholders()); give `owner` the status A's own credential gets, so the row is
+// known to name a real resource (a refusal of a path that does not exist proves nothing).
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/protocol/messages.h"
+#include "tests/integration/stack.h"
+
+namespace tenure::testing {
+namespace {
+
+namespace bj = boost::json;
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+// Who calls. The "owner" credential for the positive check is derived from it.
+enum class As {
+  kTenantB,        // B's tenant API token        (owner: A's tenant token)
+  kAgentB,         // B's agent node key          (owner: A's node key)
+  kTenantBOnAdmin, // B's tenant token, admin API (owner: an admin token)
+  kTenantAOnAdmin, // A's own tenant token on the admin API: still refused (owner: admin token)
+  kAdminOnTenant,  // an admin token on the tenant API (owner: A's tenant token)
+  kNoCredential,   // nothing                     (owner: A's tenant token)
+};
+
+struct Probe {
+  const char* method;
+  const char* path;  // with placeholders, e.g. /api/v1/runs/{a_run}
+  As as;
+  std::set<int> refused;    // answers that count as a refusal
+  int owner = 0;            // what A's own credential gets; 0: not checked (mutating calls)
+  const char* body = "";    // JSON (placeholders allowed); empty: no body
+  const char* content_type = "application/json";
+};
+
+const std::set<int> k404 = {404};
+const std::set<int> k401 = {401};
+const std::set<int> k401or403 = {401, 403};
+// A list answered with the caller's own data: not a refusal, but it must not contain A's data.
+const std::set<int> kOwnList = {200};
+
+// clang-format off
+const std::vector<Probe> kProbes = {
+    // Tenant API: B's token, A's resources.
+    {"GET",    "/api/v1/runs/{a_run}",                   As::kTenantB, k404, 200},
+    {"GET",    "/api/v1/runs/{a_leased_run}",            As::kTenantB, k404, 200},
+    {"GET",    "/api/v1/runs",                           As::kTenantB, kOwnList, 200},
+    {"GET",    "/api/v1/policy/versions/{a_policy}",     As::kTenantB, k404, 200},
+    {"GET",    "/api/v1/policy/versions",                As::kTenantB, kOwnList, 200},
+    {"GET",    "/api/v1/policy",                         As::kTenantB, kOwnList, 200},
+    // Resources built in parallel: rows answer 404 until the endpoint exists; then set `owner`.
+    {"GET",    "/api/v1/runs/{a_run}/report.json",       As::kTenantB, k404},
+    {"GET",    "/api/v1/runs/{a_run}/report.csv",        As::kTenantB, k404},
+    {"GET",    "/api/v1/runs/{a_run}/report.html",       As::kTenantB, k404},
+    {"GET",    "/api/v1/identities/{a_employee}",        As::kTenantB, k404},
+    {"GET",    "/api/v1/identities/{a_employee}?as_of=2030-01-01T00:00:00Z", As::kTenantB, k404},
+    {"GET",    "/api/v1/tickets/{a_ticket}",             As::kTenantB, k404},
+    {"GET",    "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404},
+    {"DELETE", "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404},
+    {"GET",    "/api/v1/connectors/{a_connector}",       As::kTenantB, k404},
+    {"GET",    "/api/v1/agents/{a_agent}",               As::kTenantB, k404},
+    {"GET",    "/scim/v2/Users/{a_scim_user}",           As::kTenantB, k404},
+    {"PUT",    "/scim/v2/Users/{a_scim_user}",           As::kTenantB, k404, 0, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x"})", "application/scim+json"},
+    {"DELETE", "/scim/v2/Users/{a_scim_user}",           As::kTenantB, k404},
+    // The tenant of a request comes from its credential, never from its path or body.
+    {"GET",    "/api/v1/tenants/{a_tenant}/runs/{a_run}", As::kTenantB, k404},
+    {"GET",    "/api/v1/runs/{a_run}?tenant_id={a_tenant}", As::kTenantB, k404},
+    // An admin token is not a tenant credential; neither is nothing.
+    {"GET",    "/api/v1/runs/{a_run}",                   As::kAdminOnTenant, k401, 200},
+    {"GET",    "/api/v1/runs",                           As::kAdminOnTenant, k401, 200},
+    {"POST",   "/api/v1/hr/records",                     As::kAdminOnTenant, k401, 0, R"([{"employee_id":"X1","given_name":"X","family_name":"Y"}])"},
+    {"GET",    "/api/v1/runs/{a_run}",                   As::kNoCredential, k401, 200},
+    // Agent API: B's node key, A's jobs.
+    {"POST",   "/agent/v1/jobs/{a_leased_job}/progress", As::kAgentB, k404, 200, "{}"},
+    {"POST",   "/agent/v1/jobs/{a_leased_job}/plan",     As::kAgentB, k404, 0, R"({"job_id":"{a_leased_job}","population":1,"counts":{"create":1}})"},
+    {"POST",   "/agent/v1/jobs/{a_leased_job}/result",   As::kAgentB, k404, 0, R"({"job_id":"{a_leased_job}","status":"failed","error_class":"data","error_message":"x"})"},
+    {"POST",   "/agent/v1/jobs/{a_job}/result",          As::kAgentB, k404, 0, R"({"job_id":"{a_job}","status":"succeeded"})"},
+    // Admin API: a tenant token (B's, and A's own) is refused everywhere.
+    {"GET",    "/admin/v1/runs",                         As::kTenantBOnAdmin, k401or403, 200},
+    {"GET",    "/admin/v1/runs?status=succeeded",        As::kTenantAOnAdmin, k401or403, 200},
+    {"GET",    "/admin/v1/tenants/{a_tenant}/runs/{a_run}", As::kTenantBOnAdmin, k401or403, 200},
+    {"GET",    "/admin/v1/tenants/{a_tenant}/runs/{a_run}", As::kTenantAOnAdmin, k401or403, 200},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/runs/{a_run}/approve", As::kTenantBOnAdmin, k401or403},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/runs/{a_run}/reject",  As::kTenantAOnAdmin, k401or403},
+    {"DELETE", "/admin/v1/tenants/{a_tenant}",           As::kTenantBOnAdmin, k401or403},
+    {"DELETE", "/admin/v1/tenants/{a_tenant}",           As::kTenantAOnAdmin, k401or403},
+    {"GET",    "/admin/v1/tickets",                      As::kTenantBOnAdmin, k401or403},
+    {"GET",    "/admin/v1/agents",                       As::kTenantBOnAdmin, k401or403},
+    {"GET",    "/admin/v1/audit",                        As::kTenantBOnAdmin, k401or403},
+};
+// clang-format on
+
+std::string asName(As a) {
+  switch (a) {
+    case As::kTenantB: return "tenant B token";
+    case As::kAgentB: return "agent B node key";
+    case As::kTenantBOnAdmin: return "tenant B token on admin API";
+    case As::kTenantAOnAdmin: return "tenant A token on admin API";
+    case As::kAdminOnTenant: return "admin token on tenant API";
+    case As::kNoCredential: return "no credential";
+  }
+  return "?";
+}
+
+class IsolationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cp_ = std::make_unique<ControlPlaneProcess>(dir_.path() + "/cp");
+    ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
+    a_name_ = "Aardvark-" + uniqueSuffix();
+    a_ = cp_->createTenant(a_name_);
+    b_ = cp_->createTenant("Bumblebee-" + uniqueSuffix());
+    ASSERT_FALSE(a_.api_token.empty());
+    ASSERT_FALSE(b_.api_token.empty());
+    auto [rc, out] = runCommand({cpBinary(), "admin-token", "create", "--data-dir",
+                                 dir_.path() + "/cp", "ops"});
+    ASSERT_EQ(rc, 0) << out;
+    admin_ = std::string(protocol::parseJsonText(out)->at("token").as_string());
+    api_ = std::make_unique<ApiClient>(cp_->url(), cp_->caFile());
+
+    auto [a_key, a_agent] = enroll(a_.enroll_secret);
+    auto [b_key, b_agent] = enroll(b_.enroll_secret);
+    a_key_ = a_key;
+    b_key_ = b_key;
+    // A: a finished run with a per-person report, and a run whose job is leased right now.
+    a_run_ = upload(a_.api_token, "employee_id,given_name,family_name,department\n"
+                                  "AE-7001,Zebulon,Quixotehaven,Cryptozoology\n");
+    auto job = poll(a_key_);
+    ASSERT_TRUE(job.has_value());
+    protocol::JobResult result;
+    result.status = "succeeded";
+    protocol::IdentityOutcome o;
+    o.employee_id = "AE-7001";
+    o.action = "created";
+    o.state = "active";
+    o.sam_account_name = "zquixotehaven";
+    o.dn = "CN=Zebulon Quixotehaven,OU=Staff,DC=aardvark,DC=test";
+    result.outcomes.push_back(o);
+    auto res = api_->request("POST", "/agent/v1/jobs/" + job->job_id + "/result",
+                             "NodeKey " + a_key_, "application/json",
+                             protocol::serialize(protocol::toJson(result)));
+    ASSERT_EQ(res.status, 200) << res.body;
+    a_leased_run_ = upload(a_.api_token, "employee_id,given_name,family_name\n"
+                                         "AE-7002,Ysolde,Wraxhall\n");
+    auto leased = poll(a_key_);
+    ASSERT_TRUE(leased.has_value());
+    // A policy version of A's own.
+    auto pol = api_->request("PUT", "/api/v1/policy", "Bearer " + a_.api_token,
+                             "application/json", R"({"lifecycle":{"prehire_days":11}})");
+    ASSERT_EQ(pol.status, 200) << pol.body;
+    // B has data of its own, so "B sees only B" is tested against a non-empty answer.
+    upload(b_.api_token, "employee_id,given_name,family_name\nBE-1,Bea,Bopp\n");
+
+    values_ = {{"{a_tenant}", a_.tenant_id},   {"{a_run}", a_run_},
+               {"{a_job}", a_run_},            {"{a_leased_run}", a_leased_run_},
+               {"{a_leased_job}", a_leased_run_}, {"{a_employee}", "AE-7001"},
+               {"{a_policy}", "1"},            {"{a_agent}", a_agent},
+               // Ids of resources other engineers are building: filled in as they land.
+               {"{a_ticket}", "tk_0000"},      {"{a_schedule}", "sc_0000"},
+               {"{a_connector}", "cn_0000"},   {"{a_scim_user}", "AE-7001"}};
+    // What must never appear in an answer to B.
+    secrets_of_a_ = {a_.tenant_id, a_name_, a_run_,      a_leased_run_, "AE-7001",  "AE-7002",
+                     "Zebulon",    "Quixotehaven", "Ysolde", "Wraxhall", "Cryptozoology",
+                     "zquixotehaven", "aardvark", a_agent, a_.api_token, a_key_};
+  }
+
+  std::pair<std::string, std::string> enroll(const std::string& secret) {
+    auto r = api_->request("POST", "/agent/v1/enroll", "", "application/json",
+                           R"({"enroll_secret":")" + secret +
+                               R"(","host":"iso-agent","version":"test"})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) return {};
+    return {std::string(r.json.at("node_key").as_string()),
+            std::string(r.json.at("agent_id").as_string())};
+  }
+  std::string upload(const std::string& token, const std::string& csv) {
+    auto r = api_->request("POST", "/api/v1/hr/records", "Bearer " + token, "text/csv", csv);
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json.is_object() ? std::string(r.json.at("run_id").as_string()) : "";
+  }
+  std::optional<protocol::Job> poll(const std::string& key) {
+    auto r = api_->request("POST", "/agent/v1/poll", "NodeKey " + key, "application/json",
+                           R"({"wait_s":0})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto resp = protocol::parsePollResponse(r.json);
+    if (!resp.isOk() || resp->jobs.empty()) return std::nullopt;
+    return resp->jobs[0];
+  }
+
+  std::string fill(std::string s) const {
+    for (const auto& [k, v] : values_) {
+      for (size_t at; (at = s.find(k)) != std::string::npos;) s.replace(at, k.size(), v);
+    }
+    return s;
+  }
+  std::string header(As as, bool owner) const {
+    switch (as) {
+      case As::kTenantB: return "Bearer " + (owner ? a_.api_token : b_.api_token);
+      case As::kAgentB: return "NodeKey " + (owner ? a_key_ : b_key_);
+      case As::kTenantBOnAdmin: return "Bearer " + (owner ? admin_ : b_.api_token);
+      case As::kTenantAOnAdmin: return "Bearer " + (owner ? admin_ : a_.api_token);
+      case As::kAdminOnTenant: return "Bearer " + (owner ? a_.api_token : admin_);
+      case As::kNoCredential: return owner ? "Bearer " + a_.api_token : "";
+    }
+    return "";
+  }
+  ApiResponse call(const Probe& p, bool owner) {
+    std::string body = fill(p.body);
+    return api_->request(p.method, fill(p.path), header(p.as, owner),
+                         body.empty() ? "" : p.content_type, body);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ControlPlaneProcess> cp_;
+  std::unique_ptr<ApiClient> api_;
+  TenantInfo a_, b_;
+  std::string a_name_, admin_, a_key_, b_key_, a_run_, a_leased_run_;
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> secrets_of_a_;
+};
+
+TEST_F(IsolationTest, EveryEndpointRefusesTenantBOnTenantAsResourcesWithoutLeakingThem) {
+  for (const Probe& p : kProbes) {
+    const std::string what = std::string(p.method) + " " + fill(p.path) + " as " + asName(p.as);
+    ApiResponse r = call(p, /*owner=*/false);
+    EXPECT_TRUE(p.refused.count(r.status)) << what << " answered " << r.status << ": " << r.body;
+    for (const auto& s : secrets_of_a_) {
+      EXPECT_EQ(r.body.find(s), std::string::npos)
+          << what << " leaked '" << s << "' of tenant A: " << r.body;
+    }
+  }
+}
+
+TEST_F(IsolationTest, TheSameCallsSucceedWithTenantAsOwnCredential) {
+  // Proves the table names real resources: a refusal of a wrong path would prove nothing.
+  int checked = 0;
+  for (const Probe& p : kProbes) {
+    if (p.owner == 0) continue;
+    ++checked;
+    ApiResponse r = call(p, /*owner=*/true);
+    EXPECT_EQ(r.status, p.owner) << p.method << " " << fill(p.path) << " as the owner: " << r.body;
+  }
+  EXPECT_GE(checked, 10);
+  // And A's data really is in those answers (the leak check has something to find).
+  auto run = api_->request("GET", "/api/v1/runs/" + a_run_, "Bearer " + a_.api_token);
+  EXPECT_NE(run.body.find("AE-7001"), std::string::npos) << run.body;
+  EXPECT_NE(run.body.find("zquixotehaven"), std::string::npos) << run.body;
+}
+
+TEST_F(IsolationTest, TenantBsPollNeverLeasesTenantAsJobs) {
+  // A has a queued job; B polls and must get only its own.
+  std::string queued = upload(a_.api_token, "employee_id,given_name,family_name\nAE-7003,Q,R\n");
+  for (int i = 0; i < 3; ++i) {
+    auto r = api_->request("POST", "/agent/v1/poll", "NodeKey " + b_key_, "application/json",
+                           R"({"wait_s":0})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.find(queued), std::string::npos) << r.body;
+    for (const auto& s : secrets_of_a_) EXPECT_EQ(r.body.find(s), std::string::npos) << r.body;
+  }
+  auto a_poll = poll(a_key_);
+  ASSERT_TRUE(a_poll.has_value());
+  EXPECT_EQ(a_poll->job_id, queued);
+}
+
+TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
+  const std::string store = dir_.path() + "/cp/tenants/" + a_.tenant_id + ".db";
+  ASSERT_TRUE(fs::exists(store));
+  auto refused = api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id,
+                               "Bearer " + a_.api_token);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  auto del = api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_);
+  ASSERT_EQ(del.status, 200) << del.body;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_FALSE(fs::exists(store + suffix)) << suffix;
+  }
+  EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + a_.api_token).status, 401);
+  auto node = api_->request("POST", "/agent/v1/poll", "NodeKey " + a_key_, "application/json",
+                            R"({"wait_s":0})");
+  EXPECT_EQ(node.status, 401);
+  EXPECT_NE(node.body.find("node_invalid"), std::string::npos) << node.body;
+  auto enroll = api_->request("POST", "/agent/v1/enroll", "", "application/json",
+                              R"({"enroll_secret":")" + a_.enroll_secret +
+                                  R"(","host":"h","version":"v"})");
+  EXPECT_EQ(enroll.status, 401) << enroll.body;
+  EXPECT_EQ(api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_)
+                .status,
+            404);
+  // B is untouched.
+  auto b_runs = api_->request("GET", "/api/v1/runs", "Bearer " + b_.api_token);
+  EXPECT_EQ(b_runs.status, 200);
+  EXPECT_EQ(b_runs.json.at("runs").as_array().size(), 1u);
+  EXPECT_EQ(api_->request("POST", "/agent/v1/poll", "NodeKey " + b_key_, "application/json",
+                          R"({"wait_s":0})")
+                .status,
+            200);
+  // And a restart does not bring A back.
+  ASSERT_TRUE(cp_->stop().has_value());
+  ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
+  EXPECT_FALSE(fs::exists(store));
+  EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + a_.api_token).status, 401);
+}
+
+TEST_F(IsolationTest, TheCommandLineDeletesATenantWhileTheServerIsStopped) {
+  ASSERT_TRUE(cp_->stop().has_value());
+  const std::string store = dir_.path() + "/cp/tenants/" + a_.tenant_id + ".db";
+  ASSERT_TRUE(fs::exists(store));
+  auto [rc, out] = runCommand({cpBinary(), "tenant", "delete", "--data-dir",
+                               dir_.path() + "/cp", a_.tenant_id});
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_FALSE(fs::exists(store));
+  auto [rc2, out2] = runCommand({cpBinary(), "tenant", "delete", "--data-dir",
+                                 dir_.path() + "/cp", a_.tenant_id});
+  EXPECT_NE(rc2, 0) << "a second delete finds nothing: " << out2;
+  ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
+  EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + a_.api_token).status, 401);
+  EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + b_.api_token).status, 200);
+}
+
+TEST_F(IsolationTest, MasterKeyFileIsCreatedPrivateAndSurvivesRotation) {
+  const std::string key = dir_.path() + "/cp/master.key";
+  ASSERT_TRUE(fs::exists(key));
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(cp_->stop().has_value());
+  auto [rc, out] = runCommand({cpBinary(), "keys", "rotate-master", "--data-dir",
+                               dir_.path() + "/cp"});
+  ASSERT_EQ(rc, 0) << out;
+  ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
+  fs::remove(key);
+  ASSERT_TRUE(cp_->stop().has_value());
+  // Without its master key the control plane refuses to start rather than make a new one.
+  EXPECT_FALSE(cp_->start());
+  EXPECT_NE(readFile(cp_->logPath()).find("master key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tenure::testing
