@@ -7,7 +7,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -177,7 +179,7 @@ class ScimTest : public ::testing::Test {
     return ids.empty() ? hr::HrRecord{} : ids[0];
   }
 
-  size_t runCount(const TenantCredentials& t) { return storeOf(t)->listRuns().value().size(); }
+  size_t runCount(const TenantCredentials& t) { return storeOf(t)->listRuns(10000).value().size(); }
 
   static void expectScimError(const Reply& r, int status, const std::string& scim_type) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -861,6 +863,41 @@ TEST_F(ScimTest, BulkOverMaxOperationsOrMaxPayloadSizeIs413AndDoesNothing) {
   expectScimError(size, 413, "tooLarge");
   EXPECT_EQ(runCount(a_), 0u);
   EXPECT_EQ(get("/scim/v2/Users").json().at("totalResults").to_number<int64_t>(), 0);
+}
+
+TEST_F(ScimTest, BulkOfExactlyMaxOperationsIsProcessed) {
+  bj::array ops;
+  for (int i = 0; i < 1000; ++i) {
+    ops.push_back(bulkOp("DELETE", "/Users/x" + std::to_string(i), nullptr));
+  }
+  Reply r = post("/scim/v2/Bulk", bulkOf(std::move(ops)));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const bj::value j = r.json();
+  EXPECT_EQ(j.at("Operations").as_array().size(), 1000u);
+  EXPECT_EQ(j.at("Operations").at(999).at("status").as_string(), "404");
+}
+
+TEST_F(ScimTest, BulkOfTwoHundredCreatesQueuesOneRunEach) {
+  bj::array ops;
+  for (int i = 0; i < 200; ++i) {
+    const std::string n = std::to_string(i);
+    bj::object u = user("p" + n + "@example.com", "P" + n);
+    if (i > 0) u[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:u0"}};
+    ops.push_back(bulkOp("POST", "/Users", u, "u" + n));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  Reply r = post("/scim/v2/Bulk", bulkOf(std::move(ops)));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0).count();
+  std::cerr << "measured: Bulk of 200 creates answered in " << ms << " ms\n";
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const bj::value j = r.json();
+  for (const auto& op : j.at("Operations").as_array()) {
+    ASSERT_EQ(op.at("status").as_string(), "201") << bj::serialize(op);
+  }
+  EXPECT_EQ(runCount(a_), 200u);
+  EXPECT_EQ(storeOf(a_)->identity("P199").value()->manager_id, "P0");
+  EXPECT_EQ(get("/scim/v2/Users?count=0").json().at("totalResults").to_number<int64_t>(), 200);
 }
 
 TEST_F(ScimTest, UnknownEndpointsAndMethodsAreScimErrors) {
