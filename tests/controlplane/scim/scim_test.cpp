@@ -711,6 +711,11 @@ TEST_F(ScimTest, FilterFindsUsersByUserNameOrExternalId) {
             "urn:ietf:params:scim:api:messages:2.0:ListResponse");
   EXPECT_EQ(j.at("totalResults").to_number<int64_t>(), 1);
   EXPECT_EQ(j.at("Resources").at(0).at("userName").as_string(), "ann@example.com");
+  Reply by_urn = get(
+      "/scim/v2/Users?filter=urn:ietf:params:scim:schemas:core:2.0:User:userName%20eq%20%22bo@"
+      "example.com%22");
+  ASSERT_EQ(by_urn.status, 200) << by_urn.body;
+  EXPECT_EQ(by_urn.json().at("totalResults").to_number<int64_t>(), 1);
   Reply by_ext = get("/scim/v2/Users?filter=externalId+eq+%22ext-E2%22");
   ASSERT_EQ(by_ext.status, 200) << by_ext.body;
   EXPECT_EQ(by_ext.json().at("Resources").at(0).at("userName").as_string(), "bo@example.com");
@@ -889,6 +894,8 @@ TEST_F(ScimTest, BulkOverMaxOperationsOrMaxPayloadSizeIs413AndDoesNothing) {
   big["displayName"] = std::string((1 << 20) + 1, 'x');
   Reply size = post("/scim/v2/Bulk", bulkOf(bj::array{bulkOp("POST", "/Users", big, "g")}));
   expectScimError(size, 413, "tooLarge");
+  Reply single = post("/scim/v2/Users", big);
+  expectScimError(single, 413, "tooLarge");
   EXPECT_EQ(runCount(a_), 0u);
   EXPECT_EQ(get("/scim/v2/Users").json().at("totalResults").to_number<int64_t>(), 0);
 }
