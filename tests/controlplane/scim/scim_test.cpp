@@ -711,9 +711,9 @@ TEST_F(ScimTest, FilterFindsUsersByUserNameOrExternalId) {
             "urn:ietf:params:scim:api:messages:2.0:ListResponse");
   EXPECT_EQ(j.at("totalResults").to_number<int64_t>(), 1);
   EXPECT_EQ(j.at("Resources").at(0).at("userName").as_string(), "ann@example.com");
-  Reply by_urn = get(
-      "/scim/v2/Users?filter=urn:ietf:params:scim:schemas:core:2.0:User:userName%20eq%20%22bo@"
-      "example.com%22");
+  Reply by_urn =
+      get("/scim/v2/Users?filter=urn:ietf:params:scim:schemas:core:2.0:User:userName%20eq%20%22bo@"
+          "example.com%22");
   ASSERT_EQ(by_urn.status, 200) << by_urn.body;
   EXPECT_EQ(by_urn.json().at("totalResults").to_number<int64_t>(), 1);
   Reply by_ext = get("/scim/v2/Users?filter=externalId+eq+%22ext-E2%22");
