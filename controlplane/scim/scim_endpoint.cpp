@@ -86,8 +86,8 @@ bool ifMatchAllows(const std::string& if_match, int64_t version) {
   size_t start = 0;
   while (start <= if_match.size()) {
     size_t comma = if_match.find(',', start);
-    std::string one = strip(if_match.substr(start, comma == std::string::npos ? std::string::npos
-                                                                              : comma - start));
+    std::string one = strip(
+        if_match.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (one == "*" || one == want) return true;
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -198,8 +198,8 @@ struct ScimEndpoint::Context {
 
 struct ScimEndpoint::OpResult {
   int status = 200;
-  bj::object body;         // the resource, or an error
-  std::string location;    // of the resource written
+  bj::object body;       // the resource, or an error
+  std::string location;  // of the resource written
   std::string etag;
   std::string run_id;
   bool failed() const { return status >= 400; }
@@ -321,9 +321,9 @@ void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& respond
       return;
     }
     if (req.body.size() > options_.max_payload_bytes) {
-      respond(scimError({413, "tooLarge", "the request body exceeds maxPayloadSize (" +
-                                              std::to_string(options_.max_payload_bytes) +
-                                              " bytes)"}));
+      respond(scimError({413, "tooLarge",
+                         "the request body exceeds maxPayloadSize (" +
+                             std::to_string(options_.max_payload_bytes) + " bytes)"}));
       return;
     }
   }
@@ -382,9 +382,9 @@ void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& respond
   } else if (m == "PUT" || m == "PATCH") {
     auto body = parseBody();
     if (!body) return;
-    respond((m == "PUT" ? replaceUser(ctx, id, *body, if_match)
-                        : patchUser(ctx, id, *body, if_match))
-                .response());
+    respond(
+        (m == "PUT" ? replaceUser(ctx, id, *body, if_match) : patchUser(ctx, id, *body, if_match))
+            .response());
   } else if (m == "DELETE") {
     respond(deleteUser(ctx, id, if_match).response());
   } else {
@@ -467,20 +467,21 @@ ScimEndpoint::OpResult ScimEndpoint::replaceUser(Context& ctx, const std::string
   if (!row.isOk()) return OpResult::error(storeError(row.status()));
   if (!row->has_value()) return OpResult::error({404, "", "no User " + id});
   if (!ifMatchAllows(if_match, (*row)->version)) {
-    return OpResult::error({412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
+    return OpResult::error(
+        {412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
   }
   return commit(ctx, &**row, std::move(resource), false, 200);
 }
 
 ScimEndpoint::OpResult ScimEndpoint::patchUser(Context& ctx, const std::string& id,
-                                               const bj::value& data,
-                                               const std::string& if_match) {
+                                               const bj::value& data, const std::string& if_match) {
   std::lock_guard lk(write_mu_);
   auto row = ctx.store->byId(id);
   if (!row.isOk()) return OpResult::error(storeError(row.status()));
   if (!row->has_value()) return OpResult::error({404, "", "no User " + id});
   if (!ifMatchAllows(if_match, (*row)->version)) {
-    return OpResult::error({412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
+    return OpResult::error(
+        {412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
   }
   bj::object patched = (*row)->resource;
   if (auto e = applyPatch(patched, data)) return OpResult::error(*e);
@@ -496,7 +497,8 @@ ScimEndpoint::OpResult ScimEndpoint::deleteUser(Context& ctx, const std::string&
   if (!row.isOk()) return OpResult::error(storeError(row.status()));
   if (!row->has_value()) return OpResult::error({404, "", "no User " + id});
   if (!ifMatchAllows(if_match, (*row)->version)) {
-    return OpResult::error({412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
+    return OpResult::error(
+        {412, "", "If-Match does not match the current version " + etagOf((*row)->version)});
   }
   return commit(ctx, &**row, (*row)->resource, true, 204);
 }
@@ -509,7 +511,8 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
   if (existing && asciiLowerCopy(keys.employee_id) != asciiLowerCopy(existing->employee_id)) {
     return OpResult::error({400, "mutability",
                             "the employee ID (employeeNumber, else externalId) is the person's "
-                            "anchor and cannot change: it is \"" + existing->employee_id + "\""});
+                            "anchor and cannot change: it is \"" +
+                                existing->employee_id + "\""});
   }
   const std::string self = existing ? existing->id : "";
   if (existing && !deleting && resource == existing->resource) {
@@ -531,7 +534,8 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
     if (!by_eid.isOk()) return OpResult::error(storeError(by_eid.status()));
     if (by_eid->has_value() && (*by_eid)->id != self) {
       return OpResult::error(
-          {409, "uniqueness", "employeeNumber \"" + keys.employee_id + "\" belongs to another User"});
+          {409, "uniqueness",
+           "employeeNumber \"" + keys.employee_id + "\" belongs to another User"});
     }
   }
   std::string manager_eid;
@@ -546,17 +550,20 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
     } else if (existing && existing->manager_id == keys.manager_ref) {
       manager_eid = existing->manager_employee_id;  // the manager's User was deleted since
     } else {
-      return OpResult::error({400, "invalidValue",
-                              "manager.value \"" + keys.manager_ref + "\" is not the id of a User"});
+      return OpResult::error(
+          {400, "invalidValue",
+           "manager.value \"" + keys.manager_ref + "\" is not the id of a User"});
     }
   }
 
-  hr::HrRecord record = toHrRecord(resource, manager_eid, deleting || !keys.active, tenantToday(*ctx.tenant_store, clock_));
+  hr::HrRecord record = toHrRecord(resource, manager_eid, deleting || !keys.active,
+                                   tenantToday(*ctx.tenant_store, clock_));
   // Validated exactly like an upload row; the control plane adds the policy's rules.
   hr::BatchValidator validator;
   validator.addRecord(1, record);
   hr::ParsedBatch batch = std::move(validator).finish();
-  auto refused = [](const std::vector<std::string>& reasons, const std::vector<std::string>& fields) {
+  auto refused = [](const std::vector<std::string>& reasons,
+                    const std::vector<std::string>& fields) {
     std::string detail = "the HR record was refused: ";
     for (size_t i = 0; i < reasons.size(); ++i) {
       if (i) detail += "; ";
@@ -583,7 +590,8 @@ ScimEndpoint::OpResult ScimEndpoint::commit(Context& ctx, const ScimUserRow* exi
   OpResult out;
   out.run_id = sub.run_id;
   if (deleting) {
-    if (Status st = ctx.store->remove(existing->id); !st.isOk()) return OpResult::error(storeError(st));
+    if (Status st = ctx.store->remove(existing->id); !st.isOk())
+      return OpResult::error(storeError(st));
     out.status = success_status;
     return out;
   }
@@ -628,9 +636,9 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
   }
   bj::array& ops = ops_v->get_array();
   if (ops.size() > options_.max_operations) {
-    respond(scimError({413, "tooMany", std::to_string(ops.size()) +
-                                           " operations exceed maxOperations (" +
-                                           std::to_string(options_.max_operations) + ")"}));
+    respond(scimError({413, "tooMany",
+                       std::to_string(ops.size()) + " operations exceed maxOperations (" +
+                           std::to_string(options_.max_operations) + ")"}));
     return;
   }
   int64_t fail_on_errors = 0;  // 0: process every operation
@@ -660,14 +668,17 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
   for (size_t i = 0; i < ops.size(); ++i) pending[i] = i;
 
   auto runOne = [&](bj::object& op) -> bj::object {
-    const std::string method = asciiUpperCopy(
-        op.contains("method") && op["method"].is_string() ? std::string(op["method"].get_string()) : "");
-    const std::string bulk_id =
-        op.contains("bulkId") && op["bulkId"].is_string() ? std::string(op["bulkId"].get_string()) : "";
+    const std::string method = asciiUpperCopy(op.contains("method") && op["method"].is_string()
+                                                  ? std::string(op["method"].get_string())
+                                                  : "");
+    const std::string bulk_id = op.contains("bulkId") && op["bulkId"].is_string()
+                                    ? std::string(op["bulkId"].get_string())
+                                    : "";
     std::string path =
         op.contains("path") && op["path"].is_string() ? std::string(op["path"].get_string()) : "";
-    const std::string version =
-        op.contains("version") && op["version"].is_string() ? std::string(op["version"].get_string()) : "";
+    const std::string version = op.contains("version") && op["version"].is_string()
+                                    ? std::string(op["version"].get_string())
+                                    : "";
     bj::object res{{"method", method}};
     if (!bulk_id.empty()) res["bulkId"] = bulk_id;
     auto fill = [&](const OpResult& r) {
@@ -688,7 +699,8 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
     bj::value empty;
     const bj::value& data = op.contains("data") ? op["data"] : empty;
     if (method == "POST" && path == "/Users") {
-      if (bulk_id.empty()) return fill(OpResult::error({400, "invalidValue", "POST needs a bulkId"}));
+      if (bulk_id.empty())
+        return fill(OpResult::error({400, "invalidValue", "POST needs a bulkId"}));
       OpResult r = createUser(ctx, data);
       if (!r.failed()) {
         created[bulk_id] = std::string(r.body.at("id").as_string());
@@ -698,14 +710,15 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
       }
       return fill(r);
     }
-    if (path.rfind("/Users/", 0) == 0 && path.size() > 7 && path.find('/', 7) == std::string::npos) {
+    if (path.rfind("/Users/", 0) == 0 && path.size() > 7 &&
+        path.find('/', 7) == std::string::npos) {
       const std::string id = path.substr(7);
       if (method == "PUT") return fill(replaceUser(ctx, id, data, version));
       if (method == "PATCH") return fill(patchUser(ctx, id, data, version));
       if (method == "DELETE") return fill(deleteUser(ctx, id, version));
     }
-    return fill(OpResult::error({400, "invalidValue",
-                                 "unsupported operation " + method + " " + path}));
+    return fill(
+        OpResult::error({400, "invalidValue", "unsupported operation " + method + " " + path}));
   };
 
   bool stop = false;
@@ -716,15 +729,17 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
       bj::value& opv = ops[i];
       bj::object res;
       if (!opv.is_object()) {
-        res = bj::object{{"status", "400"},
-                         {"response", errorBody({400, "invalidSyntax", "an operation must be an object"})}};
+        res = bj::object{
+            {"status", "400"},
+            {"response", errorBody({400, "invalidSyntax", "an operation must be an object"})}};
       } else {
         bj::object& op = opv.get_object();
         std::string missing;
         if (op.contains("data")) missing = substituteBulkIds(op["data"], created);
         if (missing.empty() && op.contains("path") && op["path"].is_string()) {
           std::string p(op["path"].get_string());
-          if (p.rfind("/Users/bulkId:", 0) == 0 && !created.count(p.substr(14))) missing = p.substr(14);
+          if (p.rfind("/Users/bulkId:", 0) == 0 && !created.count(p.substr(14)))
+            missing = p.substr(14);
         }
         if (!missing.empty() && declared.count(missing) && !failed_bulk_ids.count(missing)) {
           deferred.push_back(i);  // its target is created by a later operation
@@ -737,7 +752,8 @@ void ScimEndpoint::handleBulk(Context& ctx, const HttpServerRequest& req,
                                                    "bulkId \"" + missing + "\" was not created"})}};
           if (op.contains("bulkId")) {
             res["bulkId"] = op["bulkId"];
-            if (op["bulkId"].is_string()) failed_bulk_ids.insert(std::string(op["bulkId"].get_string()));
+            if (op["bulkId"].is_string())
+              failed_bulk_ids.insert(std::string(op["bulkId"].get_string()));
           }
         } else {
           res = runOne(op);

@@ -25,9 +25,9 @@
 namespace tenure::cp::scim {
 
 struct ScimOptions {
-  size_t max_operations = 1000;          // per Bulk request
-  size_t max_payload_bytes = 1u << 20;   // per request body (Bulk and single writes)
-  size_t max_results = 200;              // per listing page
+  size_t max_operations = 1000;         // per Bulk request
+  size_t max_payload_bytes = 1u << 20;  // per request body (Bulk and single writes)
+  size_t max_results = 200;             // per listing page
 };
 
 // What became of one submitted HR record (the control plane's SubmitResult, reduced).
@@ -57,8 +57,8 @@ class ScimEndpoint {
   OpResult patchUser(Context& ctx, const std::string& id, const boost::json::value& data,
                      const std::string& if_match);
   OpResult deleteUser(Context& ctx, const std::string& id, const std::string& if_match);
-  // Checks, submits and stores one write (`existing` null for a create, `resource` null for a
-  // delete is not used: delete passes the stored resource with `deleting`).
+  // Checks, submits and stores one write. `existing` is null for a create; a delete passes the
+  // stored resource with `deleting` set. Called with write_mu_ held.
   OpResult commit(Context& ctx, const ScimUserRow* existing, boost::json::object resource,
                   bool deleting, int success_status);
   void handleList(Context& ctx, const HttpServerRequest& req, const Responder& respond);

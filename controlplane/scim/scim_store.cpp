@@ -68,9 +68,7 @@ std::string asciiLowerCopy(std::string_view s) {
 
 Status ScimStore::migrate() {
   return store_.withDatabase([](sqlite::Database& db) {
-    return sqlite::migrateComponent(
-        db, "scim",
-        {R"sql(
+    return sqlite::migrateComponent(db, "scim", {R"sql(
 CREATE TABLE scim_users (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -138,11 +136,14 @@ Result<ScimPage> ScimStore::list(ScimMatch match, const std::string& value, int6
 
 Status ScimStore::insert(const ScimUserRow& row) {
   return store_.withDatabase([&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "INSERT INTO scim_users (id, user_name, user_key, external_id, employee_id, employee_key, "
-        "manager_id, manager_employee_id, resource, version, created_ms, modified_ms) VALUES "
-        "(:id, :user_name, :user_key, :external_id, :employee_id, :employee_key, :manager_id, "
-        ":manager_employee_id, :resource, :version, :created_ms, :modified_ms)"));
+    ASSIGN_OR_RETURN(
+        auto st,
+        db.prepare(
+            "INSERT INTO scim_users (id, user_name, user_key, external_id, employee_id, "
+            "employee_key, "
+            "manager_id, manager_employee_id, resource, version, created_ms, modified_ms) VALUES "
+            "(:id, :user_name, :user_key, :external_id, :employee_id, :employee_key, :manager_id, "
+            ":manager_employee_id, :resource, :version, :created_ms, :modified_ms)"));
     bindRow(st, row);
     return st.run();
   });
@@ -150,12 +151,14 @@ Status ScimStore::insert(const ScimUserRow& row) {
 
 Status ScimStore::update(const ScimUserRow& row) {
   return store_.withDatabase([&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "UPDATE scim_users SET user_name = :user_name, user_key = :user_key, "
-        "external_id = :external_id, employee_id = :employee_id, employee_key = :employee_key, "
-        "manager_id = :manager_id, manager_employee_id = :manager_employee_id, "
-        "resource = :resource, version = :version, created_ms = :created_ms, "
-        "modified_ms = :modified_ms WHERE id = :id"));
+    ASSIGN_OR_RETURN(
+        auto st,
+        db.prepare(
+            "UPDATE scim_users SET user_name = :user_name, user_key = :user_key, "
+            "external_id = :external_id, employee_id = :employee_id, employee_key = :employee_key, "
+            "manager_id = :manager_id, manager_employee_id = :manager_employee_id, "
+            "resource = :resource, version = :version, created_ms = :created_ms, "
+            "modified_ms = :modified_ms WHERE id = :id"));
     bindRow(st, row);
     RETURN_IF_ERROR(st.run());
     if (db.changes() == 0) return conflictError("SCIM user " + row.id + " is gone");

@@ -54,13 +54,20 @@ struct Attr {
 
 // What Tenure keeps of each schema. Sub-attributes of complex values are kept as sent (strings).
 constexpr Attr kCoreAttrs[] = {
-    {"userName", Kind::kString},          {"externalId", Kind::kString},
-    {"name", Kind::kObjectOfStrings},     {"displayName", Kind::kString},
-    {"nickName", Kind::kString},          {"profileUrl", Kind::kString},
-    {"title", Kind::kString},             {"userType", Kind::kString},
-    {"preferredLanguage", Kind::kString}, {"locale", Kind::kString},
-    {"timezone", Kind::kString},          {"active", Kind::kBool},
-    {"emails", Kind::kArrayOfObjects},    {"phoneNumbers", Kind::kArrayOfObjects},
+    {"userName", Kind::kString},
+    {"externalId", Kind::kString},
+    {"name", Kind::kObjectOfStrings},
+    {"displayName", Kind::kString},
+    {"nickName", Kind::kString},
+    {"profileUrl", Kind::kString},
+    {"title", Kind::kString},
+    {"userType", Kind::kString},
+    {"preferredLanguage", Kind::kString},
+    {"locale", Kind::kString},
+    {"timezone", Kind::kString},
+    {"active", Kind::kBool},
+    {"emails", Kind::kArrayOfObjects},
+    {"phoneNumbers", Kind::kArrayOfObjects},
     {"addresses", Kind::kArrayOfObjects},
 };
 constexpr Attr kEnterpriseAttrs[] = {
@@ -69,8 +76,8 @@ constexpr Attr kEnterpriseAttrs[] = {
     {"department", Kind::kString},     {"manager", Kind::kManager},
 };
 constexpr Attr kTenureAttrs[] = {
-    {"startDate", Kind::kString}, {"endDate", Kind::kString},    {"employmentType", Kind::kString},
-    {"location", Kind::kString},  {"status", Kind::kString},     {"preferredName", Kind::kString},
+    {"startDate", Kind::kString}, {"endDate", Kind::kString}, {"employmentType", Kind::kString},
+    {"location", Kind::kString},  {"status", Kind::kString},  {"preferredName", Kind::kString},
     {"custom", Kind::kStringMap},
 };
 
@@ -124,7 +131,8 @@ std::optional<ScimError> keep(const Attr& a, const bj::value& v, bj::object& out
         m["value"] = v;
       } else if (v.is_object()) {
         const bj::value* id = findCi(v.get_object(), "value");
-        if (id && !id->is_null() && !id->is_string()) return invalid(path + ".value must be a string");
+        if (id && !id->is_null() && !id->is_string())
+          return invalid(path + ".value must be a string");
         if (id && id->is_string()) m["value"] = *id;
         if (const bj::value* dn = findCi(v.get_object(), "displayName"); dn && dn->is_string()) {
           m["displayName"] = *dn;
@@ -178,21 +186,27 @@ std::optional<ScimError> parsePath(std::string_view path, PatchPath& out) {
       rest.remove_prefix(u.size() + 1);
       break;
     }
-    if (iequals(rest, u)) return invalid("path \"" + std::string(path) + "\" names a schema, not an attribute", "invalidPath");
+    if (iequals(rest, u))
+      return invalid("path \"" + std::string(path) + "\" names a schema, not an attribute",
+                     "invalidPath");
   }
   size_t stop = rest.find_first_of("[.");
   out.attr = trim(rest.substr(0, stop));
-  if (out.attr.empty()) return invalid("path \"" + std::string(path) + "\" is not valid", "invalidPath");
+  if (out.attr.empty())
+    return invalid("path \"" + std::string(path) + "\" is not valid", "invalidPath");
   if (stop == std::string_view::npos) return std::nullopt;
   rest.remove_prefix(stop);
   if (rest.front() == '[') {
     size_t close = rest.find(']');
-    if (close == std::string_view::npos) return invalid("path \"" + std::string(path) + "\": missing ]", "invalidPath");
+    if (close == std::string_view::npos)
+      return invalid("path \"" + std::string(path) + "\": missing ]", "invalidPath");
     std::string f = trim(rest.substr(1, close - 1));
     std::string lower = asciiLowerCopy(f);
     size_t eq = lower.find(" eq ");
     if (eq == std::string::npos) {
-      return invalid("path \"" + std::string(path) + "\": only `attr eq \"value\"` filters are supported", "invalidFilter");
+      return invalid(
+          "path \"" + std::string(path) + "\": only `attr eq \"value\"` filters are supported",
+          "invalidFilter");
     }
     out.filter_attr = trim(f.substr(0, eq));
     std::string value = trim(f.substr(eq + 4));
@@ -204,7 +218,8 @@ std::optional<ScimError> parsePath(std::string_view path, PatchPath& out) {
     rest.remove_prefix(close + 1);
   }
   if (!rest.empty()) {
-    if (rest.front() != '.' || rest.size() < 2) return invalid("path \"" + std::string(path) + "\" is not valid", "invalidPath");
+    if (rest.front() != '.' || rest.size() < 2)
+      return invalid("path \"" + std::string(path) + "\" is not valid", "invalidPath");
     out.sub = trim(rest.substr(1));
   }
   return std::nullopt;
@@ -282,7 +297,8 @@ std::optional<ScimError> applyOne(bj::object& resource, const std::string& op, c
     return std::nullopt;
   }
 
-  if (current && !current->is_array()) return invalid(p.attr + " is not multi-valued", "invalidPath");
+  if (current && !current->is_array())
+    return invalid(p.attr + " is not multi-valued", "invalidPath");
   if (!current) {
     if (remove) return std::nullopt;
     (*container)[key] = bj::array();
@@ -375,7 +391,8 @@ std::optional<ScimError> sanitizeUser(const bj::value& in, bj::object& out) {
 std::optional<ScimError> applyPatch(bj::object& resource, const bj::value& body) {
   if (!body.is_object()) return invalid("a PatchOp must be a JSON object", "invalidSyntax");
   const bj::value* ops = findCi(body.get_object(), "Operations");
-  if (!ops || !ops->is_array()) return invalid("a PatchOp needs an Operations array", "invalidSyntax");
+  if (!ops || !ops->is_array())
+    return invalid("a PatchOp needs an Operations array", "invalidSyntax");
   for (const auto& opv : ops->get_array()) {
     if (!opv.is_object()) return invalid("each operation must be an object", "invalidSyntax");
     const bj::object& op_obj = opv.get_object();
@@ -402,8 +419,9 @@ std::optional<ScimError> applyPatch(bj::object& resource, const bj::value& body)
         is_ext = true;
         if (!kv.value().is_object()) return invalid(key + " must be an object");
         for (const auto& inner : kv.value().get_object()) {
-          if (auto e = applyPathString(resource, op, std::string(urn) + ":" + std::string(inner.key()),
-                                       &inner.value())) {
+          if (auto e =
+                  applyPathString(resource, op, std::string(urn) + ":" + std::string(inner.key()),
+                                  &inner.value())) {
             return e;
           }
         }
@@ -427,7 +445,8 @@ std::optional<ScimError> userKeys(const bj::object& r, UserKeys& k) {
     return invalid(std::string(kEnterpriseSchema) +
                    ":employeeNumber (or externalId) is required: it is the person's employee ID");
   }
-  if (const bj::object* m = ent ? objectAt(*ent, "manager") : nullptr) k.manager_ref = str(*m, "value");
+  if (const bj::object* m = ent ? objectAt(*ent, "manager") : nullptr)
+    k.manager_ref = str(*m, "value");
   const bj::value* active = findCi(r, "active");
   k.active = !(active && active->is_bool() && !active->get_bool());
   return std::nullopt;
@@ -448,9 +467,9 @@ hr::HrRecord toHrRecord(const bj::object& r, const std::string& manager_employee
   const bj::object* ent = objectAt(r, kEnterpriseSchema);
   if (ent) {
     rec.department = str(*ent, "department");
-    for (const auto& [attr, custom] : {std::pair{"costCenter", "cost_center"},
-                                       std::pair{"organization", "organization"},
-                                       std::pair{"division", "division"}}) {
+    for (const auto& [attr, custom] :
+         {std::pair{"costCenter", "cost_center"}, std::pair{"organization", "organization"},
+          std::pair{"division", "division"}}) {
       if (std::string v = str(*ent, attr); !v.empty()) rec.custom[custom] = v;
     }
   }
@@ -465,7 +484,8 @@ hr::HrRecord toHrRecord(const bj::object& r, const std::string& manager_employee
     rec.status = str(*ten, "status");
     if (const bj::object* custom = objectAt(*ten, "custom")) {
       for (const auto& kv : *custom) {
-        if (kv.value().is_string()) rec.custom[std::string(kv.key())] = std::string(kv.value().get_string());
+        if (kv.value().is_string())
+          rec.custom[std::string(kv.key())] = std::string(kv.value().get_string());
       }
     }
   }
@@ -539,13 +559,13 @@ bj::object complexAttr(const char* name, const char* description, bj::array subs
 
 bj::object schemaDoc(const char* id, const char* name, const char* description, bj::array attrs,
                      const std::string& base_url) {
-  return bj::object{{"schemas", bj::array{"urn:ietf:params:scim:schemas:core:2.0:Schema"}},
-                    {"id", id},
-                    {"name", name},
-                    {"description", description},
-                    {"attributes", std::move(attrs)},
-                    {"meta", bj::object{{"resourceType", "Schema"},
-                                        {"location", base_url + "/Schemas/" + id}}}};
+  return bj::object{
+      {"schemas", bj::array{"urn:ietf:params:scim:schemas:core:2.0:Schema"}},
+      {"id", id},
+      {"name", name},
+      {"description", description},
+      {"attributes", std::move(attrs)},
+      {"meta", bj::object{{"resourceType", "Schema"}, {"location", base_url + "/Schemas/" + id}}}};
 }
 
 bj::array multiValuedSubs() {
@@ -581,12 +601,14 @@ bj::array schemaDocuments(const std::string& base_url) {
   bj::array core{
       attr("userName", "string", "Unique identifier for the user, often a login name.", true,
            "server"),
-      attr("externalId", "string", "The client's identifier; the employee ID when employeeNumber is absent."),
+      attr("externalId", "string",
+           "The client's identifier; the employee ID when employeeNumber is absent."),
       complexAttr("name", "The person's name.",
                   bj::array{attr("givenName", "string", "Given name (HR given_name)."),
                             attr("familyName", "string", "Family name (HR family_name)."),
                             attr("formatted", "string", "Full name, kept as sent.")}),
-      attr("displayName", "string", "Kept as sent; the policy computes the directory display name."),
+      attr("displayName", "string",
+           "Kept as sent; the policy computes the directory display name."),
       attr("nickName", "string", "Preferred name when the tenure extension has none."),
       attr("title", "string", "Job title (HR title)."),
       attr("userType", "string", "Kept as sent."),
@@ -596,15 +618,16 @@ bj::array schemaDocuments(const std::string& base_url) {
       attr("active", "boolean", "false terminates the person effective today (deprovisioning)."),
       complexAttr("emails", "E-mail addresses, kept as sent.", multiValuedSubs(), true),
       complexAttr("phoneNumbers", "Phone numbers, kept as sent.", multiValuedSubs(), true),
-      complexAttr("addresses", "Addresses, kept as sent.",
-                  bj::array{attr("type", "string", "work, home, ..."),
-                            attr("locality", "string", "City."),
-                            attr("country", "string", "Country.")},
-                  true),
+      complexAttr(
+          "addresses", "Addresses, kept as sent.",
+          bj::array{attr("type", "string", "work, home, ..."), attr("locality", "string", "City."),
+                    attr("country", "string", "Country.")},
+          true),
   };
   bj::array enterprise{
-      attr("employeeNumber", "string", "The employee ID: the anchor of the person's account for life; immutable.",
-           false, "server"),
+      attr("employeeNumber", "string",
+           "The employee ID: the anchor of the person's account for life; immutable.", false,
+           "server"),
       attr("costCenter", "string", "HR custom attribute cost_center."),
       attr("organization", "string", "HR custom attribute organization."),
       attr("division", "string", "HR custom attribute division."),
@@ -615,8 +638,10 @@ bj::array schemaDocuments(const std::string& base_url) {
   };
   bj::array tenure{
       attr("startDate", "string", "First working day, YYYY-MM-DD (HR start_date)."),
-      attr("endDate", "string", "Last working day, YYYY-MM-DD (HR end_date); required for externals."),
-      attr("employmentType", "string", "employee | contractor | intern | vendor | volunteer | partner."),
+      attr("endDate", "string",
+           "Last working day, YYYY-MM-DD (HR end_date); required for externals."),
+      attr("employmentType", "string",
+           "employee | contractor | intern | vendor | volunteer | partner."),
       attr("location", "string", "Work location (HR location)."),
       attr("status", "string", "active | leave | terminated | rescinded (active=false wins)."),
       attr("preferredName", "string", "Preferred first name (HR preferred_name)."),
@@ -639,9 +664,8 @@ bj::object userResourceType(const std::string& base_url) {
       {"endpoint", "/Users"},
       {"description", "A person from the HR system of record"},
       {"schema", kUserSchema},
-      {"schemaExtensions",
-       bj::array{bj::object{{"schema", kEnterpriseSchema}, {"required", false}},
-                 bj::object{{"schema", kTenureSchema}, {"required", false}}}},
+      {"schemaExtensions", bj::array{bj::object{{"schema", kEnterpriseSchema}, {"required", false}},
+                                     bj::object{{"schema", kTenureSchema}, {"required", false}}}},
       {"meta", bj::object{{"resourceType", "ResourceType"},
                           {"location", base_url + "/ResourceTypes/User"}}}};
 }

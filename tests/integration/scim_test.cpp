@@ -83,10 +83,10 @@ class ScimEndToEndTest : public ::testing::Test {
         {"placement",
          {{"default_ou", "OU=Staff," + *base_},
           {"leavers_ou", "OU=Leavers," + *base_},
-          {"rules", bj::array{bj::object{{"when", {{"department", "Sales"}}},
-                                         {"ou", "OU=Sales," + *base_}},
-                              bj::object{{"when", {{"department", "Engineering"}}},
-                                         {"ou", "OU=Engineering," + *base_}}}}}}};
+          {"rules",
+           bj::array{bj::object{{"when", {{"department", "Sales"}}}, {"ou", "OU=Sales," + *base_}},
+                     bj::object{{"when", {{"department", "Engineering"}}},
+                                {"ou", "OU=Engineering," + *base_}}}}}}};
     auto put = api_->request("PUT", "/api/v1/policy", "Bearer " + tenant_->api_token,
                              "application/json", bj::serialize(policy));
     ASSERT_EQ(put.status, 200) << put.body;
@@ -150,7 +150,8 @@ class ScimEndToEndTest : public ::testing::Test {
                           std::chrono::steady_clock::time_point sent) {
     waitForRuns(r);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - sent).count();
+                  std::chrono::steady_clock::now() - sent)
+                  .count();
     std::cerr << "measured: SCIM " << what << " applied to AD in " << ms << " ms\n";
   }
   static void waitForRuns(const ScimReply& r) {
@@ -158,8 +159,8 @@ class ScimEndToEndTest : public ::testing::Test {
     size_t start = 0;
     while (start <= r.run_ids.size()) {
       size_t comma = r.run_ids.find(',', start);
-      std::string id = r.run_ids.substr(start, comma == std::string::npos ? std::string::npos
-                                                                          : comma - start);
+      std::string id =
+          r.run_ids.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       auto run = api_->waitForRun(tenant_->api_token, id);
       ASSERT_EQ(run.json.at("status").as_string(), "succeeded") << run.body;
       if (comma == std::string::npos) break;
@@ -180,9 +181,9 @@ class ScimEndToEndTest : public ::testing::Test {
   }
 
   ProbeEntry account(const std::string& id) {
-    auto found = probe_->search(*base_, "(&(objectClass=user)(employeeID=" + id + "))",
-                                {"sAMAccountName", "userAccountControl", "department", "title",
-                                 "manager", "sn"});
+    auto found = probe_->search(
+        *base_, "(&(objectClass=user)(employeeID=" + id + "))",
+        {"sAMAccountName", "userAccountControl", "department", "title", "manager", "sn"});
     EXPECT_EQ(found.size(), 1u) << id;
     return found.empty() ? ProbeEntry{} : found[0];
   }
@@ -209,11 +210,13 @@ TEST_F(ScimEndToEndTest, PostCreatesPatchDepartmentMovesAndDeleteDisables) {
   bj::object bulk{
       {"schemas", bj::array{"urn:ietf:params:scim:api:messages:2.0:BulkRequest"}},
       {"Operations",
-       bj::array{bj::object{{"method", "POST"}, {"path", "/Users"}, {"bulkId", "boss"},
-                            {"data", user("boss" + *sfx_ + "@example.test", boss_id, "Bea",
-                                          "Boss" + *sfx_, "Sales")}},
-                 bj::object{{"method", "POST"}, {"path", "/Users"}, {"bulkId", "rep"},
-                            {"data", rep}}}}};
+       bj::array{
+           bj::object{{"method", "POST"},
+                      {"path", "/Users"},
+                      {"bulkId", "boss"},
+                      {"data", user("boss" + *sfx_ + "@example.test", boss_id, "Bea",
+                                    "Boss" + *sfx_, "Sales")}},
+           bj::object{{"method", "POST"}, {"path", "/Users"}, {"bulkId", "rep"}, {"data", rep}}}}};
   auto sent = std::chrono::steady_clock::now();
   ScimReply created = scim("POST", "/Bulk", bj::serialize(bulk));
   ASSERT_EQ(created.status, 200) << created.body;
@@ -237,9 +240,11 @@ TEST_F(ScimEndToEndTest, PostCreatesPatchDepartmentMovesAndDeleteDisables) {
   EXPECT_TRUE(hasValue(e, "manager", boss.dn)) << "the bulkId reference became the manager";
 
   sent = std::chrono::steady_clock::now();
-  ScimReply moved = scim("PATCH", "/Users/" + rep_scim_id, std::string(R"({
+  ScimReply moved = scim("PATCH", "/Users/" + rep_scim_id,
+                         std::string(R"({
       "schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-      "Operations":[{"op":"replace","path":")") + kEnt + R"(:department","value":"Engineering"}]})");
+      "Operations":[{"op":"replace","path":")") +
+                             kEnt + R"(:department","value":"Engineering"}]})");
   ASSERT_EQ(moved.status, 200) << moved.body;
   waitForRuns(moved, "PATCH department", sent);
   e = account(rep_id);

@@ -7,7 +7,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -153,7 +155,8 @@ class ScimTest : public ::testing::Test {
         {"name", bj::object{{"givenName", given}, {"familyName", family}}},
         {"displayName", given + " " + family},
         {"title", "Engineer"},
-        {"emails", bj::array{bj::object{{"value", user_name}, {"type", "work"}, {"primary", true}}}},
+        {"emails",
+         bj::array{bj::object{{"value", user_name}, {"type", "work"}, {"primary", true}}}},
         {"active", true},
         {kEnt, bj::object{{"employeeNumber", employee_number}, {"department", "Research"}}}};
   }
@@ -177,7 +180,7 @@ class ScimTest : public ::testing::Test {
     return ids.empty() ? hr::HrRecord{} : ids[0];
   }
 
-  size_t runCount(const TenantCredentials& t) { return storeOf(t)->listRuns().value().size(); }
+  size_t runCount(const TenantCredentials& t) { return storeOf(t)->listRuns(10000).value().size(); }
 
   static void expectScimError(const Reply& r, int status, const std::string& scim_type) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -258,6 +261,10 @@ TEST_F(ScimTest, RequestsWithoutAValidTenantTokenAreRefusedInTheScimErrorSchema)
   expectScimError(call("GET", "/scim/v2/Users", ""), 401, "");
   expectScimError(call("GET", "/scim/v2/Users", "not-a-token"), 401, "");
   expectScimError(call("GET", "/scim/v2/ServiceProviderConfig", ""), 401, "");
+  // Only a tenant token: an operator's admin token or an enroll secret is no tenant credential.
+  auto admin = control_->createAdminToken("operator").value();
+  expectScimError(call("GET", "/scim/v2/Users", admin.token), 401, "");
+  expectScimError(call("GET", "/scim/v2/Users", a_.enroll_secret), 401, "");
 }
 
 TEST_F(ScimTest, TenantBsTokenNeverSeesOrChangesTenantAsUsers) {
@@ -268,12 +275,17 @@ TEST_F(ScimTest, TenantBsTokenNeverSeesOrChangesTenantAsUsers) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(list.json().at("totalResults").to_number<int64_t>(), 0);
   EXPECT_EQ(get("/scim/v2/Users?filter=userName%20eq%20%22ann@a.example%22", b)
-                .json().at("totalResults").to_number<int64_t>(), 0);
-  for (const auto& r : {get("/scim/v2/Users/" + id, b),
-                        call("PUT", "/scim/v2/Users/" + id, b, bj::serialize(user("x@b", "E1"))),
-                        patch(id, bj::parse(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                          "Operations":[{"op":"replace","path":"title","value":"CEO"}]})"), b),
-                        call("DELETE", "/scim/v2/Users/" + id, b)}) {
+                .json()
+                .at("totalResults")
+                .to_number<int64_t>(),
+            0);
+  for (const auto& r :
+       {get("/scim/v2/Users/" + id, b),
+        call("PUT", "/scim/v2/Users/" + id, b, bj::serialize(user("x@b", "E1"))),
+        patch(id, bj::parse(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                          "Operations":[{"op":"replace","path":"title","value":"CEO"}]})"),
+              b),
+        call("DELETE", "/scim/v2/Users/" + id, b)}) {
     expectScimError(r, 404, "");
     EXPECT_EQ(r.body.find("ann@a.example"), std::string::npos);
   }
@@ -291,12 +303,9 @@ TEST_F(ScimTest, PostCreatesTheUserAndQueuesARealTimeRunWithTheMappedHrRecord) {
   bj::object u = user("ann.lee@example.com", "E100");
   u["nickName"] = "Annie";
   u[kEnt].as_object()["costCenter"] = "CC-7";
-  u[kTen] = bj::object{{"startDate", "2026-03-01"},
-                       {"employmentType", "contractor"},
-                       {"endDate", "2026-09-30"},
-                       {"location", "Berlin"},
-                       {"preferredName", "Anni"},
-                       {"custom", bj::object{{"badge", "B-9"}}}};
+  u[kTen] = bj::object{{"startDate", "2026-03-01"}, {"employmentType", "contractor"},
+                       {"endDate", "2026-09-30"},   {"location", "Berlin"},
+                       {"preferredName", "Anni"},   {"custom", bj::object{{"badge", "B-9"}}}};
   u["password"] = "hunter2";
   Reply r = post("/scim/v2/Users", u);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -356,9 +365,9 @@ TEST_F(ScimTest, JsonContentTypeIsAcceptedAndOtherTypesAre415) {
   Reply ok = call("POST", "/scim/v2/Users", a_.api_token, bj::serialize(user("c@x", "E3")),
                   {"Content-Type: application/json"});
   EXPECT_EQ(ok.status, 201) << ok.body;
-  expectScimError(call("POST", "/scim/v2/Users", a_.api_token, "employee_id\nE4\n",
-                       {"Content-Type: text/csv"}),
-                  415, "");
+  expectScimError(
+      call("POST", "/scim/v2/Users", a_.api_token, "employee_id\nE4\n", {"Content-Type: text/csv"}),
+      415, "");
   expectScimError(call("POST", "/scim/v2/Users", a_.api_token, "{not json"), 400, "invalidSyntax");
 }
 
@@ -394,7 +403,8 @@ TEST_F(ScimTest, ARecordTheHrValidationRefusesAnswers400WithTheReasonAndStoresNo
   no_given["name"] = bj::object{{"familyName", "Lee"}};
   Reply r1 = post("/scim/v2/Users", no_given);
   expectScimError(r1, 400, "invalidValue");
-  EXPECT_NE(r1.json().at("detail").as_string().find("name.givenName"), std::string::npos) << r1.body;
+  EXPECT_NE(r1.json().at("detail").as_string().find("name.givenName"), std::string::npos)
+      << r1.body;
 
   bj::object contractor = user("y@example.com", "E6");
   contractor[kTen] = bj::object{{"employmentType", "contractor"}};
@@ -476,9 +486,9 @@ TEST_F(ScimTest, PutReplacesTheUserAndTheHrRecordButNotTheEmployeeId) {
   expectScimError(call("PUT", "/scim/v2/Users/" + id, a_.api_token,
                        bj::serialize(user("ann@example.com", "E2"))),
                   400, "mutability");
-  expectScimError(call("PUT", "/scim/v2/Users/nope", a_.api_token,
-                       bj::serialize(user("q@example.com", "E3"))),
-                  404, "");
+  expectScimError(
+      call("PUT", "/scim/v2/Users/nope", a_.api_token, bj::serialize(user("q@example.com", "E3"))),
+      404, "");
 }
 
 TEST_F(ScimTest, IfMatchWithAStaleVersionIs412AndTheCurrentOneSucceeds) {
@@ -491,8 +501,7 @@ TEST_F(ScimTest, IfMatchWithAStaleVersionIs412AndTheCurrentOneSucceeds) {
   Reply ok = call("PATCH", "/scim/v2/Users/" + id, a_.api_token, body,
                   {"Content-Type: application/scim+json", "If-Match: W/\"1\""});
   EXPECT_EQ(ok.status, 200) << ok.body;
-  expectScimError(call("DELETE", "/scim/v2/Users/" + id, a_.api_token, "",
-                       {"If-Match: W/\"1\""}),
+  expectScimError(call("DELETE", "/scim/v2/Users/" + id, a_.api_token, "", {"If-Match: W/\"1\""}),
                   412, "");
 }
 
@@ -502,8 +511,10 @@ TEST_F(ScimTest, PatchReplaceWithPathsIncludingEnterpriseExtensionPaths) {
   std::string id = create(user("ann@example.com", "E1"));
   Reply r = patch(id, patchOf(std::string(R"([
       {"op":"replace","path":"name.givenName","value":"Anna"},
-      {"op":"Replace","path":")") + kEnt + R"(:department","value":"Sales"},
-      {"op":"add","path":")" + kTen + R"(:location","value":"Oslo"},
+      {"op":"Replace","path":")") +
+                              kEnt + R"(:department","value":"Sales"},
+      {"op":"add","path":")" + kTen +
+                              R"(:location","value":"Oslo"},
       {"op":"replace","path":"emails[type eq \"work\"].value","value":"anna@example.com"}])"));
   ASSERT_EQ(r.status, 200) << r.body;
   bj::value j = r.json();
@@ -544,7 +555,8 @@ TEST_F(ScimTest, PatchRemoveClearsAttributesAndFilteredValues) {
   std::string id = create(u);
   Reply r = patch(id, patchOf(std::string(R"([{"op":"remove","path":"title"},
       {"op":"remove","path":"emails[type eq \"home\"]"},
-      {"op":"remove","path":")") + kEnt + R"(:department"}])"));
+      {"op":"remove","path":")") +
+                              kEnt + R"(:department"}])"));
   ASSERT_EQ(r.status, 200) << r.body;
   bj::value j = r.json();
   EXPECT_FALSE(j.as_object().contains("title"));
@@ -562,8 +574,9 @@ TEST_F(ScimTest, PatchErrorsAreScimErrorsAndChangeNothing) {
   expectScimError(patch(id, patchOf(R"([{"op":"remove"}])")), 400, "noTarget");
   expectScimError(patch(id, patchOf(R"([{"op":"move","path":"title","value":"x"}])")), 400,
                   "invalidSyntax");
-  expectScimError(patch(id, patchOf(R"([{"op":"replace","path":"emails[type co \"w\"].value","value":"x"}])")),
-                  400, "invalidFilter");
+  expectScimError(
+      patch(id, patchOf(R"([{"op":"replace","path":"emails[type co \"w\"].value","value":"x"}])")),
+      400, "invalidFilter");
   expectScimError(patch(id, patchOf(R"([{"op":"remove","path":"userName"}])")), 400,
                   "invalidValue");
   expectScimError(patch(id, patchOf(std::string(R"([{"op":"replace","path":")") + kEnt +
@@ -591,7 +604,8 @@ TEST_F(ScimTest, PatchManagerAcceptsAnIdStringOrAnObject) {
                                R"(:manager","value":{"value":")" + boss2 + R"("}}])"));
   ASSERT_EQ(r2.status, 200) << r2.body;
   EXPECT_EQ(recordOf(r2.header("x-tenure-run-id"), a_).manager_id, "B2");
-  Reply r3 = patch(id, patchOf(std::string(R"([{"op":"remove","path":")") + kEnt + R"(:manager"}])"));
+  Reply r3 =
+      patch(id, patchOf(std::string(R"([{"op":"remove","path":")") + kEnt + R"(:manager"}])"));
   ASSERT_EQ(r3.status, 200) << r3.body;
   EXPECT_EQ(recordOf(r3.header("x-tenure-run-id"), a_).manager_id, "");
 }
@@ -621,8 +635,8 @@ TEST_F(ScimTest, ActiveFalseTerminatesThePersonEffectiveTodayAndActiveTrueRehire
 
 TEST_F(ScimTest, ActiveFalseKeepsAnEarlierEndDate) {
   bj::object u = user("c@example.com", "C1");
-  u[kTen] = bj::object{{"employmentType", "contractor"}, {"startDate", "2025-01-06"},
-                       {"endDate", "2026-12-31"}};
+  u[kTen] = bj::object{
+      {"employmentType", "contractor"}, {"startDate", "2025-01-06"}, {"endDate", "2026-12-31"}};
   u["active"] = false;
   Reply r = post("/scim/v2/Users", u);
   ASSERT_EQ(r.status, 201) << r.body;
@@ -633,9 +647,9 @@ TEST_F(ScimTest, ActiveFalseKeepsAnEarlierEndDate) {
 
 TEST_F(ScimTest, TodayIsTheTenantsTodayInItsPolicyTimeZone) {
   // 12:00 UTC on 2026-03-10 is already 01:00 on 2026-03-11 in Auckland (UTC+13).
-  Reply put = call("PUT", "/api/v1/policy", a_.api_token,
-                   R"({"lifecycle":{"time_zone":"Pacific/Auckland"}})",
-                   {"Content-Type: application/json"});
+  Reply put =
+      call("PUT", "/api/v1/policy", a_.api_token,
+           R"({"lifecycle":{"time_zone":"Pacific/Auckland"}})", {"Content-Type: application/json"});
   ASSERT_EQ(put.status, 200) << put.body;
   std::string id = create(user("ann@example.com", "E1"));
   Reply d = call("DELETE", "/scim/v2/Users/" + id, a_.api_token);
@@ -693,22 +707,34 @@ TEST_F(ScimTest, FilterFindsUsersByUserNameOrExternalId) {
   Reply by_name = get("/scim/v2/Users?filter=userName%20eq%20%22ANN@example.com%22");
   ASSERT_EQ(by_name.status, 200) << by_name.body;
   bj::value j = by_name.json();
-  EXPECT_EQ(j.at("schemas").at(0).as_string(), "urn:ietf:params:scim:api:messages:2.0:ListResponse");
+  EXPECT_EQ(j.at("schemas").at(0).as_string(),
+            "urn:ietf:params:scim:api:messages:2.0:ListResponse");
   EXPECT_EQ(j.at("totalResults").to_number<int64_t>(), 1);
   EXPECT_EQ(j.at("Resources").at(0).at("userName").as_string(), "ann@example.com");
+  Reply by_urn =
+      get("/scim/v2/Users?filter=urn:ietf:params:scim:schemas:core:2.0:User:userName%20eq%20%22bo@"
+          "example.com%22");
+  ASSERT_EQ(by_urn.status, 200) << by_urn.body;
+  EXPECT_EQ(by_urn.json().at("totalResults").to_number<int64_t>(), 1);
   Reply by_ext = get("/scim/v2/Users?filter=externalId+eq+%22ext-E2%22");
   ASSERT_EQ(by_ext.status, 200) << by_ext.body;
   EXPECT_EQ(by_ext.json().at("Resources").at(0).at("userName").as_string(), "bo@example.com");
   EXPECT_EQ(get("/scim/v2/Users?filter=externalId%20eq%20%22EXT-E2%22")
-                .json().at("totalResults").to_number<int64_t>(), 0)
+                .json()
+                .at("totalResults")
+                .to_number<int64_t>(),
+            0)
       << "externalId is caseExact";
   EXPECT_EQ(get("/scim/v2/Users?filter=userName%20eq%20%22nobody%22")
-                .json().at("totalResults").to_number<int64_t>(), 0);
+                .json()
+                .at("totalResults")
+                .to_number<int64_t>(),
+            0);
 }
 
 TEST_F(ScimTest, UnsupportedFiltersAre400InvalidFilter) {
-  for (const char* f : {"userName%20co%20%22a%22", "title%20eq%20%22x%22",
-                        "userName%20eq%20x", "userName%20eq%20%22a%22%20and%20title%20eq%20%22b%22"}) {
+  for (const char* f : {"userName%20co%20%22a%22", "title%20eq%20%22x%22", "userName%20eq%20x",
+                        "userName%20eq%20%22a%22%20and%20title%20eq%20%22b%22"}) {
     expectScimError(get(std::string("/scim/v2/Users?filter=") + f), 400, "invalidFilter");
   }
 }
@@ -757,14 +783,15 @@ TEST_F(ScimTest, BulkResolvesBulkIdManagerReferencesEvenForwardOnes) {
   bj::object skip = user("skip@example.com", "S1");
   skip[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:rep"}};
   Reply r = post("/scim/v2/Bulk",
-                 bulkOf(bj::array{bulkOp("POST", "/Users", report, "rep"),
-                                  bulkOp("POST", "/Users", boss, "boss"),
-                                  bulkOp("POST", "/Users", skip, "skip"),
-                                  bulkOp("PATCH", "/Users/bulkId:boss",
-                                         patchOf(R"([{"op":"replace","path":"title","value":"VP"}])"))}));
+                 bulkOf(bj::array{
+                     bulkOp("POST", "/Users", report, "rep"),
+                     bulkOp("POST", "/Users", boss, "boss"), bulkOp("POST", "/Users", skip, "skip"),
+                     bulkOp("PATCH", "/Users/bulkId:boss",
+                            patchOf(R"([{"op":"replace","path":"title","value":"VP"}])"))}));
   ASSERT_EQ(r.status, 200) << r.body;
   bj::value j = r.json();
-  EXPECT_EQ(j.at("schemas").at(0).as_string(), "urn:ietf:params:scim:api:messages:2.0:BulkResponse");
+  EXPECT_EQ(j.at("schemas").at(0).as_string(),
+            "urn:ietf:params:scim:api:messages:2.0:BulkResponse");
   std::map<std::string, std::string> status_by_bulk_id;
   for (const auto& op : j.at("Operations").as_array()) {
     if (op.as_object().contains("bulkId")) {
@@ -773,14 +800,15 @@ TEST_F(ScimTest, BulkResolvesBulkIdManagerReferencesEvenForwardOnes) {
       EXPECT_FALSE(op.at("location").as_string().empty());
     }
   }
-  EXPECT_EQ(status_by_bulk_id, (std::map<std::string, std::string>{
-                                   {"boss", "201"}, {"rep", "201"}, {"skip", "201"}}));
+  EXPECT_EQ(status_by_bulk_id,
+            (std::map<std::string, std::string>{{"boss", "201"}, {"rep", "201"}, {"skip", "201"}}));
   EXPECT_EQ(j.at("Operations").as_array().size(), 4u);
 
   auto rep_found = get("/scim/v2/Users?filter=userName%20eq%20%22rep@example.com%22").json();
   auto boss_found = get("/scim/v2/Users?filter=userName%20eq%20%22boss@example.com%22").json();
   const std::string boss_id(boss_found.at("Resources").at(0).at("id").as_string());
-  EXPECT_EQ(rep_found.at("Resources").at(0).at(kEnt).at("manager").at("value").as_string(), boss_id);
+  EXPECT_EQ(rep_found.at("Resources").at(0).at(kEnt).at("manager").at("value").as_string(),
+            boss_id);
   EXPECT_EQ(boss_found.at("Resources").at(0).at("title").as_string(), "VP");
   EXPECT_EQ(storeOf(a_)->identity("R1").value()->manager_id, "B1");
   EXPECT_EQ(storeOf(a_)->identity("S1").value()->manager_id, "R1");
@@ -806,9 +834,15 @@ TEST_F(ScimTest, BulkFailOnErrorsStopsAfterThatManyErrors) {
   EXPECT_EQ(ops[1].at("status").as_string(), "201");
   EXPECT_EQ(ops[2].at("status").as_string(), "404");
   EXPECT_EQ(get("/scim/v2/Users?filter=userName%20eq%20%22never@example.com%22")
-                .json().at("totalResults").to_number<int64_t>(), 0);
+                .json()
+                .at("totalResults")
+                .to_number<int64_t>(),
+            0);
   EXPECT_EQ(get("/scim/v2/Users?filter=userName%20eq%20%22ok@example.com%22")
-                .json().at("totalResults").to_number<int64_t>(), 1);
+                .json()
+                .at("totalResults")
+                .to_number<int64_t>(),
+            1);
 }
 
 TEST_F(ScimTest, BulkWithoutFailOnErrorsReportsEveryOperation) {
@@ -816,11 +850,11 @@ TEST_F(ScimTest, BulkWithoutFailOnErrorsReportsEveryOperation) {
   orphan[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:ghost"}};
   bj::object bad = user("bad@example.com", "B1");
   bad[kTen] = bj::object{{"employmentType", "intern"}};  // needs an end date
-  Reply r = post("/scim/v2/Bulk",
-                 bulkOf(bj::array{bulkOp("POST", "/Users", orphan, "o"),
-                                  bulkOp("POST", "/Users", bad, "b"),
-                                  bulkOp("POST", "/Users", user("fine@example.com", "F1"), "f"),
-                                  bulkOp("GET", "/Users", nullptr)}));
+  Reply r = post(
+      "/scim/v2/Bulk",
+      bulkOf(bj::array{bulkOp("POST", "/Users", orphan, "o"), bulkOp("POST", "/Users", bad, "b"),
+                       bulkOp("POST", "/Users", user("fine@example.com", "F1"), "f"),
+                       bulkOp("GET", "/Users", nullptr)}));
   ASSERT_EQ(r.status, 200) << r.body;
   auto ops = r.json().at("Operations").as_array();
   ASSERT_EQ(ops.size(), 4u);
@@ -837,8 +871,9 @@ TEST_F(ScimTest, BulkCircularBulkIdReferencesFail) {
   x[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:y"}};
   bj::object y = user("y@example.com", "Y1");
   y[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:x"}};
-  Reply r = post("/scim/v2/Bulk", bulkOf(bj::array{bulkOp("POST", "/Users", x, "x"),
-                                                   bulkOp("POST", "/Users", y, "y")}));
+  Reply r =
+      post("/scim/v2/Bulk",
+           bulkOf(bj::array{bulkOp("POST", "/Users", x, "x"), bulkOp("POST", "/Users", y, "y")}));
   ASSERT_EQ(r.status, 200) << r.body;
   const bj::value rj = r.json();
   for (const auto& op : rj.at("Operations").as_array()) {
@@ -859,8 +894,46 @@ TEST_F(ScimTest, BulkOverMaxOperationsOrMaxPayloadSizeIs413AndDoesNothing) {
   big["displayName"] = std::string((1 << 20) + 1, 'x');
   Reply size = post("/scim/v2/Bulk", bulkOf(bj::array{bulkOp("POST", "/Users", big, "g")}));
   expectScimError(size, 413, "tooLarge");
+  Reply single = post("/scim/v2/Users", big);
+  expectScimError(single, 413, "tooLarge");
   EXPECT_EQ(runCount(a_), 0u);
   EXPECT_EQ(get("/scim/v2/Users").json().at("totalResults").to_number<int64_t>(), 0);
+}
+
+TEST_F(ScimTest, BulkOfExactlyMaxOperationsIsProcessed) {
+  bj::array ops;
+  for (int i = 0; i < 1000; ++i) {
+    ops.push_back(bulkOp("DELETE", "/Users/x" + std::to_string(i), nullptr));
+  }
+  Reply r = post("/scim/v2/Bulk", bulkOf(std::move(ops)));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const bj::value j = r.json();
+  EXPECT_EQ(j.at("Operations").as_array().size(), 1000u);
+  EXPECT_EQ(j.at("Operations").at(999).at("status").as_string(), "404");
+}
+
+TEST_F(ScimTest, BulkOfTwoHundredCreatesQueuesOneRunEach) {
+  bj::array ops;
+  for (int i = 0; i < 200; ++i) {
+    const std::string n = std::to_string(i);
+    bj::object u = user("p" + n + "@example.com", "P" + n);
+    if (i > 0) u[kEnt].as_object()["manager"] = bj::object{{"value", "bulkId:u0"}};
+    ops.push_back(bulkOp("POST", "/Users", u, "u" + n));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  Reply r = post("/scim/v2/Bulk", bulkOf(std::move(ops)));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::cerr << "measured: Bulk of 200 creates answered in " << ms << " ms\n";
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+  const bj::value j = r.json();
+  for (const auto& op : j.at("Operations").as_array()) {
+    ASSERT_EQ(op.at("status").as_string(), "201") << bj::serialize(op);
+  }
+  EXPECT_EQ(runCount(a_), 200u);
+  EXPECT_EQ(storeOf(a_)->identity("P199").value()->manager_id, "P0");
+  EXPECT_EQ(get("/scim/v2/Users?count=0").json().at("totalResults").to_number<int64_t>(), 200);
 }
 
 TEST_F(ScimTest, UnknownEndpointsAndMethodsAreScimErrors) {
