@@ -27,6 +27,7 @@
 #include "common/base/logging.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/main/preview.h"
+#include "controlplane/connectors/connector_service.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -226,6 +227,13 @@ int serveCommand(const Args& a) {
   options.lease = std::chrono::seconds(*lease_s);
   cp::ControlPlaneService service(io, **control, tenants, clock, options);
   if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
+  cp::connectors::ConnectorService connectors(service, tenants, clock);
+  service.addTenantApiRoute("connectors", [&connectors](const cp::HttpServerRequest& req,
+                                                        cp::Responder respond,
+                                                        const std::string& tenant_id,
+                                                        const std::vector<std::string>& seg) {
+    connectors.handle(req, std::move(respond), tenant_id, seg);
+  });
 
   cp::HttpServer server(io, http, [&service](cp::HttpServerRequest req, cp::Responder respond) {
     service.handle(std::move(req), std::move(respond));

@@ -403,6 +403,11 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     handlePolicyApi(req, respond, t, seg);
     return;
   }
+  if (auto route = seg.empty() ? tenant_routes_.end() : tenant_routes_.find(seg[0]);
+      route != tenant_routes_.end()) {
+    route->second(req, respond, t.tenant_id, seg);
+    return;
+  }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
 }
 

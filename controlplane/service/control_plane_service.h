@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -90,6 +91,16 @@ class ControlPlaneService {
   // that stores a secret refuses (config error) without one. Must outlive the service.
   void setSecretBox(SecretBox* box) { secrets_ = box; }
   SecretBox* secrets() { return secrets_; }
+
+  // Tenant API endpoints served by another component (e.g. /api/v1/connectors/...): requests
+  // whose first path segment after /api/v1/ is `first_segment` go to `route` with the tenant of
+  // the token and the segments after /api/v1/. Register before start().
+  using TenantApiRoute = std::function<void(const HttpServerRequest&, Responder,
+                                            const std::string& tenant_id,
+                                            const std::vector<std::string>& segments)>;
+  void addTenantApiRoute(const std::string& first_segment, TenantApiRoute route) {
+    tenant_routes_[first_segment] = std::move(route);
+  }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -170,6 +181,7 @@ class ControlPlaneService {
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
   SecretBox* secrets_ = nullptr;
+  std::map<std::string, TenantApiRoute> tenant_routes_;
 };
 
 }  // namespace tenure::cp
