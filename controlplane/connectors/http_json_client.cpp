@@ -93,9 +93,19 @@ bool isTlsVerificationError(CURLcode rc) {
   }
 }
 
-bool isLoopbackHost(std::string_view host) {
-  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
-  return host.substr(0, 4) == "127.";
+// Only literal loopback addresses and "localhost": a DNS name that merely starts with "127."
+// must not unlock plain http.
+bool isLoopbackHost(const boost::urls::url_view& u) {
+  switch (u.host_type()) {
+    case boost::urls::host_type::ipv4:
+      return u.host_ipv4_address().is_loopback();
+    case boost::urls::host_type::ipv6:
+      return u.host_ipv6_address().is_loopback();
+    case boost::urls::host_type::name:
+      return u.host() == "localhost";
+    default:
+      return false;
+  }
 }
 
 // The URL without its query: errors name the endpoint, and a query never carries secrets here,
@@ -113,7 +123,7 @@ Status checkConnectorUrl(const std::string& url) {
   if (parsed->has_userinfo()) return configError("URL must not carry user info");
   if (parsed->has_fragment()) return configError("URL must not have a fragment");
   if (scheme == "https") return Status::ok();
-  if (scheme == "http" && isLoopbackHost(host)) return Status::ok();
+  if (scheme == "http" && isLoopbackHost(*parsed)) return Status::ok();
   if (scheme == "http") {
     return configError("plain http is refused (only https; http only to a loopback address)");
   }

@@ -168,7 +168,9 @@ TEST(HttpJsonClientTest, PlainHttpIsOnlyAllowedToLoopback) {
   EXPECT_TRUE(checkConnectorUrl("http://127.0.0.1:8080/x").isOk());
   EXPECT_TRUE(checkConnectorUrl("http://localhost:8080").isOk());
   EXPECT_EQ(checkConnectorUrl("http://api.bamboohr.com").errorClass(), ErrorClass::kConfig);
+  EXPECT_TRUE(checkConnectorUrl("http://[::1]:8080").isOk());
   EXPECT_EQ(checkConnectorUrl("http://10.0.0.1").errorClass(), ErrorClass::kConfig);
+  EXPECT_EQ(checkConnectorUrl("http://127.attacker.example").errorClass(), ErrorClass::kConfig);
   EXPECT_EQ(checkConnectorUrl("ftp://127.0.0.1").errorClass(), ErrorClass::kConfig);
   EXPECT_EQ(checkConnectorUrl("https://user:pw@host").errorClass(), ErrorClass::kConfig);
   EXPECT_EQ(checkConnectorUrl("not a url").errorClass(), ErrorClass::kConfig);
