@@ -482,6 +482,22 @@ TEST_F(ConnectorServiceTest, AnEmptyEmployeeListIsAFailedFeedNotAnEmptyCompany) 
   EXPECT_EQ(tickets_.raised().size(), 1u);
 }
 
+TEST_F(ConnectorServiceTest, ASecondPullWhileOneIsRunningIsRefused) {
+  FakeHrServer server(
+      [](const FakeRequest&) { return FakeReply{200, kCustomReport, {}, milliseconds(1'000)}; });
+  ASSERT_EQ(configure(server)->response.status, 200);
+  std::thread first([&] { EXPECT_TRUE(connectors_->pullNow(a_.tenant.tenant_id).isOk()); });
+  for (int i = 0; i < 500 && server.requestCount() == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(server.requestCount(), 1u);
+  EXPECT_EQ(connectors_->pullNow(a_.tenant.tenant_id).errorClass(), ErrorClass::kConflict);
+  EXPECT_EQ(call("POST", "/api/v1/connectors/bamboohr/pull", a_)->response.status, 409);
+  first.join();
+  EXPECT_EQ(runs(a_).size(), 1u);
+  EXPECT_EQ(server.requestCount(), 1u);
+}
+
 TEST_F(ConnectorServiceTest, DeleteRemovesTheConnectorAndClearsItsTicket) {
   FakeHrServer server([](const FakeRequest&) { return FakeReply{500, ""}; });
   ASSERT_EQ(configure(server)->response.status, 200);
