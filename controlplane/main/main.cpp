@@ -34,6 +34,7 @@
 #include "controlplane/main/preview.h"
 #include "controlplane/scheduler/scheduler.h"
 #include "controlplane/secrets/tenant_keys.h"
+#include "controlplane/connectors/connector_service.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/service/tenant_deletion.h"
 #include "controlplane/store/control_store.h"
@@ -296,6 +297,13 @@ int serveCommand(const Args& a) {
   cp::ControlPlaneService service(io, **control, tenants, clock, options);
   service.setSecretBox(keys->get());
   if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
+  cp::connectors::ConnectorService connectors(service, tenants, clock);
+  service.addTenantApiRoute("connectors", [&connectors](const cp::HttpServerRequest& req,
+                                                        cp::Responder respond,
+                                                        const std::string& tenant_id,
+                                                        const std::vector<std::string>& seg) {
+    connectors.handle(req, std::move(respond), tenant_id, seg);
+  });
 
   cp::TicketOptions ticket_options;
   ticket_options.agent_silent_after = std::chrono::seconds(*silent_s);

@@ -479,6 +479,11 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     respond(ticket_api_->handleTenantRequest(t.tenant_id, req, seg));
     return;
   }
+  if (auto route = seg.empty() ? tenant_routes_.end() : tenant_routes_.find(seg[0]);
+      route != tenant_routes_.end()) {
+    route->second(req, respond, t.tenant_id, seg);
+    return;
+  }
   respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
 }
 

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -109,6 +110,16 @@ class ControlPlaneService {
   // Components with per-tenant rows of their own register how to remove them; run by
   // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
   void addTenantDeletionHook(TenantDeletionHook hook) { deletion_hooks_.push_back(std::move(hook)); }
+
+  // Tenant API endpoints served by another component (e.g. /api/v1/connectors/...): requests
+  // whose first path segment after /api/v1/ is `first_segment` go to `route` with the tenant of
+  // the token and the segments after /api/v1/. Register before start().
+  using TenantApiRoute = std::function<void(const HttpServerRequest&, Responder,
+                                            const std::string& tenant_id,
+                                            const std::vector<std::string>& segments)>;
+  void addTenantApiRoute(const std::string& first_segment, TenantApiRoute route) {
+    tenant_routes_[first_segment] = std::move(route);
+  }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -219,6 +230,7 @@ class ControlPlaneService {
   TicketApi* ticket_api_ = nullptr;
   AccessAuditLog audit_;  // who read or changed what: recorded in handle()
   std::vector<TenantDeletionHook> deletion_hooks_;
+  std::map<std::string, TenantApiRoute> tenant_routes_;
 };
 
 }  // namespace tenure::cp
