@@ -257,7 +257,10 @@ int pollsMode(const Args& a) {
   raiseFdLimit();
   Env env(a);
   const size_t n = a.num("agents", 5000);
-  const int wait_s = static_cast<int>(a.num("wait-s", 60));
+  // --idle 1: the yardstick. Each agent makes one poll with wait_s 0 and then keeps its TLS
+  // keep-alive connection open without a request: what a connection costs without a held poll.
+  const bool idle = a.num("idle", 0) != 0;
+  const int wait_s = idle ? 0 : static_cast<int>(a.num("wait-s", 60));
   const double hold = static_cast<double>(a.num("hold-seconds", 60));
   const size_t concurrency = a.num("concurrency", 200);
   const long pid = a.num("cp-pid", 0);
@@ -286,7 +289,7 @@ int pollsMode(const Args& a) {
                                 if (measuring) ++answered_in_window;
                                 if (r.body.find("\"job_id\"") != std::string::npos) ++jobs_seen;
                               }
-                              pollOnce(i);
+                              if (!idle) pollOnce(i);
                             });
   };
   // Open connections `concurrency` at a time: a poll counts as opened when it was sent (its
@@ -342,7 +345,7 @@ int pollsMode(const Args& a) {
             << "\nactive_poll_rate_per_s=" << active_answered / window
             << "\nactive_poll_errors=" << active_errors << std::endl;
   const long rss_end = pid ? rssKb(pid) : -1;
-  std::cout << "held_polls_in_flight=" << in_flight << "\nwindow_seconds=" << window
+  std::cout << "idle_connections_mode=" << idle << "\nheld_polls_in_flight=" << in_flight << "\nwindow_seconds=" << window
             << "\npolls_answered_in_window=" << answered_in_window
             << "\npoll_rate_per_s=" << answered_in_window / window << "\nerrors=" << errors
             << "\njobs_seen=" << jobs_seen << std::endl;
