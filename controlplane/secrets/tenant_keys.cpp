@@ -386,6 +386,13 @@ Result<SecretKey> TenantKeys::dataKey(const std::string& tenant_id, bool create)
   ASSIGN_OR_RETURN(auto wrapped, control_.withDatabase([&](sqlite::Database& db)
                                                            -> Result<std::optional<std::string>> {
     if (create) {
+      // A key wrapped under a master key the DB no longer names (rotated by another process
+      // while this one runs) would never open again: refuse instead.
+      ASSIGN_OR_RETURN(auto fp, storedFingerprint(db));
+      if (!fp || *fp != secrets::masterFingerprint(master_)) {
+        return configError("the master key was rotated while the control plane was running; "
+                           "restart it");
+      }
       // Two first uses racing: the first insert wins and both read it back.
       ASSIGN_OR_RETURN(auto ins, db.prepare("INSERT INTO secrets_data_keys (tenant_id, wrapped, "
                                             "created_at_ms) VALUES (?, ?, 0) "

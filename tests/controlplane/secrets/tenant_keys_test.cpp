@@ -183,6 +183,20 @@ TEST_F(TenantKeysTest, RotationRewrapsEveryDataKeyUnderANewMasterKey) {
   EXPECT_FALSE(TenantKeys::open(*control_, key_file_).isOk());
 }
 
+TEST_F(TenantKeysTest, ARunningInstanceMakesNoDataKeyAfterARotationElsewhere) {
+  auto running = openKeys();
+  std::string sa = unwrap(running->seal(a_, "c", "alpha"));
+  ASSERT_TRUE(TenantKeys::rotateMaster(*control_, key_file_).isOk());
+  // A's key is cached and unchanged: still usable. B would get a key under the old master.
+  EXPECT_EQ(unwrap(running->open(a_, "c", sa)), "alpha");
+  auto b = running->seal(b_, "c", "beta");
+  ASSERT_FALSE(b.isOk());
+  EXPECT_EQ(b.status().errorClass(), ErrorClass::kConfig);
+  auto restarted = openKeys();
+  EXPECT_EQ(unwrap(restarted->open(a_, "c", sa)), "alpha");
+  EXPECT_TRUE(restarted->seal(b_, "c", "beta").isOk());
+}
+
 TEST_F(TenantKeysTest, RotationThatCrashedAfterItsCommitIsFinishedAtTheNextStart) {
   std::string sealed;
   {
