@@ -97,7 +97,8 @@ TEST_F(TenantKeysTest, EveryTamperedByteIsADataError) {
     }
     EXPECT_EQ(r.status().errorClass(), ErrorClass::kData) << "position " << i;
   }
-  for (const std::string& bad : std::vector<std::string>{"", "v1:", "v2:" + sealed.substr(3), sealed.substr(0, 20),
+  for (const std::string& bad :
+       std::vector<std::string>{"", "v1:", "v2:" + sealed.substr(3), sealed.substr(0, 20),
                                 "v1:!!!!", sealed.substr(3)}) {
     auto r = keys->open(a_, "c", bad);
     ASSERT_FALSE(r.isOk()) << bad;
