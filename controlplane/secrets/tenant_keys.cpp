@@ -77,7 +77,8 @@ Status ensureSchema(sqlite::Database& db) {
 }
 
 Result<std::optional<std::string>> storedFingerprint(sqlite::Database& db) {
-  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT fingerprint FROM secrets_master WHERE singleton = 1"));
+  ASSIGN_OR_RETURN(auto st,
+                   db.prepare("SELECT fingerprint FROM secrets_master WHERE singleton = 1"));
   ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(st.columnText(0));
@@ -173,8 +174,7 @@ Result<SecretKey> unwrap(const SecretKey& master, const std::string& tenant_id,
                          std::string_view wrapped) {
   auto plain = secrets::aeadOpen(master, wrapAad(tenant_id), wrapped);
   if (!plain.isOk() || plain->size() != 32) {
-    return dataError("the data key of tenant " + tenant_id +
-                     " does not open under the master key");
+    return dataError("the data key of tenant " + tenant_id + " does not open under the master key");
   }
   SecretKey k;
   std::memcpy(k.data(), plain->data(), k.size());
@@ -259,7 +259,8 @@ Result<std::string> base64Decode(std::string_view text) {
 }
 
 std::string masterFingerprint(const SecretKey& key) {
-  return sha256Hex(std::string("tenure-master-key-fingerprint\0", 30) + keyBytes(key)).substr(0, 32);
+  return sha256Hex(std::string("tenure-master-key-fingerprint\0", 30) + keyBytes(key))
+      .substr(0, 32);
 }
 
 }  // namespace secrets
@@ -292,8 +293,9 @@ Result<std::unique_ptr<TenantKeys>> TenantKeys::open(ControlStore& control,
                          " is not the key the control DB's data keys are wrapped with");
     }
     if (::rename(pending.c_str(), master_key_file.c_str()) != 0) {
-      return configError("cannot finish master key rotation (rename " + pending + "): " +
-                         std::strerror(errno), errno);
+      return configError(
+          "cannot finish master key rotation (rename " + pending + "): " + std::strerror(errno),
+          errno);
     }
     RETURN_IF_ERROR(fsyncParent(master_key_file));
     key = next;
@@ -304,9 +306,8 @@ Result<std::unique_ptr<TenantKeys>> TenantKeys::open(ControlStore& control,
     fs::remove(master_key_file + ".new", ec);
   }
   if (!stored) {
-    RETURN_IF_ERROR(control.withDatabase([&](sqlite::Database& db) {
-      return storeFingerprint(db, fp, 0);
-    }));
+    RETURN_IF_ERROR(
+        control.withDatabase([&](sqlite::Database& db) { return storeFingerprint(db, fp, 0); }));
   }
   return std::unique_ptr<TenantKeys>(new TenantKeys(control, *key));
 }
@@ -383,23 +384,33 @@ Result<SecretKey> TenantKeys::dataKey(const std::string& tenant_id, bool create)
   SecretKey fresh = randomKey();
   ASSIGN_OR_RETURN(std::string fresh_wrapped,
                    secrets::aeadSeal(master_, wrapAad(tenant_id), keyBytes(fresh)));
-  ASSIGN_OR_RETURN(auto wrapped, control_.withDatabase([&](sqlite::Database& db)
-                                                           -> Result<std::optional<std::string>> {
-    if (create) {
-      // Two first uses racing: the first insert wins and both read it back.
-      ASSIGN_OR_RETURN(auto ins, db.prepare("INSERT INTO secrets_data_keys (tenant_id, wrapped, "
-                                            "created_at_ms) VALUES (?, ?, 0) "
-                                            "ON CONFLICT(tenant_id) DO NOTHING"));
-      ins.bindText(1, tenant_id).bindBlob(2, fresh_wrapped);
-      RETURN_IF_ERROR(ins.run());
-    }
-    ASSIGN_OR_RETURN(auto sel,
-                     db.prepare("SELECT wrapped FROM secrets_data_keys WHERE tenant_id = ?"));
-    sel.bindText(1, tenant_id);
-    ASSIGN_OR_RETURN(bool row, sel.step());
-    if (!row) return std::optional<std::string>();
-    return std::optional<std::string>(sel.columnBlob(0));
-  }));
+  ASSIGN_OR_RETURN(
+      auto wrapped,
+      control_.withDatabase([&](sqlite::Database& db) -> Result<std::optional<std::string>> {
+        if (create) {
+          // A key wrapped under a master key the DB no longer names (rotated by another process
+          // while this one runs) would never open again: refuse instead.
+          ASSIGN_OR_RETURN(auto fp, storedFingerprint(db));
+          if (!fp || *fp != secrets::masterFingerprint(master_)) {
+            return configError(
+                "the master key was rotated while the control plane was running; "
+                "restart it");
+          }
+          // Two first uses racing: the first insert wins and both read it back.
+          ASSIGN_OR_RETURN(auto ins,
+                           db.prepare("INSERT INTO secrets_data_keys (tenant_id, wrapped, "
+                                      "created_at_ms) VALUES (?, ?, 0) "
+                                      "ON CONFLICT(tenant_id) DO NOTHING"));
+          ins.bindText(1, tenant_id).bindBlob(2, fresh_wrapped);
+          RETURN_IF_ERROR(ins.run());
+        }
+        ASSIGN_OR_RETURN(auto sel,
+                         db.prepare("SELECT wrapped FROM secrets_data_keys WHERE tenant_id = ?"));
+        sel.bindText(1, tenant_id);
+        ASSIGN_OR_RETURN(bool row, sel.step());
+        if (!row) return std::optional<std::string>();
+        return std::optional<std::string>(sel.columnBlob(0));
+      }));
   if (!wrapped) return notFoundError("tenant " + tenant_id + " has no data key");
   ASSIGN_OR_RETURN(SecretKey key, unwrap(master_, tenant_id, *wrapped));
   std::lock_guard lock(mu_);

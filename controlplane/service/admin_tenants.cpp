@@ -1,7 +1,7 @@
 // Admin API: tenant deletion.
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "common/protocol/messages.h"
 #include "controlplane/service/control_plane_service.h"
@@ -23,8 +23,8 @@ void ControlPlaneService::handleAdminDeleteTenant(Responder& respond, const Admi
   if (!deleted.isOk()) {
     const Status& st = deleted.status();
     if (st.errorClass() == ErrorClass::kNotFound) {
-      respond(json(404, protocol::toJson(protocol::ErrorBody{protocol::kErrNotFound,
-                                                             "no such tenant"})));
+      respond(json(
+          404, protocol::toJson(protocol::ErrorBody{protocol::kErrNotFound, "no such tenant"})));
     } else {
       spdlog::error("deleting tenant {}: {}", tenant_id, st.toString());
       respond(json(500, protocol::toJson(protocol::ErrorBody{

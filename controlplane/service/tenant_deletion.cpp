@@ -12,9 +12,9 @@ Result<TenantDeletion> deleteTenant(const std::string& tenant_id, ControlStore& 
                                     const std::vector<TenantDeletionHook>& hooks) {
   TenantDeletion out;
   const bool safe_id = !tenant_id.empty() && tenant_id.size() <= 64 &&
-                       tenant_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                           std::string::npos;
+                       tenant_id.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
   if (!safe_id) return notFoundError("no tenant " + tenant_id);
   ASSIGN_OR_RETURN(out.tenant_existed, control.deleteTenant(tenant_id));
   if (!out.tenant_existed) {

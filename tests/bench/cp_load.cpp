@@ -150,15 +150,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (ec) return self->retryOrFail();
       self->res_ = {};
       self->buf_.clear();
-      http::async_read(*self->stream_, self->buf_, self->res_,
-                       [self](beast::error_code ec2, size_t) {
-                         if (ec2) return self->retryOrFail();
-                         Response r{static_cast<int>(self->res_.result_int()),
-                                    std::move(self->res_.body())};
-                         if (!self->res_.keep_alive()) self->stream_.reset();
-                         auto done = std::move(self->done_);
-                         done(std::move(r));
-                       });
+      http::async_read(
+          *self->stream_, self->buf_, self->res_, [self](beast::error_code ec2, size_t) {
+            if (ec2) return self->retryOrFail();
+            Response r{static_cast<int>(self->res_.result_int()), std::move(self->res_.body())};
+            if (!self->res_.keep_alive()) self->stream_.reset();
+            auto done = std::move(self->done_);
+            done(std::move(r));
+          });
     });
   }
   // The server may close an idle keep-alive connection: reconnect once.
@@ -228,18 +227,17 @@ std::vector<Agent> enrollAgents(Env& env, size_t n, size_t concurrency, bool kee
     std::string body = bj::serialize(bj::object{{"enroll_secret", t.enroll_secret},
                                                 {"host", "load-" + std::to_string(i)},
                                                 {"version", "bench"}});
-    ag.conn->request(http::verb::post, "/agent/v1/enroll", "", body, "application/json",
-                     [&, i](Response r) {
-                       if (r.status == 200) {
-                         agents[i].node_key =
-                             std::string(bj::parse(r.body).at("node_key").as_string());
-                       } else {
-                         ++failed;
-                       }
-                       if (!keep) agents[i].conn.reset();
-                       ++finished;
-                       if (next < n) enrollOne(next++);
-                     });
+    ag.conn->request(
+        http::verb::post, "/agent/v1/enroll", "", body, "application/json", [&, i](Response r) {
+          if (r.status == 200) {
+            agents[i].node_key = std::string(bj::parse(r.body).at("node_key").as_string());
+          } else {
+            ++failed;
+          }
+          if (!keep) agents[i].conn.reset();
+          ++finished;
+          if (next < n) enrollOne(next++);
+        });
   };
   for (; next < std::min(n, concurrency); ++next) enrollOne(next);
   env.io.restart();
@@ -257,7 +255,10 @@ int pollsMode(const Args& a) {
   raiseFdLimit();
   Env env(a);
   const size_t n = a.num("agents", 5000);
-  const int wait_s = static_cast<int>(a.num("wait-s", 60));
+  // --idle 1: the yardstick. Each agent makes one poll with wait_s 0 and then keeps its TLS
+  // keep-alive connection open without a request: what a connection costs without a held poll.
+  const bool idle = a.num("idle", 0) != 0;
+  const int wait_s = idle ? 0 : static_cast<int>(a.num("wait-s", 60));
   const double hold = static_cast<double>(a.num("hold-seconds", 60));
   const size_t concurrency = a.num("concurrency", 200);
   const long pid = a.num("cp-pid", 0);
@@ -286,7 +287,7 @@ int pollsMode(const Args& a) {
                                 if (measuring) ++answered_in_window;
                                 if (r.body.find("\"job_id\"") != std::string::npos) ++jobs_seen;
                               }
-                              pollOnce(i);
+                              if (!idle) pollOnce(i);
                             });
   };
   // Open connections `concurrency` at a time: a poll counts as opened when it was sent (its
@@ -342,8 +343,8 @@ int pollsMode(const Args& a) {
             << "\nactive_poll_rate_per_s=" << active_answered / window
             << "\nactive_poll_errors=" << active_errors << std::endl;
   const long rss_end = pid ? rssKb(pid) : -1;
-  std::cout << "held_polls_in_flight=" << in_flight << "\nwindow_seconds=" << window
-            << "\npolls_answered_in_window=" << answered_in_window
+  std::cout << "idle_connections_mode=" << idle << "\nheld_polls_in_flight=" << in_flight
+            << "\nwindow_seconds=" << window << "\npolls_answered_in_window=" << answered_in_window
             << "\npoll_rate_per_s=" << answered_in_window / window << "\nerrors=" << errors
             << "\njobs_seen=" << jobs_seen << std::endl;
   if (pid) {
@@ -417,14 +418,15 @@ int dispatchMode(const Args& a) {
           const auto& job = jobs[0].as_object();
           std::string job_id(job.at("job_id").as_string());
           std::string emp(job.at("identities").as_array()[0].at("employee_id").as_string());
-          bj::object outcome{{"employee_id", emp}, {"action", "created"}, {"state", "active"},
+          bj::object outcome{{"employee_id", emp},
+                             {"action", "created"},
+                             {"state", "active"},
                              {"dn", "CN=" + emp + ",OU=Bench,DC=example,DC=test"},
                              {"sam_account_name", "b" + emp}};
           std::string result = bj::serialize(bj::object{
               {"job_id", job_id}, {"status", "succeeded"}, {"outcomes", bj::array{outcome}}});
           g.conn->request(http::verb::post, "/agent/v1/jobs/" + job_id + "/result",
-                          "NodeKey " + g.node_key, result, "application/json",
-                          [&, i](Response rr) {
+                          "NodeKey " + g.node_key, result, "application/json", [&, i](Response rr) {
                             if (rr.status == 200) {
                               ++completed;
                               ++agents[i].done;
@@ -444,7 +446,9 @@ int dispatchMode(const Args& a) {
   std::cout << "jobs_completed=" << completed << "\njobs_expected=" << total
             << "\nerrors=" << errors << "\npolls=" << polls << "\ndrain_seconds=" << drain_s
             << "\njobs_per_s=" << completed / drain_s << std::endl;
-  if (pid) std::cout << "cp_rss_kb_before_drain=" << rss_before << "\ncp_rss_kb_after=" << rssKb(pid) << std::endl;
+  if (pid)
+    std::cout << "cp_rss_kb_before_drain=" << rss_before << "\ncp_rss_kb_after=" << rssKb(pid)
+              << std::endl;
   return completed == total && errors == 0 ? 0 : 1;
 }
 
@@ -473,8 +477,10 @@ int latencyMode(const Args& a) {
   auto conn = env.connection();
   auto upload = [&](const std::string& department) {
     Response out;
-    std::string body = "[{\"employee_id\":\"LAT1\",\"given_name\":\"Lara\",\"family_name\":"
-                       "\"Latency\",\"department\":\"" + department + "\",\"title\":\"Probe\"}]";
+    std::string body =
+        "[{\"employee_id\":\"LAT1\",\"given_name\":\"Lara\",\"family_name\":"
+        "\"Latency\",\"department\":\"" +
+        department + "\",\"title\":\"Probe\"}]";
     conn->request(http::verb::post, "/api/v1/hr/records", "Bearer " + t.api_token, body,
                   "application/json", [&](Response r) { out = std::move(r); });
     env.io.restart();
@@ -530,8 +536,7 @@ int latencyMode(const Args& a) {
             << "\np50_ms=" << pct(0.50) << "\np90_ms=" << pct(0.90) << "\np99_ms=" << pct(0.99)
             << "\nmax_ms=" << (ms.empty() ? 0 : ms.back())
             << "\nmin_ms=" << (ms.empty() ? 0 : ms.front())
-            << "\nmean_ms=" << (ms.empty() ? 0 : sum / static_cast<double>(ms.size()))
-            << std::endl;
+            << "\nmean_ms=" << (ms.empty() ? 0 : sum / static_cast<double>(ms.size())) << std::endl;
   return timeouts == 0 ? 0 : 1;
 }
 

@@ -4,6 +4,8 @@
 # the file-descriptor limit need it).
 #
 #   tests/bench/cp_load.sh polls    [BUILD_DIR] [AGENTS=5000] [TENANTS=100] [HOLD_SECONDS=60]
+#   tests/bench/cp_load.sh idle     [BUILD_DIR] [AGENTS=5000] [TENANTS=100] [HOLD_SECONDS=60]
+#       (the yardstick for polls: the same connections kept open idle, no poll held)
 #   tests/bench/cp_load.sh dispatch [BUILD_DIR] [JOBS_PER_TENANT=50] [TENANTS=100]
 #   tests/bench/cp_load.sh latency  [BUILD_DIR] [CHANGES=200]
 #
@@ -65,15 +67,16 @@ header() {
 }
 
 case $mode in
-  polls)
+  polls|idle)
     agents=${3:-5000} tenants=${4:-100} hold=${5:-60}
+    idle=0; [[ $mode == idle ]] && idle=1
     make_tenants "$tenants"
     start_cp --threads 2
     {
       header
       echo "tenants=$tenants"
       "$load_bin" polls --url "$url" --ca "$ca" --tenants "$work/tenants.jsonl" \
-        --agents "$agents" --wait-s 60 --hold-seconds "$hold" --cp-pid "$cp_pid"
+        --agents "$agents" --wait-s 60 --hold-seconds "$hold" --cp-pid "$cp_pid" --idle "$idle"
       echo "cp_open_fds=$(ls /proc/$cp_pid/fd | wc -l)"
       echo "load_average_end=$(cut -d' ' -f1-3 /proc/loadavg)"
     } | tee "$out"

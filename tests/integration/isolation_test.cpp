@@ -29,21 +29,21 @@ using std::chrono::seconds;
 
 // Who calls. The "owner" credential for the positive check is derived from it.
 enum class As {
-  kTenantB,        // B's tenant API token        (owner: A's tenant token)
-  kAgentB,         // B's agent node key          (owner: A's node key)
-  kTenantBOnAdmin, // B's tenant token, admin API (owner: an admin token)
-  kTenantAOnAdmin, // A's own tenant token on the admin API: still refused (owner: admin token)
-  kAdminOnTenant,  // an admin token on the tenant API (owner: A's tenant token)
-  kNoCredential,   // nothing                     (owner: A's tenant token)
+  kTenantB,         // B's tenant API token        (owner: A's tenant token)
+  kAgentB,          // B's agent node key          (owner: A's node key)
+  kTenantBOnAdmin,  // B's tenant token, admin API (owner: an admin token)
+  kTenantAOnAdmin,  // A's own tenant token on the admin API: still refused (owner: admin token)
+  kAdminOnTenant,   // an admin token on the tenant API (owner: A's tenant token)
+  kNoCredential,    // nothing                     (owner: A's tenant token)
 };
 
 struct Probe {
   const char* method;
   const char* path;  // with placeholders, e.g. /api/v1/runs/{a_run}
   As as;
-  std::set<int> refused;    // answers that count as a refusal
-  int owner = 0;            // what A's own credential gets; 0: not checked (mutating calls)
-  const char* body = "";    // JSON (placeholders allowed); empty: no body
+  std::set<int> refused;  // answers that count as a refusal
+  int owner = 0;          // what A's own credential gets; 0: not checked (mutating calls)
+  const char* body = "";  // JSON (placeholders allowed); empty: no body
   const char* content_type = "application/json";
 };
 
@@ -106,12 +106,18 @@ const std::vector<Probe> kProbes = {
 
 std::string asName(As a) {
   switch (a) {
-    case As::kTenantB: return "tenant B token";
-    case As::kAgentB: return "agent B node key";
-    case As::kTenantBOnAdmin: return "tenant B token on admin API";
-    case As::kTenantAOnAdmin: return "tenant A token on admin API";
-    case As::kAdminOnTenant: return "admin token on tenant API";
-    case As::kNoCredential: return "no credential";
+    case As::kTenantB:
+      return "tenant B token";
+    case As::kAgentB:
+      return "agent B node key";
+    case As::kTenantBOnAdmin:
+      return "tenant B token on admin API";
+    case As::kTenantAOnAdmin:
+      return "tenant A token on admin API";
+    case As::kAdminOnTenant:
+      return "admin token on tenant API";
+    case As::kNoCredential:
+      return "no credential";
   }
   return "?";
 }
@@ -126,8 +132,8 @@ class IsolationTest : public ::testing::Test {
     b_ = cp_->createTenant("Bumblebee-" + uniqueSuffix());
     ASSERT_FALSE(a_.api_token.empty());
     ASSERT_FALSE(b_.api_token.empty());
-    auto [rc, out] = runCommand({cpBinary(), "admin-token", "create", "--data-dir",
-                                 dir_.path() + "/cp", "ops"});
+    auto [rc, out] =
+        runCommand({cpBinary(), "admin-token", "create", "--data-dir", dir_.path() + "/cp", "ops"});
     ASSERT_EQ(rc, 0) << out;
     admin_ = std::string(protocol::parseJsonText(out)->at("token").as_string());
     api_ = std::make_unique<ApiClient>(cp_->url(), cp_->caFile());
@@ -137,8 +143,9 @@ class IsolationTest : public ::testing::Test {
     a_key_ = a_key;
     b_key_ = b_key;
     // A: a finished run with a per-person report, and a run whose job is leased right now.
-    a_run_ = upload(a_.api_token, "employee_id,given_name,family_name,department\n"
-                                  "AE-7001,Zebulon,Quixotehaven,Cryptozoology\n");
+    a_run_ = upload(a_.api_token,
+                    "employee_id,given_name,family_name,department\n"
+                    "AE-7001,Zebulon,Quixotehaven,Cryptozoology\n");
     auto job = poll(a_key_);
     ASSERT_TRUE(job.has_value());
     protocol::JobResult result;
@@ -150,38 +157,46 @@ class IsolationTest : public ::testing::Test {
     o.sam_account_name = "zquixotehaven";
     o.dn = "CN=Zebulon Quixotehaven,OU=Staff,DC=aardvark,DC=test";
     result.outcomes.push_back(o);
-    auto res = api_->request("POST", "/agent/v1/jobs/" + job->job_id + "/result",
-                             "NodeKey " + a_key_, "application/json",
-                             protocol::serialize(protocol::toJson(result)));
+    auto res =
+        api_->request("POST", "/agent/v1/jobs/" + job->job_id + "/result", "NodeKey " + a_key_,
+                      "application/json", protocol::serialize(protocol::toJson(result)));
     ASSERT_EQ(res.status, 200) << res.body;
-    a_leased_run_ = upload(a_.api_token, "employee_id,given_name,family_name\n"
-                                         "AE-7002,Ysolde,Wraxhall\n");
+    a_leased_run_ = upload(a_.api_token,
+                           "employee_id,given_name,family_name\n"
+                           "AE-7002,Ysolde,Wraxhall\n");
     auto leased = poll(a_key_);
     ASSERT_TRUE(leased.has_value());
     // A policy version of A's own.
-    auto pol = api_->request("PUT", "/api/v1/policy", "Bearer " + a_.api_token,
-                             "application/json", R"({"lifecycle":{"prehire_days":11}})");
+    auto pol = api_->request("PUT", "/api/v1/policy", "Bearer " + a_.api_token, "application/json",
+                             R"({"lifecycle":{"prehire_days":11}})");
     ASSERT_EQ(pol.status, 200) << pol.body;
     // B has data of its own, so "B sees only B" is tested against a non-empty answer.
     upload(b_.api_token, "employee_id,given_name,family_name\nBE-1,Bea,Bopp\n");
 
-    values_ = {{"{a_tenant}", a_.tenant_id},   {"{a_run}", a_run_},
-               {"{a_job}", a_run_},            {"{a_leased_run}", a_leased_run_},
-               {"{a_leased_job}", a_leased_run_}, {"{a_employee}", "AE-7001"},
-               {"{a_policy}", "1"},            {"{a_agent}", a_agent},
+    values_ = {{"{a_tenant}", a_.tenant_id},
+               {"{a_run}", a_run_},
+               {"{a_job}", a_run_},
+               {"{a_leased_run}", a_leased_run_},
+               {"{a_leased_job}", a_leased_run_},
+               {"{a_employee}", "AE-7001"},
+               {"{a_policy}", "1"},
+               {"{a_agent}", a_agent},
                // Ids of resources other engineers are building: filled in as they land.
-               {"{a_ticket}", "tk_0000"},      {"{a_schedule}", "sc_0000"},
-               {"{a_connector}", "cn_0000"},   {"{a_scim_user}", "AE-7001"}};
+               {"{a_ticket}", "tk_0000"},
+               {"{a_schedule}", "sc_0000"},
+               {"{a_connector}", "cn_0000"},
+               {"{a_scim_user}", "AE-7001"}};
     // What must never appear in an answer to B.
-    secrets_of_a_ = {a_.tenant_id, a_name_, a_run_,      a_leased_run_, "AE-7001",  "AE-7002",
-                     "Zebulon",    "Quixotehaven", "Ysolde", "Wraxhall", "Cryptozoology",
-                     "zquixotehaven", "aardvark", a_agent, a_.api_token, a_key_};
+    secrets_of_a_ = {a_.tenant_id, a_name_,    a_run_,          a_leased_run_,
+                     "AE-7001",    "AE-7002",  "Zebulon",       "Quixotehaven",
+                     "Ysolde",     "Wraxhall", "Cryptozoology", "zquixotehaven",
+                     "aardvark",   a_agent,    a_.api_token,    a_key_};
   }
 
   std::pair<std::string, std::string> enroll(const std::string& secret) {
-    auto r = api_->request("POST", "/agent/v1/enroll", "", "application/json",
-                           R"({"enroll_secret":")" + secret +
-                               R"(","host":"iso-agent","version":"test"})");
+    auto r = api_->request(
+        "POST", "/agent/v1/enroll", "", "application/json",
+        R"({"enroll_secret":")" + secret + R"(","host":"iso-agent","version":"test"})");
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200) return {};
     return {std::string(r.json.at("node_key").as_string()),
@@ -209,12 +224,18 @@ class IsolationTest : public ::testing::Test {
   }
   std::string header(As as, bool owner) const {
     switch (as) {
-      case As::kTenantB: return "Bearer " + (owner ? a_.api_token : b_.api_token);
-      case As::kAgentB: return "NodeKey " + (owner ? a_key_ : b_key_);
-      case As::kTenantBOnAdmin: return "Bearer " + (owner ? admin_ : b_.api_token);
-      case As::kTenantAOnAdmin: return "Bearer " + (owner ? admin_ : a_.api_token);
-      case As::kAdminOnTenant: return "Bearer " + (owner ? a_.api_token : admin_);
-      case As::kNoCredential: return owner ? "Bearer " + a_.api_token : "";
+      case As::kTenantB:
+        return "Bearer " + (owner ? a_.api_token : b_.api_token);
+      case As::kAgentB:
+        return "NodeKey " + (owner ? a_key_ : b_key_);
+      case As::kTenantBOnAdmin:
+        return "Bearer " + (owner ? admin_ : b_.api_token);
+      case As::kTenantAOnAdmin:
+        return "Bearer " + (owner ? admin_ : a_.api_token);
+      case As::kAdminOnTenant:
+        return "Bearer " + (owner ? a_.api_token : admin_);
+      case As::kNoCredential:
+        return owner ? "Bearer " + a_.api_token : "";
     }
     return "";
   }
@@ -279,8 +300,8 @@ TEST_F(IsolationTest, TenantBsPollNeverLeasesTenantAsJobs) {
 TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
   const std::string store = dir_.path() + "/cp/tenants/" + a_.tenant_id + ".db";
   ASSERT_TRUE(fs::exists(store));
-  auto refused = api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id,
-                               "Bearer " + a_.api_token);
+  auto refused =
+      api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + a_.api_token);
   EXPECT_EQ(refused.status, 401) << refused.body;
   auto del = api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_);
   ASSERT_EQ(del.status, 200) << del.body;
@@ -292,12 +313,11 @@ TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
                             R"({"wait_s":0})");
   EXPECT_EQ(node.status, 401);
   EXPECT_NE(node.body.find("node_invalid"), std::string::npos) << node.body;
-  auto enroll = api_->request("POST", "/agent/v1/enroll", "", "application/json",
-                              R"({"enroll_secret":")" + a_.enroll_secret +
-                                  R"(","host":"h","version":"v"})");
+  auto enroll =
+      api_->request("POST", "/agent/v1/enroll", "", "application/json",
+                    R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"v"})");
   EXPECT_EQ(enroll.status, 401) << enroll.body;
-  EXPECT_EQ(api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_)
-                .status,
+  EXPECT_EQ(api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_).status,
             404);
   // B is untouched.
   auto b_runs = api_->request("GET", "/api/v1/runs", "Bearer " + b_.api_token);
@@ -318,12 +338,12 @@ TEST_F(IsolationTest, TheCommandLineDeletesATenantWhileTheServerIsStopped) {
   ASSERT_TRUE(cp_->stop().has_value());
   const std::string store = dir_.path() + "/cp/tenants/" + a_.tenant_id + ".db";
   ASSERT_TRUE(fs::exists(store));
-  auto [rc, out] = runCommand({cpBinary(), "tenant", "delete", "--data-dir",
-                               dir_.path() + "/cp", a_.tenant_id});
+  auto [rc, out] =
+      runCommand({cpBinary(), "tenant", "delete", "--data-dir", dir_.path() + "/cp", a_.tenant_id});
   ASSERT_EQ(rc, 0) << out;
   EXPECT_FALSE(fs::exists(store));
-  auto [rc2, out2] = runCommand({cpBinary(), "tenant", "delete", "--data-dir",
-                                 dir_.path() + "/cp", a_.tenant_id});
+  auto [rc2, out2] =
+      runCommand({cpBinary(), "tenant", "delete", "--data-dir", dir_.path() + "/cp", a_.tenant_id});
   EXPECT_NE(rc2, 0) << "a second delete finds nothing: " << out2;
   ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
   EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + a_.api_token).status, 401);
@@ -336,8 +356,8 @@ TEST_F(IsolationTest, MasterKeyFileIsCreatedPrivateAndSurvivesRotation) {
   EXPECT_EQ(fs::status(key).permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
   ASSERT_TRUE(cp_->stop().has_value());
-  auto [rc, out] = runCommand({cpBinary(), "keys", "rotate-master", "--data-dir",
-                               dir_.path() + "/cp"});
+  auto [rc, out] =
+      runCommand({cpBinary(), "keys", "rotate-master", "--data-dir", dir_.path() + "/cp"});
   ASSERT_EQ(rc, 0) << out;
   ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
   fs::remove(key);

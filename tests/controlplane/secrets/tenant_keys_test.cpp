@@ -97,7 +97,8 @@ TEST_F(TenantKeysTest, EveryTamperedByteIsADataError) {
     }
     EXPECT_EQ(r.status().errorClass(), ErrorClass::kData) << "position " << i;
   }
-  for (const std::string& bad : std::vector<std::string>{"", "v1:", "v2:" + sealed.substr(3), sealed.substr(0, 20),
+  for (const std::string& bad :
+       std::vector<std::string>{"", "v1:", "v2:" + sealed.substr(3), sealed.substr(0, 20),
                                 "v1:!!!!", sealed.substr(3)}) {
     auto r = keys->open(a_, "c", bad);
     ASSERT_FALSE(r.isOk()) << bad;
@@ -181,6 +182,20 @@ TEST_F(TenantKeysTest, RotationRewrapsEveryDataKeyUnderANewMasterKey) {
     out << old_key;
   }
   EXPECT_FALSE(TenantKeys::open(*control_, key_file_).isOk());
+}
+
+TEST_F(TenantKeysTest, ARunningInstanceMakesNoDataKeyAfterARotationElsewhere) {
+  auto running = openKeys();
+  std::string sa = unwrap(running->seal(a_, "c", "alpha"));
+  ASSERT_TRUE(TenantKeys::rotateMaster(*control_, key_file_).isOk());
+  // A's key is cached and unchanged: still usable. B would get a key under the old master.
+  EXPECT_EQ(unwrap(running->open(a_, "c", sa)), "alpha");
+  auto b = running->seal(b_, "c", "beta");
+  ASSERT_FALSE(b.isOk());
+  EXPECT_EQ(b.status().errorClass(), ErrorClass::kConfig);
+  auto restarted = openKeys();
+  EXPECT_EQ(unwrap(restarted->open(a_, "c", sa)), "alpha");
+  EXPECT_TRUE(restarted->seal(b_, "c", "beta").isOk());
 }
 
 TEST_F(TenantKeysTest, RotationThatCrashedAfterItsCommitIsFinishedAtTheNextStart) {
