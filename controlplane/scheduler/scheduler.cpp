@@ -45,11 +45,14 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::start() { arm(); }
 
 void Scheduler::stop() {
+  std::lock_guard lock(timer_mu_);
   *alive_ = false;
   if (timer_) timer_->cancel();
 }
 
 void Scheduler::arm() {
+  std::lock_guard lock(timer_mu_);
+  if (!*alive_) return;
   timer_ = std::make_shared<boost::asio::steady_timer>(io_);
   timer_->expires_after(options_.tick);
   auto alive = alive_;

@@ -309,6 +309,25 @@ TEST_F(SchedulerTest, MissedSlotsAfterDowntimeRunOnce) {
   EXPECT_EQ(s.at("next_run_at").as_string(), "2026-03-29T12:05:00Z");
 }
 
+TEST_F(SchedulerTest, TheTimerRunsDueSchedulesOnTheServicesIoContext) {
+  SchedulerOptions fast;
+  fast.tick = std::chrono::milliseconds(10);
+  Scheduler timed(io_, *service_, *control_, *tenants_, clock_, fast);
+  createSchedule(a_, "reconcile", "*/5 * * * *");
+  clock_.advance(std::chrono::minutes(5));
+  timed.start();
+  std::string run_id;
+  for (int i = 0; i < 500 && run_id.empty(); ++i) {  // bounded: a broken timer fails, not hangs
+    io_.run_for(std::chrono::milliseconds(10));
+    auto s = tenantCall(a_, "GET", "/api/v1/schedules")->json().at("schedules").at(0);
+    if (s.at("last_run_id").is_string()) run_id = std::string(s.at("last_run_id").as_string());
+  }
+  timed.stop();
+  ASSERT_FALSE(run_id.empty());
+  EXPECT_EQ(control_->listJobs(a_.tenant.tenant_id).value().size(), 1u)
+      << "many ticks, one slot, one run";
+}
+
 TEST_F(SchedulerTest, ASlotNeverRunsTwiceAcrossARestart) {
   createSchedule(a_, "reconcile", "0 13 * * *");
   clock_.advance(std::chrono::hours(1));
