@@ -343,6 +343,14 @@ void ConnectorService::handleDelete(Responder& respond, const std::string& tenan
   respond(jsonResponse(200, bj::object{{"deleted", true}}));
 }
 
+void ConnectorService::pullInBackground(const std::string& tenant_id) {
+  startPull(
+      [tenant_id](HttpServerResponse r) {
+        spdlog::info("tenant {}: scheduled BambooHR pull answered {}", tenant_id, r.status);
+      },
+      tenant_id);
+}
+
 void ConnectorService::startPull(Responder respond, const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   if (stopping_) {

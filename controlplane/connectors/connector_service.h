@@ -76,6 +76,10 @@ class ConnectorService {
   // job kind). not_found when the tenant has no connector, conflict when a pull is running.
   Status pullNow(const std::string& tenant_id);
   PullOutcome pull(const std::string& tenant_id);
+  // pull() on a worker thread, for the scheduler's hr_pull kind (the scheduler runs on the
+  // server's I/O threads, which must not block on a slow HR source). The outcome lands in
+  // pullState() and, on failure, in an hr_feed ticket.
+  void pullInBackground(const std::string& tenant_id);
 
   Result<PullState> pullState(const std::string& tenant_id);
 

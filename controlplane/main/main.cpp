@@ -323,6 +323,10 @@ int serveCommand(const Args& a) {
   service.start();
   // Cron schedules of every tenant; the HR connector's pull hook is registered here by main.
   cp::Scheduler scheduler(io, service, **control, tenants, clock);
+  scheduler.setHrPullHook([&connectors](const std::string& tenant_id) {
+    connectors.pullInBackground(tenant_id);
+    return Status::ok();
+  });
   scheduler.start();
   tickets.start();
 

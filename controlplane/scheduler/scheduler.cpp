@@ -45,11 +45,14 @@ Scheduler::~Scheduler() { stop(); }
 void Scheduler::start() { arm(); }
 
 void Scheduler::stop() {
+  std::lock_guard lock(timer_mu_);
   *alive_ = false;
   if (timer_) timer_->cancel();
 }
 
 void Scheduler::arm() {
+  std::lock_guard lock(timer_mu_);
+  if (!*alive_) return;
   timer_ = std::make_shared<boost::asio::steady_timer>(io_);
   timer_->expires_after(options_.tick);
   auto alive = alive_;
@@ -66,6 +69,13 @@ Result<int> Scheduler::runDue() {
   ASSIGN_OR_RETURN(auto due, control_.dueSchedules(now));
   int ran = 0;
   for (const Schedule& s : due) {
+    // A deleted tenant's schedules go with it; opening its store would create it again.
+    ASSIGN_OR_RETURN(auto tenant, control_.tenantById(s.tenant_id));
+    if (!tenant) {
+      RETURN_IF_ERROR(control_.deleteSchedule(s.tenant_id, s.schedule_id).status());
+      spdlog::info("schedule {} of deleted tenant {} removed", s.schedule_id, s.tenant_id);
+      continue;
+    }
     // The next slot is computed from now, not from the missed slot: after downtime the
     // schedule runs once and then keeps its rhythm.
     auto next = service_.nextScheduledRun(s.tenant_id, s.cron, now);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,7 @@ class Scheduler {
   const Clock& clock_;
   SchedulerOptions options_;
   HrPullHook hr_pull_;
+  std::mutex timer_mu_;  // stop() may run on another io thread than the tick
   std::shared_ptr<boost::asio::steady_timer> timer_;
   std::shared_ptr<std::atomic<bool>> alive_;
 };

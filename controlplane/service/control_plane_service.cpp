@@ -1345,7 +1345,7 @@ Status ControlPlaneService::recover() {
       job.tenant_id = t.tenant_id;
       job.run_id = run.run_id;
       job.kind = run.kind;
-      job.priority = 10;
+      job.priority = run.source == "schedule" ? 0 : 10;  // batch work stays behind pushes
       job.created_at_ms = run.created_at_ms;
       ASSIGN_OR_RETURN(auto existing, control_.job(job.job_id));
       if (!existing) {

@@ -67,6 +67,7 @@ class AgentProcess {
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void kill9() { proc_.kill9(); }
   bool running() { return proc_.running(); }
+  pid_t pid() const { return proc_.pid(); }  // e.g. to SIGSTOP it (an agent gone silent)
   std::string logPath() const { return state_dir_ + "/agent.log"; }
 
  private:

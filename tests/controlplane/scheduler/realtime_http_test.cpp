@@ -151,6 +151,11 @@ TEST_F(RealtimeHttpTest, HeldLongPollIsAnsweredAtOnceWhenAnUploadArrives) {
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].run_id, run_id);
   EXPECT_LT(answered_at - uploaded_at, 30s);
+  // For docs/operations/scheduling.md: upload start -> held poll answered (includes the upload).
+  RecordProperty("upload_to_poll_answer_us",
+                 std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    answered_at - uploaded_at)
+                                    .count()));
 }
 
 TEST_F(RealtimeHttpTest, SilentAgentsJobMovesToTheOtherAgentAfterItsLeaseExpires) {
