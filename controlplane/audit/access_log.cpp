@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "common/base/crypto.h"
+#include "controlplane/audit/schema_once.h"
 
 namespace tenure::cp {
 
@@ -34,7 +35,7 @@ CREATE TABLE access_log (
 )sql"};
 
 Status ensureSchema(sqlite::Database& db) {
-  return sqlite::migrateComponent(db, "audit", kAuditSchema);
+  return migrateOnce(db, "audit", kAuditSchema);
 }
 
 constexpr const char* kColumns =

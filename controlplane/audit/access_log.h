@@ -80,7 +80,8 @@ class AccessAuditLog {
   // chain (tenant_id cleared: an unknown id must not create a store).
   Status record(AccessEntry e);
   // A Responder that records `e` with the answer's status, then answers. A recording failure is
-  // logged; the answer still goes out.
+  // logged; the answer still goes out. Recording takes the store's lock: a handler must not
+  // answer from inside TenantStore/ControlStore::withDatabase.
   Responder recording(AccessEntry e, Responder respond);
   // Entries of one chain: a tenant's, or the control chain when tenant_id is "".
   Result<std::vector<AccessEntry>> list(const std::string& tenant_id, int64_t after_id, int limit);

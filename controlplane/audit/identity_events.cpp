@@ -10,6 +10,7 @@
 
 #include "common/base/json_fields.h"
 #include "common/sqlite/database.h"
+#include "controlplane/audit/schema_once.h"
 
 namespace tenure::cp {
 
@@ -36,7 +37,7 @@ CREATE INDEX identity_events_by_run ON identity_events(run_id, kind);
 )sql"};
 
 Status ensureSchema(sqlite::Database& db) {
-  return sqlite::migrateComponent(db, "events", kEventsSchema);
+  return migrateOnce(db, "events", kEventsSchema);
 }
 
 constexpr const char* kEventColumns =

@@ -743,8 +743,9 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
   if (Status st = recordDirectoryEvents(**store, rec.run_id, agent.agent_id,
                                         clock_.nowUnixMillis(), *result);
       !st.isOk()) {
-    spdlog::error("tenant {}: run {}: directory events not recorded: {}", agent.tenant_id,
-                  rec.run_id, st.toString());
+    // The job stays open, so the agent posts again and the events are recorded then.
+    respond(storeFailure(st));
+    return;
   }
   auto completed = control_.completeJob(job_id);
   if (!okOrAnswered(completed, respond)) return;
