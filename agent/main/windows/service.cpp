@@ -17,6 +17,7 @@
 
 #include "agent/enroll/windows/dpapi_node_key_store.h"
 #include "agent/main/agent_main.h"
+#include "agent/main/windows/secret_files.h"
 #include "common/base/logging.h"
 #include "common/base/windows/wide.h"
 
@@ -156,10 +157,10 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
       {L"StartTls", "start_tls"},
       {L"AllowPlainLdap", "allow_plain_ldap"},
   };
-  // Registry value -> (file in the state dir, config field naming it).
-  static const std::tuple<const wchar_t*, const wchar_t*, const char*> kSecrets[] = {
-      {L"EnrollSecret", L"enroll_secret", "enroll_secret_file"},
-      {L"BindPassword", L"ldap_password", "password_file"},
+  // Registry value -> config field naming the DPAPI file that keeps it.
+  static const std::pair<const wchar_t*, const char*> kSecrets[] = {
+      {L"EnrollSecret", kEnrollSecretField},
+      {L"BindPassword", kPasswordField},
   };
 
   boost::json::object config;
@@ -192,16 +193,12 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
       dirty = true;
     }
   }
-  std::vector<const wchar_t*> consumed;
-  for (const auto& [name, file, field] : kSecrets) {
+  std::vector<std::pair<const wchar_t*, std::string>> secrets;
+  for (const auto& [name, field] : kSecrets) {
     ASSIGN_OR_RETURN(std::wstring v, readRegistryString(k, name));
     if (v.empty()) continue;
-    RETURN_IF_ERROR(ensurePrivateDirectory(paths.state_dir));
-    const fs::path target = paths.state_dir / file;
-    RETURN_IF_ERROR(writeFile(target, narrow(v)));
-    config[field] = target.string();
-    consumed.push_back(name);
-    dirty = true;
+    secrets.emplace_back(name, narrow(v));
+    SecureZeroMemory(v.data(), v.size() * sizeof(wchar_t));
   }
   if (!config.contains("log_file")) {
     config["log_file"] = paths.log_file.string();
@@ -213,10 +210,19 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
     fs::create_directories(paths.log_file.parent_path(), ec);
     RETURN_IF_ERROR(writeFile(paths.config, boost::json::serialize(config)));
   }
-  // Only once the secrets are safely in the state directory: the registry copy is readable more
-  // widely than the state directory.
-  for (const wchar_t* name : consumed) RegDeleteValueW(k, name);
-  if (changed != nullptr) *changed = dirty;
+  // DPAPI-protected into the state directory (never in clear on disk); the registry copy goes only
+  // once that worked, since it is readable more widely than the state directory.
+  for (auto& [name, secret] : secrets) {
+    const char* field = nullptr;
+    for (const auto& [n, f] : kSecrets) {
+      if (n == name) field = f;
+    }
+    const Status st = storeSecret(paths, field, secret);
+    SecureZeroMemory(secret.data(), secret.size());
+    RETURN_IF_ERROR(st);
+    RegDeleteValueW(k, name);
+  }
+  if (changed != nullptr) *changed = dirty || !secrets.empty();
   return Status::ok();
 }
 
@@ -284,6 +290,13 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
     spdlog::error("installer settings: {}", st.toString());
   } else if (changed) {
     spdlog::info("configuration updated from the installer settings: {}", paths.config.string());
+  }
+  // Secrets left in clear by an older agent (upgrade) become DPAPI blobs.
+  bool converted = false;
+  if (Status st = protectPlainSecrets(paths, &converted); !st.isOk()) {
+    spdlog::error("protecting stored secrets: {}", st.toString());
+  } else if (converted) {
+    spdlog::warn("stored secrets moved to DPAPI-protected files in {}", paths.state_dir.string());
   }
   applyRecoveryToSelf();
 
