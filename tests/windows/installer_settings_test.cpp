@@ -175,6 +175,41 @@ TEST_F(InstallerSettingsTest, PlainSecretsOfAnOlderAgentAreProtectedAndDeleted) 
   EXPECT_FALSE(changed);
 }
 
+TEST_F(InstallerSettingsTest, UninstallRemovesTheStateUnlessAskedToKeepIt) {
+  set(L"ControlPlaneUrl", L"https://cp.example:8443");
+  set(L"BindPassword", L"pw");
+  ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_));
+  bool removed = true;
+  ASSERT_TRUE(winsvc::removeAgentState(paths_, /*keep=*/true, &removed));
+  EXPECT_FALSE(removed);
+  EXPECT_TRUE(fs::exists(paths_.config));
+  ASSERT_TRUE(winsvc::removeAgentState(paths_, /*keep=*/false, &removed));
+  EXPECT_TRUE(removed);
+  EXPECT_FALSE(fs::exists(paths_.data_dir));
+}
+
+TEST_F(InstallerSettingsTest, KeepStateGivenAtInstallIsRememberedForTheUninstall) {
+  set(L"KeepState", L"1");
+  ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_));
+  set(L"KeepState", L"");  // an upgrade without the property keeps the choice
+  ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_));
+  bool removed = true;
+  ASSERT_TRUE(winsvc::removeAgentState(paths_, /*keep=*/false, &removed));
+  EXPECT_FALSE(removed);
+  EXPECT_TRUE(fs::exists(paths_.config));
+  set(L"KeepState", L"0");
+  ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_));
+  ASSERT_TRUE(winsvc::removeAgentState(paths_, /*keep=*/false, &removed));
+  EXPECT_TRUE(removed);
+}
+
+TEST_F(InstallerSettingsTest, TheServiceStartClearsTheUpgradeMarker) {
+  set(winsvc::kUpgradeMarker, L"{6B0E51F4-0000-0000-0000-000000000000}");
+  ASSERT_TRUE(has(winsvc::kUpgradeMarker));
+  ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_));
+  EXPECT_FALSE(has(winsvc::kUpgradeMarker));
+}
+
 TEST_F(InstallerSettingsTest, MissingKeyChangesNothing) {
   bool changed = true;
   ASSERT_TRUE(winsvc::applyInstallerSettings(HKEY_CURRENT_USER, key_, paths_, &changed));

@@ -55,6 +55,7 @@ int wmain(int argc, wchar_t** wargv) {
   const std::string cmd = argc >= 2 ? args[1] : "";
   if (cmd == "service-run") return tenure::agent::winsvc::runAsService();
   if (cmd == "service") return tenure::agent::winsvc::serviceCommand(argc, argv.data());
+  if (cmd == "msi-remove-state") return tenure::agent::winsvc::removeStateCommand(argc, argv.data());
   if (cmd == "config") {
     return tenure::agent::winsvc::configCommand(tenure::agent::winsvc::defaultPaths(), argc,
                                                 argv.data());
