@@ -10,9 +10,7 @@
 
 namespace tenure::agent {
 
-namespace {
-
-Result<std::string> readSecretFile(const std::string& path, const std::string& field) {
+Result<std::string> readPlainSecretFile(const std::string& path, const std::string& field) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return configError(field + ": cannot read " + path);
   std::stringstream ss;
@@ -24,9 +22,7 @@ Result<std::string> readSecretFile(const std::string& path, const std::string& f
   return s;
 }
 
-}  // namespace
-
-Result<AgentConfig> loadAgentConfig(const std::string& path) {
+Result<AgentConfig> loadAgentConfig(const std::string& path, const SecretFileReader& read_secret) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return configError("cannot read config file " + path);
   std::stringstream ss;
@@ -82,11 +78,11 @@ Result<AgentConfig> loadAgentConfig(const std::string& path) {
                        ": ldap:// without start_tls would send passwords in clear; use ldaps://, "
                        "start_tls, or allow_plain_ldap for a lab");
   }
-  auto pw = readSecretFile(password_file, "password_file");
+  auto pw = read_secret(password_file, "password_file");
   if (!pw.isOk()) return configError(path + ": " + pw.status().message());
   c.ldap.password = *pw;
   if (!secret_file.empty()) {
-    auto s = readSecretFile(secret_file, "enroll_secret_file");
+    auto s = read_secret(secret_file, "enroll_secret_file");
     if (!s.isOk()) return configError(path + ": " + s.status().message());
     c.enroll_secret = *s;
   }

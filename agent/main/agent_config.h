@@ -2,6 +2,7 @@
 // The agent's configuration file (JSON). AD credentials stay on the agent: the password is read
 // from `password_file`, never sent to the control plane.
 
+#include <functional>
 #include <string>
 
 #include "agent/directory/directory_client.h"
@@ -26,7 +27,17 @@ struct AgentConfig {
   std::string log_file;
 };
 
+// Reads a secret file the config names (`password_file`, `enroll_secret_file`; `field` is that
+// name): the seam where the platform decides how secrets rest on disk. Linux: a plain file that only
+// the agent's user may read. Windows: a DPAPI (machine scope) blob, see makeSecretFileReader().
+using SecretFileReader =
+    std::function<Result<std::string>(const std::string& path, const std::string& field)>;
+
+// A plain text file; a trailing newline is dropped, an empty file is an error (kConfig).
+Result<std::string> readPlainSecretFile(const std::string& path, const std::string& field);
+
 // Reads and validates the file; errors name the field (kConfig).
-Result<AgentConfig> loadAgentConfig(const std::string& path);
+Result<AgentConfig> loadAgentConfig(const std::string& path,
+                                    const SecretFileReader& read_secret = readPlainSecretFile);
 
 }  // namespace tenure::agent

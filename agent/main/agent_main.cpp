@@ -101,7 +101,7 @@ int enrollCommand(const Args& a, const std::string& host, const std::atomic<bool
 int runCommand(const Args& a, const std::string& host, const std::atomic<bool>& stop) {
   if (!a.flags.count("state-dir") || !a.flags.count("config")) return fail(kUsage);
   fs::path state = a.flags.at("state-dir");
-  auto config = loadAgentConfig(a.flags.at("config"));
+  auto config = loadAgentConfig(a.flags.at("config"), makeSecretFileReader());
   if (!config.isOk()) return fail(config.status().message());
   initLogging("tenure-agent", config->log_level, config->log_file);
 

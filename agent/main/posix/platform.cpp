@@ -17,4 +17,6 @@ std::unique_ptr<DirectoryClient> makeDirectoryClient(const LdapSettings& setting
   return std::make_unique<LdapDirectoryClient>(settings);
 }
 
+SecretFileReader makeSecretFileReader() { return &readPlainSecretFile; }
+
 }  // namespace tenure::agent

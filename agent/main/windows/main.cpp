@@ -2,6 +2,7 @@
 // plus the Windows service.
 //
 //   tenure-agent service install|uninstall|start|stop|status   (administrators)
+//   tenure-agent config set-password                           (administrators; reads stdin)
 //   tenure-agent service-run                                   (started by the SCM only)
 
 #include <windows.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "agent/main/agent_main.h"
+#include "agent/main/windows/secret_files.h"
 #include "agent/main/windows/service.h"
 #include "common/base/windows/wide.h"
 
@@ -53,6 +55,11 @@ int wmain(int argc, wchar_t** wargv) {
   const std::string cmd = argc >= 2 ? args[1] : "";
   if (cmd == "service-run") return tenure::agent::winsvc::runAsService();
   if (cmd == "service") return tenure::agent::winsvc::serviceCommand(argc, argv.data());
+  if (cmd == "msi-remove-state") return tenure::agent::winsvc::removeStateCommand(argc, argv.data());
+  if (cmd == "config") {
+    return tenure::agent::winsvc::configCommand(tenure::agent::winsvc::defaultPaths(), argc,
+                                                argv.data());
+  }
 
   SetConsoleCtrlHandler(&onConsoleControl, TRUE);
   return tenure::agent::agentMain(argc, argv.data(), hostName(), g_stop);

@@ -2,6 +2,7 @@
 
 #include "agent/directory/windows/wldap_directory_client.h"
 #include "agent/enroll/windows/dpapi_node_key_store.h"
+#include "agent/main/windows/secret_files.h"
 #include "agent/transport/windows/win_http_client.h"
 
 namespace tenure::agent {
@@ -17,5 +18,7 @@ std::unique_ptr<NodeKeyStore> makeNodeKeyStore(const std::filesystem::path& stat
 std::unique_ptr<DirectoryClient> makeDirectoryClient(const LdapSettings& settings) {
   return std::make_unique<WldapDirectoryClient>(settings);
 }
+
+SecretFileReader makeSecretFileReader() { return &winsvc::readSecretFile; }
 
 }  // namespace tenure::agent

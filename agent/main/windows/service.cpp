@@ -17,6 +17,7 @@
 
 #include "agent/enroll/windows/dpapi_node_key_store.h"
 #include "agent/main/agent_main.h"
+#include "agent/main/windows/secret_files.h"
 #include "common/base/logging.h"
 #include "common/base/windows/wide.h"
 
@@ -155,11 +156,12 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
   static const std::pair<const wchar_t*, const char*> kBools[] = {
       {L"StartTls", "start_tls"},
       {L"AllowPlainLdap", "allow_plain_ldap"},
+      {L"KeepState", "keep_state_on_uninstall"},
   };
-  // Registry value -> (file in the state dir, config field naming it).
-  static const std::tuple<const wchar_t*, const wchar_t*, const char*> kSecrets[] = {
-      {L"EnrollSecret", L"enroll_secret", "enroll_secret_file"},
-      {L"BindPassword", L"ldap_password", "password_file"},
+  // Registry value -> config field naming the DPAPI file that keeps it.
+  static const std::pair<const wchar_t*, const char*> kSecrets[] = {
+      {L"EnrollSecret", kEnrollSecretField},
+      {L"BindPassword", kPasswordField},
   };
 
   boost::json::object config;
@@ -192,16 +194,12 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
       dirty = true;
     }
   }
-  std::vector<const wchar_t*> consumed;
-  for (const auto& [name, file, field] : kSecrets) {
+  std::vector<std::pair<const wchar_t*, std::string>> secrets;
+  for (const auto& [name, field] : kSecrets) {
     ASSIGN_OR_RETURN(std::wstring v, readRegistryString(k, name));
     if (v.empty()) continue;
-    RETURN_IF_ERROR(ensurePrivateDirectory(paths.state_dir));
-    const fs::path target = paths.state_dir / file;
-    RETURN_IF_ERROR(writeFile(target, narrow(v)));
-    config[field] = target.string();
-    consumed.push_back(name);
-    dirty = true;
+    secrets.emplace_back(name, narrow(v));
+    SecureZeroMemory(v.data(), v.size() * sizeof(wchar_t));
   }
   if (!config.contains("log_file")) {
     config["log_file"] = paths.log_file.string();
@@ -213,11 +211,74 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
     fs::create_directories(paths.log_file.parent_path(), ec);
     RETURN_IF_ERROR(writeFile(paths.config, boost::json::serialize(config)));
   }
-  // Only once the secrets are safely in the state directory: the registry copy is readable more
-  // widely than the state directory.
-  for (const wchar_t* name : consumed) RegDeleteValueW(k, name);
-  if (changed != nullptr) *changed = dirty;
+  // DPAPI-protected into the state directory (never in clear on disk); the registry copy goes only
+  // once that worked, since it is readable more widely than the state directory.
+  for (auto& [name, secret] : secrets) {
+    const char* field = nullptr;
+    for (const auto& [n, f] : kSecrets) {
+      if (n == name) field = f;
+    }
+    const Status st = storeSecret(paths, field, secret);
+    SecureZeroMemory(secret.data(), secret.size());
+    RETURN_IF_ERROR(st);
+    RegDeleteValueW(k, name);
+  }
+  // Left by the MSI of an upgrade so that removing the old product keeps the state; the service of
+  // the new one runs, so the upgrade is over.
+  RegDeleteValueW(k, kUpgradeMarker);
+  if (changed != nullptr) *changed = dirty || !secrets.empty();
   return Status::ok();
+}
+
+Status removeAgentState(const Paths& paths, bool keep, bool* removed) {
+  if (removed != nullptr) *removed = false;
+  std::error_code ec;
+  if (!fs::exists(paths.data_dir, ec)) return Status::ok();
+  if (!keep) {
+    std::ifstream in(paths.config, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      boost::system::error_code jec;
+      auto v = boost::json::parse(ss.str(), jec);
+      if (!jec && v.is_object()) {
+        const auto* k = v.as_object().if_contains("keep_state_on_uninstall");
+        keep = k != nullptr && k->is_bool() && k->as_bool();
+      }
+    }
+  }
+  if (keep) return Status::ok();
+  fs::remove_all(paths.data_dir, ec);
+  if (ec) return configError("cannot remove " + paths.data_dir.string() + ": " + ec.message());
+  if (removed != nullptr) *removed = true;
+  return Status::ok();
+}
+
+int removeStateCommand(int argc, char** argv) {
+  bool keep = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("KEEP_STATE=", 0) == 0) keep = truthy(widen(a.substr(11)));
+  }
+  const Paths paths = defaultPaths();
+  HKEY k = nullptr;
+  if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, kInstallerKey, 0, KEY_READ | KEY_WOW64_64KEY, &k) ==
+      ERROR_SUCCESS) {
+    const bool upgrading =
+        RegQueryValueExW(k, kUpgradeMarker, nullptr, nullptr, nullptr, nullptr) == ERROR_SUCCESS;
+    RegCloseKey(k);
+    if (upgrading) {
+      std::cout << "upgrade in progress: kept " << paths.data_dir.string() << "\n";
+      return 0;
+    }
+  }
+  bool removed = false;
+  if (Status st = removeAgentState(paths, keep, &removed); !st.isOk()) {
+    std::cerr << "tenure-agent: " << st.message() << "\n";
+    return 1;
+  }
+  std::cout << (removed ? "removed " : "kept ") << paths.data_dir.string() << "\n";
+  return 0;
 }
 
 Status setRecoveryActions(SC_HANDLE service) {
@@ -258,6 +319,16 @@ void applyRecoveryToSelf() {
   CloseServiceHandle(scm);
 }
 
+bool hasDirectorySettings(const fs::path& config) {
+  std::ifstream in(config, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  auto v = boost::json::parse(ss.str(), ec);
+  return !ec && v.is_object() && v.as_object().contains("ldap_url");
+}
+
 int runAgent(const Paths& paths) {
   std::vector<std::string> args = {"tenure-agent", "run", "--state-dir", paths.state_dir.string(),
                                    "--config", paths.config.string()};
@@ -285,14 +356,23 @@ void WINAPI serviceMain(DWORD, LPWSTR*) {
   } else if (changed) {
     spdlog::info("configuration updated from the installer settings: {}", paths.config.string());
   }
+  // Secrets left in clear by an older agent (upgrade) become DPAPI blobs.
+  bool converted = false;
+  if (Status st = protectPlainSecrets(paths, &converted); !st.isOk()) {
+    spdlog::error("protecting stored secrets: {}", st.toString());
+  } else if (converted) {
+    spdlog::warn("stored secrets moved to DPAPI-protected files in {}", paths.state_dir.string());
+  }
   applyRecoveryToSelf();
 
   reportStatus(SERVICE_RUNNING);
   spdlog::warn("service started (tenure-agent {})", kAgentVersion);
   int rc = 0;
-  if (!fs::exists(paths.config, ec)) {
-    // Installed without settings: stay up so an administrator can add agent.json and restart.
-    spdlog::error("no configuration at {}; waiting for a stop", paths.config.string());
+  if (!hasDirectorySettings(paths.config)) {
+    // Installed without settings: stay up (the MSI's StartServices must not fail and roll the
+    // install back) so an administrator can complete agent.json and restart.
+    spdlog::error("no directory settings (ldap_url) in {}; waiting for a stop",
+                  paths.config.string());
     while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } else {
     std::thread agent([&] { rc = runAgent(paths); });

@@ -16,6 +16,9 @@ inline constexpr const wchar_t* kServiceName = L"TenureAgent";
 inline constexpr const wchar_t* kDisplayName = L"Tenure Agent";
 // Where the MSI writes its properties (HKLM).
 inline constexpr const wchar_t* kInstallerKey = L"SOFTWARE\\Tenure\\Agent";
+// Registry value (under kInstallerKey) the MSI sets while a major upgrade removes the old product:
+// the state must survive that removal. Deleted by the service when it starts.
+inline constexpr const wchar_t* kUpgradeMarker = L"UpgradeInProgress";
 
 struct Paths {
   std::filesystem::path data_dir;   // %ProgramData%\Tenure
@@ -32,6 +35,16 @@ Paths defaultPaths();
 // properties keeps the configuration). `changed` tells whether anything was written.
 Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& paths,
                               bool* changed = nullptr);
+
+// Uninstall: removes the agent's data directory (configuration, node key, spool, secrets, logs)
+// unless keeping it was asked for, now (`keep`, the MSI's KEEP_STATE on the uninstall) or at
+// install time (KEEP_STATE=1 then, recorded as keep_state_on_uninstall in agent.json). `removed`
+// tells whether it was removed.
+Status removeAgentState(const Paths& paths, bool keep, bool* removed = nullptr);
+
+// `tenure-agent msi-remove-state KEEP_STATE=<value>`: run by the MSI on uninstall (not on an
+// upgrade), after the service has stopped. Returns the process exit code.
+int removeStateCommand(int argc, char** argv);
 
 // Sets restart-on-failure recovery actions (also for a non-zero exit, not only crashes).
 Status setRecoveryActions(SC_HANDLE service);

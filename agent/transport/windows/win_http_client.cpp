@@ -7,13 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <condition_variable>
-#include <fstream>
-#include <mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "common/base/windows/tls_trust.h"
@@ -70,73 +65,108 @@ struct HInternet {
   HInternet& operator=(const HInternet&) = delete;
 };
 
-// Per-request state seen by the WinHTTP status callback.
+// One request's state, shared by the calling thread and WinHTTP's callbacks (async mode). The
+// calling thread waits for each step on `step_done`; when it gives up (abort, deadline) it closes the
+// request and returns at once, without waiting for WinHTTP to wind the request down. Everything
+// WinHTTP may still touch after that (buffers, the cert store) lives here, so the context is freed
+// by whichever lets go last: the caller, or the HANDLE_CLOSING callback (the last one WinHTTP makes
+// for a handle).
 struct RequestContext {
-  HCERTSTORE private_roots = nullptr;
+  std::atomic<int> refs{2};  // the caller + the request handle
+  HANDLE step_done = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+  // Set by the callbacks before step_done; read by the caller after it.
+  DWORD completed = 0;   // the WINHTTP_CALLBACK_STATUS_* that ended the step
+  DWORD error = 0;       // for REQUEST_ERROR
+  DWORD bytes = 0;       // for READ_COMPLETE
+  std::atomic<bool> cert_rejected{false};
+  std::atomic<bool> closed{false};  // WinHttpCloseHandle was called (exactly once)
+  HINTERNET request = nullptr;
+  HCERTSTORE private_roots = nullptr;  // own reference (CertDuplicateStore)
   std::wstring host;
-  bool cert_rejected = false;
+  // Handed to WinHTTP and read or written by it asynchronously.
+  std::wstring headers;
+  std::string body;
+  std::vector<char> buffer = std::vector<char>(64 * 1024);
+
+  ~RequestContext() {
+    if (step_done != nullptr) CloseHandle(step_done);
+    if (private_roots != nullptr) CertCloseStore(private_roots, 0);
+  }
+  void release() {
+    if (refs.fetch_sub(1) == 1) delete this;
+  }
+  // Closes the request once, from whichever thread gets here first.
+  void close() {
+    if (!closed.exchange(true)) WinHttpCloseHandle(request);
+  }
 };
 
-// Runs after the TLS handshake and before the request is sent: the place to apply our own trust
-// decision when the server's root is the configured private CA.
-void CALLBACK onStatus(HINTERNET request, DWORD_PTR context, DWORD status, LPVOID, DWORD) {
-  if (status != WINHTTP_CALLBACK_STATUS_SENDING_REQUEST || context == 0) return;
+void CALLBACK onStatus(HINTERNET request, DWORD_PTR context, DWORD status, LPVOID info,
+                       DWORD info_length) {
+  if (context == 0) return;
   auto* ctx = reinterpret_cast<RequestContext*>(context);
-  PCCERT_CONTEXT cert = nullptr;
-  DWORD size = sizeof cert;
-  bool ok = WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &size) &&
-            cert != nullptr;
-  if (ok) ok = win::serverCertificateTrusted(cert, ctx->private_roots, ctx->host);
-  if (cert != nullptr) CertFreeCertificateContext(cert);
-  if (!ok) {
-    ctx->cert_rejected = true;
-    // Closing the handle here cancels the request before a byte of it is sent.
-    WinHttpCloseHandle(request);
+  switch (status) {
+    case WINHTTP_CALLBACK_STATUS_SENDING_REQUEST: {
+      // After the TLS handshake, before the request is sent: where our own trust decision applies
+      // when the server's root is the configured private CA.
+      if (ctx->private_roots == nullptr) return;
+      PCCERT_CONTEXT cert = nullptr;
+      DWORD size = sizeof cert;
+      bool ok = WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &cert, &size) &&
+                cert != nullptr;
+      if (ok) ok = win::serverCertificateTrusted(cert, ctx->private_roots, ctx->host);
+      if (cert != nullptr) CertFreeCertificateContext(cert);
+      if (!ok) {
+        ctx->cert_rejected = true;
+        // Closing the handle cancels the request before a byte of it is sent.
+        ctx->close();
+        SetEvent(ctx->step_done);
+      }
+      return;
+    }
+    case WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE:
+    case WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE:
+      ctx->completed = status;
+      SetEvent(ctx->step_done);
+      return;
+    case WINHTTP_CALLBACK_STATUS_READ_COMPLETE:
+      ctx->completed = status;
+      ctx->bytes = info_length;
+      SetEvent(ctx->step_done);
+      return;
+    case WINHTTP_CALLBACK_STATUS_REQUEST_ERROR: {
+      const auto* result = static_cast<const WINHTTP_ASYNC_RESULT*>(info);
+      ctx->completed = status;
+      ctx->error = result != nullptr ? result->dwError : ERROR_WINHTTP_INTERNAL_ERROR;
+      SetEvent(ctx->step_done);
+      return;
+    }
+    case WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING:
+      // Wakes a caller still waiting (a close without REQUEST_ERROR), then drops the handle's ref.
+      ctx->completed = status;
+      SetEvent(ctx->step_done);
+      ctx->release();
+      return;
+    default:
+      return;
   }
 }
 
-// Cancels a synchronous request from another thread when the abort flag is raised: closing a
-// WinHTTP handle is the documented way to interrupt a blocking call on it.
-class AbortWatch {
- public:
-  AbortWatch(const std::atomic<bool>* abort, HINTERNET request) : abort_(abort), request_(request) {
-    if (abort_ != nullptr) thread_ = std::thread([this] { watch(); });
-  }
-  ~AbortWatch() { finish(); }
-  // Stops watching; true when the watch closed the request (the caller must not close it again).
-  bool finish() {
-    if (thread_.joinable()) {
-      {
-        std::lock_guard lock(mu_);
-        done_ = true;
-      }
-      cv_.notify_all();
-      thread_.join();
-    }
-    return fired_;
-  }
+enum class Wait { kDone, kAborted, kDeadline };
 
- private:
-  void watch() {
-    std::unique_lock lock(mu_);
-    while (!done_) {
-      if (abort_->load()) {
-        fired_ = true;
-        WinHttpCloseHandle(request_);
-        return;
-      }
-      cv_.wait_for(lock, std::chrono::milliseconds(200));
-    }
+// Waits for the current step, checking the abort flag every 100 ms: the flag is a plain atomic
+// shared with the rest of the agent, so a short wait slice is what bounds the reaction to a stop.
+Wait waitStep(RequestContext& ctx, const std::atomic<bool>* abort,
+              std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    if (abort != nullptr && abort->load()) return Wait::kAborted;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return Wait::kDeadline;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    const DWORD slice = static_cast<DWORD>(std::min<int64_t>(left.count() + 1, 100));
+    if (WaitForSingleObject(ctx.step_done, slice) == WAIT_OBJECT_0) return Wait::kDone;
   }
-
-  const std::atomic<bool>* abort_;
-  HINTERNET request_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  bool fired_ = false;
-};
+}
 
 }  // namespace
 
@@ -153,12 +183,17 @@ struct WinHttpClient::Session {
   }
 };
 
+// Asynchronous WinHTTP: the calling thread waits for each step itself, so a stop is never held by a
+// blocking WinHTTP call (Wine's synchronous mode does not return when the handle is closed, and a
+// held long-poll lasts poll_wait_s).
+constexpr DWORD kAsync = WINHTTP_FLAG_ASYNC;
+
 WinHttpClient::WinHttpClient(HttpClientSettings settings)
     : settings_(std::move(settings)), session_(std::make_unique<Session>()) {
   const std::wstring agent = widen(settings_.user_agent);
   // Windows 8.1+: WinHTTP resolves the proxy like the rest of the system (WPAD, PAC, static).
   session_->handle = WinHttpOpen(agent.c_str(), WINHTTP_ACCESS_TYPE_AUTOMATIC_PROXY,
-                                 WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
+                                 WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, kAsync);
   if (session_->handle == nullptr) {
     WINHTTP_CURRENT_USER_IE_PROXY_CONFIG ie{};
     if (WinHttpGetIEProxyConfigForCurrentUser(&ie)) {
@@ -172,11 +207,11 @@ WinHttpClient::WinHttpClient(HttpClientSettings settings)
       session_->handle = WinHttpOpen(
           agent.c_str(), WINHTTP_ACCESS_TYPE_NAMED_PROXY, session_->named_proxy.c_str(),
           session_->proxy_bypass.empty() ? WINHTTP_NO_PROXY_BYPASS : session_->proxy_bypass.c_str(),
-          0);
+          kAsync);
     } else {
       // The machine-wide WinHTTP proxy (netsh winhttp set proxy), or none.
       session_->handle = WinHttpOpen(agent.c_str(), WINHTTP_ACCESS_TYPE_DEFAULT_PROXY,
-                                     WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
+                                     WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, kAsync);
     }
   }
   if (session_->handle != nullptr) {
@@ -239,43 +274,65 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
     return internalError(what + ": " + winHttpErrorText(GetLastError()),
                          static_cast<int>(GetLastError()));
   }
-  // Owned here unless the certificate callback or the abort watch closes it.
-  bool request_closed = false;
+  auto* ctx = new RequestContext();
+  ctx->request = raw_request;
+  // The caller's reference; the handle's is dropped by HANDLE_CLOSING.
+  struct CallerRef {
+    RequestContext* ctx;
+    ~CallerRef() {
+      ctx->close();
+      ctx->release();
+    }
+  } caller_ref{ctx};
+  if (ctx->step_done == nullptr) {
+    return internalError(what + ": CreateEvent: " + win::errorText(GetLastError()));
+  }
+  if (WinHttpSetStatusCallback(raw_request, &onStatus,
+                               WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS |
+                                   WINHTTP_CALLBACK_FLAG_SEND_REQUEST |
+                                   WINHTTP_CALLBACK_FLAG_HANDLES,
+                               0) == WINHTTP_INVALID_STATUS_CALLBACK) {
+    return internalError(what + ": WinHttpSetStatusCallback: " +
+                         winHttpErrorText(GetLastError()));
+  }
+  DWORD_PTR context_value = reinterpret_cast<DWORD_PTR>(ctx);
+  WinHttpSetOption(raw_request, WINHTTP_OPTION_CONTEXT_VALUE, &context_value,
+                   sizeof context_value);
 
   const int connect_ms = static_cast<int>(settings_.connect_timeout.count());
   const int total_ms = static_cast<int>(request.timeout.count());
   WinHttpSetTimeouts(raw_request, connect_ms, connect_ms, total_ms, total_ms);
+  // Our own bound as well: a stack that ignores its timeouts must not hold the agent.
+  const auto deadline = std::chrono::steady_clock::now() + settings_.connect_timeout +
+                        request.timeout + std::chrono::seconds(5);
   DWORD no_redirects = WINHTTP_DISABLE_REDIRECTS;
   WinHttpSetOption(raw_request, WINHTTP_OPTION_DISABLE_FEATURE, &no_redirects,
                    sizeof no_redirects);
 
-  RequestContext ctx;
   if (https && session_->private_roots != nullptr) {
     // Schannel would reject a private root; the callback decides instead, before sending.
     DWORD flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA;
     WinHttpSetOption(raw_request, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags);
-    ctx.private_roots = session_->private_roots;
-    ctx.host = host;
-    WinHttpSetStatusCallback(raw_request, &onStatus, WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0);
+    ctx->private_roots = CertDuplicateStore(session_->private_roots);
+    ctx->host = host;
   }
 
-  std::wstring headers;
   bool has_content_type = false;
   for (const auto& [name, value] : request.headers) {
     if (iequals(name, "Content-Type")) has_content_type = true;
-    headers += widen(name) + L": " + widen(value) + L"\r\n";
+    ctx->headers += widen(name) + L": " + widen(value) + L"\r\n";
   }
-  if (!has_content_type && request.method != "GET") headers += L"Content-Type: application/json\r\n";
+  if (!has_content_type && request.method != "GET") {
+    ctx->headers += L"Content-Type: application/json\r\n";
+  }
+  ctx->body = request.body;
 
-  AbortWatch watch(settings_.abort, raw_request);
   auto fail = [&](DWORD err) -> Status {
-    request_closed = watch.finish() || ctx.cert_rejected;
-    if (!request_closed) WinHttpCloseHandle(raw_request);
-    request_closed = true;
+    ctx->close();
     if (settings_.abort != nullptr && settings_.abort->load()) {
       return transientError(what + ": aborted", static_cast<int>(err));
     }
-    if (ctx.cert_rejected) {
+    if (ctx->cert_rejected) {
       return configError(what + ": the server certificate is not trusted (not by the Windows "
                                 "store, nor by " + settings_.ca_file + ")",
                          static_cast<int>(ERROR_WINHTTP_SECURE_INVALID_CA));
@@ -285,17 +342,33 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
     if (isUsageError(err)) return configError(msg, static_cast<int>(err));
     return transientError(msg, static_cast<int>(err));
   };
+  // Waits for the step started just before; ok when it ended with `expected`.
+  auto await = [&](DWORD expected) -> Status {
+    switch (waitStep(*ctx, settings_.abort, deadline)) {
+      case Wait::kAborted:
+        return fail(ERROR_WINHTTP_OPERATION_CANCELLED);
+      case Wait::kDeadline:
+        return fail(ERROR_WINHTTP_TIMEOUT);
+      case Wait::kDone:
+        break;
+    }
+    if (ctx->completed == expected && !ctx->cert_rejected) return Status::ok();
+    if (ctx->completed == WINHTTP_CALLBACK_STATUS_REQUEST_ERROR) return fail(ctx->error);
+    return fail(ERROR_WINHTTP_OPERATION_CANCELLED);
+  };
 
-  if (!WinHttpSendRequest(raw_request, headers.empty() ? WINHTTP_NO_ADDITIONAL_HEADERS : headers.c_str(),
-                          static_cast<DWORD>(headers.size()),
-                          request.body.empty() ? WINHTTP_NO_REQUEST_DATA
-                                               : const_cast<char*>(request.body.data()),
-                          static_cast<DWORD>(request.body.size()),
-                          static_cast<DWORD>(request.body.size()),
-                          reinterpret_cast<DWORD_PTR>(&ctx))) {
+  if (!WinHttpSendRequest(raw_request,
+                          ctx->headers.empty() ? WINHTTP_NO_ADDITIONAL_HEADERS
+                                               : ctx->headers.c_str(),
+                          static_cast<DWORD>(ctx->headers.size()),
+                          ctx->body.empty() ? WINHTTP_NO_REQUEST_DATA : ctx->body.data(),
+                          static_cast<DWORD>(ctx->body.size()),
+                          static_cast<DWORD>(ctx->body.size()), context_value)) {
     return fail(GetLastError());
   }
+  RETURN_IF_ERROR(await(WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE));
   if (!WinHttpReceiveResponse(raw_request, nullptr)) return fail(GetLastError());
+  RETURN_IF_ERROR(await(WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE));
 
   HttpResponse response;
   DWORD status = 0;
@@ -311,33 +384,28 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
                           &size, WINHTTP_NO_HEADER_INDEX)) {
     response.content_type = narrow(std::wstring_view(ct, size / sizeof(wchar_t)));
   }
+  const Status too_large = dataError(what + ": response larger than " +
+                                     std::to_string(settings_.max_response_bytes) + " bytes");
   // Refuse early when the server announces an oversized body; the read loop catches the rest.
   DWORD length = 0;
   size = sizeof length;
-  const bool has_length =
-      WinHttpQueryHeaders(raw_request, WINHTTP_QUERY_CONTENT_LENGTH | WINHTTP_QUERY_FLAG_NUMBER,
-                          WINHTTP_HEADER_NAME_BY_INDEX, &length, &size, WINHTTP_NO_HEADER_INDEX);
-  auto too_large = [&]() -> Status {
-    request_closed = watch.finish();
-    if (!request_closed) WinHttpCloseHandle(raw_request);
-    request_closed = true;
-    return dataError(what + ": response larger than " +
-                     std::to_string(settings_.max_response_bytes) + " bytes");
-  };
-  if (has_length && length > settings_.max_response_bytes) return too_large();
+  if (WinHttpQueryHeaders(raw_request, WINHTTP_QUERY_CONTENT_LENGTH | WINHTTP_QUERY_FLAG_NUMBER,
+                          WINHTTP_HEADER_NAME_BY_INDEX, &length, &size, WINHTTP_NO_HEADER_INDEX) &&
+      length > settings_.max_response_bytes) {
+    return too_large;
+  }
 
-  std::vector<char> buf(64 * 1024);
   for (;;) {
-    DWORD got = 0;
-    if (!WinHttpReadData(raw_request, buf.data(), static_cast<DWORD>(buf.size()), &got)) {
+    if (!WinHttpReadData(raw_request, ctx->buffer.data(), static_cast<DWORD>(ctx->buffer.size()),
+                         nullptr)) {
       return fail(GetLastError());
     }
+    RETURN_IF_ERROR(await(WINHTTP_CALLBACK_STATUS_READ_COMPLETE));
+    const DWORD got = ctx->bytes;
     if (got == 0) break;
-    if (response.body.size() + got > settings_.max_response_bytes) return too_large();
-    response.body.append(buf.data(), got);
+    if (response.body.size() + got > settings_.max_response_bytes) return too_large;
+    response.body.append(ctx->buffer.data(), got);
   }
-  request_closed = watch.finish();
-  if (!request_closed) WinHttpCloseHandle(raw_request);
   return response;
 }
 

@@ -5,6 +5,9 @@
 // Windows certificate store. When HttpClientSettings::ca_file is set (a private control-plane CA),
 // a server whose chain ends at one of that file's certificates is accepted too, checked before any
 // request header (and so before the node key) leaves the machine.
+// WinHTTP runs in asynchronous mode: the calling thread waits for each step in 100 ms slices and
+// checks HttpClientSettings::abort between them, so a stop abandons a held long-poll at once instead
+// of depending on WinHTTP to cancel a blocking call (which Wine does not do).
 
 #include <memory>
 
