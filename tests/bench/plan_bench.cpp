@@ -463,7 +463,7 @@ int run(const Args& args) {
     for (const auto& p : initial) {
       if (!p.error.isOk()) {
         if (initial_errors++ < 3) {
-          std::fprintf(stderr, "initial %s: %s\n", p.record.employee_id.c_str(),
+          std::fprintf(stderr, "initial %s: %s\n", p.record->employee_id.c_str(),
                        p.error.toString().c_str());
         }
         continue;
@@ -515,7 +515,7 @@ int run(const Args& args) {
   for (const auto& p : result) {
     if (!p.error.isOk()) {
       if (errors++ < 3) {
-        std::fprintf(stderr, "error %s: %s\n", p.record.employee_id.c_str(),
+        std::fprintf(stderr, "error %s: %s\n", p.record->employee_id.c_str(),
                      p.error.toString().c_str());
       }
       continue;
