@@ -15,6 +15,13 @@ std::string lower(std::string_view s) { return asciiLower(s); }
 
 const std::string kNoValue;
 
+// asciiLower(a) == asciiLower(b) without the copies.
+bool sameText(std::string_view a, std::string_view b) {
+  auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return low(x) == low(y); });
+}
+
 std::string nameKey(NameKind kind, std::string_view value) {
   return std::to_string(static_cast<int>(kind)) + ":" + lower(value);
 }
@@ -112,11 +119,11 @@ Status JobPlanner::chooseMail(PersonPlan& p) {
     d.mail.clear();
     return Status::ok();
   }
-  const std::string own_dn = p.live ? p.live->dn : "";
-  const std::string live_mail = p.live ? lower(p.live->attribute(kMailAttribute)) : "";
+  const std::string& own_dn = p.live ? p.live->dn : kNoValue;
+  const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
   if (!live_mail.empty()) {
     for (int n = 1; n <= kMaxNameCandidates; ++n) {
-      if (lower(d.mailCandidate(n)) == live_mail) {
+      if (sameText(d.mailCandidate(n), live_mail)) {
         p.mail_index = n;
         d.useMailCandidate(n);
         claimed_.insert(nameKey(NameKind::kMail, d.mail));

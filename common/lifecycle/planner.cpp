@@ -17,7 +17,12 @@ const std::vector<std::string> kNoGroups;
 
 std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
 
-bool sameText(const std::string& a, const std::string& b) { return asciiLower(a) == asciiLower(b); }
+// asciiLower(a) == asciiLower(b) without the copies.
+bool sameText(std::string_view a, std::string_view b) {
+  auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return low(x) == low(y); });
+}
 
 Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std::string& reason) {
   Operation op;

@@ -239,7 +239,7 @@ std::string lookupField(std::string_view name, const NameContext& ctx) {
   if (auto member = hr::canonicalField(name)) {
     return ctx.record == nullptr ? std::string() : ctx.record->*member;
   }
-  if (auto it = ctx.computed.find(std::string(name)); it != ctx.computed.end()) return it->second;
+  if (auto it = ctx.computed.find(name); it != ctx.computed.end()) return it->second;
   return {};
 }
 
