@@ -28,6 +28,8 @@ struct NamingRules {
 
 struct RuleTexts {
   std::vector<std::string> placement_reasons;  // per placement rule
+  std::vector<policy::CompiledCondition> placement_conditions;
+  std::vector<policy::CompiledCondition> group_conditions;
   struct GroupRule {
     std::string reason;               // "group rule 2 (department=Engineering)"
     std::vector<std::string> groups;  // as the rule names them
@@ -137,6 +139,7 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
     rule_ous->push_back(rule.ou);
+    texts->placement_conditions.emplace_back(rule.when);
     texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
@@ -144,6 +147,7 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
+    texts->group_conditions.emplace_back(rule.when);
     RuleTexts::GroupRule c;
     c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
     for (const std::string& g : rule.groups) {
@@ -200,7 +204,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   d.rule_ous = rule_ous_;
   for (size_t i = 0; i < p.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = p.placement.rules[i];
-    if (rule.when.matches(r)) {
+    if (rule_texts_->placement_conditions[i].matches(r)) {
       d.active_ou = rule.ou;
       d.placement_reason = rule_texts_->placement_reasons[i];
       break;
@@ -237,7 +241,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
     const RuleTexts& texts = *rule_texts_;
     std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
-      if (!p.groups[i].when.matches(r)) continue;
+      if (!texts.group_conditions[i].matches(r)) continue;
       const RuleTexts::GroupRule& rule = texts.group_rules[i];
       for (size_t k = 0; k < rule.groups.size(); ++k) {
         if (seen[rule.group_ids[k]]) continue;
