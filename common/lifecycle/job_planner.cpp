@@ -34,21 +34,32 @@ std::string nameKey(NameKind kind, std::string_view value) {
 void InMemoryDirectory::addAccount(LiveAccount account) {
   auto shared = std::make_shared<const LiveAccount>(std::move(account));
   const LiveAccount& a = *shared;
-  if (!a.sam_account_name.empty()) addName(NameKind::kSamAccountName, a.sam_account_name, a.dn);
+  if (!a.sam_account_name.empty()) addNameView(NameKind::kSamAccountName, a.sam_account_name, a.dn);
   if (const auto& upn = a.attribute("userPrincipalName"); !upn.empty()) {
-    addName(NameKind::kUserPrincipalName, upn, a.dn);
+    addNameView(NameKind::kUserPrincipalName, upn, a.dn);
   }
   if (const auto& mail = a.attribute(kMailAttribute); !mail.empty()) {
-    addName(NameKind::kMail, mail, a.dn);
+    addNameView(NameKind::kMail, mail, a.dn);
   }
   for (const auto& proxy : a.proxy_addresses) {
     if (std::string addr = smtpAddressOf(proxy); !addr.empty())
-      addName(NameKind::kMail, addr, a.dn);
+      addNameView(NameKind::kMail, addr, a.dn);
   }
-  if (!a.employee_id.empty()) by_employee_id_[lower(a.employee_id)].push_back(std::move(shared));
+  if (a.employee_id.empty()) {
+    without_employee_id_.push_back(std::move(shared));
+  } else {
+    by_employee_id_[lower(a.employee_id)].push_back(std::move(shared));
+  }
 }
 
 void InMemoryDirectory::addName(NameKind kind, const std::string& value, const std::string& dn) {
+  auto& holders = names_[static_cast<int>(kind)][lower(value)];
+  if (std::find(holders.begin(), holders.end(), dn) != holders.end()) return;
+  holders.push_back(other_dns_.emplace_back(dn));
+}
+
+void InMemoryDirectory::addNameView(NameKind kind, const std::string& value,
+                                    std::string_view dn) {
   auto& holders = names_[static_cast<int>(kind)][lower(value)];
   if (std::find(holders.begin(), holders.end(), dn) == holders.end()) holders.push_back(dn);
 }
@@ -65,7 +76,7 @@ Result<std::vector<std::string>> InMemoryDirectory::holdersOf(NameKind kind,
   const auto& names = names_[static_cast<int>(kind)];
   auto it = names.find(lower(value));
   if (it == names.end()) return std::vector<std::string>();
-  return it->second;
+  return std::vector<std::string>(it->second.begin(), it->second.end());
 }
 
 // ---------------------------------------------------------------------------------------------

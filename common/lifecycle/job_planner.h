@@ -7,6 +7,7 @@
 // resolved here: one created in the same job gets a deferred operation; unknown managers and
 // manager cycles are reported on those people without blocking anyone else.
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,13 @@ class DirectoryView {
 // A directory snapshot held in memory.
 class InMemoryDirectory : public DirectoryView {
  public:
+  InMemoryDirectory() = default;
+  // Not copyable: the name index views the DNs this object holds.
+  InMemoryDirectory(const InMemoryDirectory&) = delete;
+  InMemoryDirectory& operator=(const InMemoryDirectory&) = delete;
+  InMemoryDirectory(InMemoryDirectory&&) = default;
+  InMemoryDirectory& operator=(InMemoryDirectory&&) = default;
+
   // An account (registers its names too); pass an rvalue to move it in.
   void addAccount(LiveAccount account);
   // A name used by some object that is not one of our accounts (a service account, a contact).
@@ -50,7 +58,12 @@ class InMemoryDirectory : public DirectoryView {
 
  private:
   std::unordered_map<std::string, std::vector<LiveAccountPtr>> by_employee_id_;  // lower-case id
-  std::unordered_map<std::string, std::vector<std::string>> names_[3];        // lower-case value
+  // Lower-case value → DNs of its holders: views of the accounts' own DNs (they never move), or
+  // of other_dns_ for names added alone; a copy of the DN per name was a fifth of the snapshot.
+  std::unordered_map<std::string, std::vector<std::string_view>> names_[3];
+  std::deque<std::string> other_dns_;
+  std::vector<LiveAccountPtr> without_employee_id_;  // kept for the views of their DNs
+  void addNameView(NameKind kind, const std::string& value, std::string_view dn);
 };
 
 // The plan of one person.
