@@ -68,14 +68,14 @@ class LdapView : public lc::DirectoryView {
  public:
   LdapView(DirectoryClient& dir, std::string base) : dir_(dir), base_(std::move(base)) {}
 
-  Result<std::vector<lc::LiveAccount>> accountsByEmployeeId(const std::string& id) override {
+  Result<std::vector<lc::LiveAccountPtr>> accountsByEmployeeId(const std::string& id) override {
     ASSIGN_OR_RETURN(
         auto found,
         dir_.search(base_, SearchScope::kSubtree,
                     "(&(objectClass=user)(employeeID=" + ldap::escapeFilterValue(id) + "))",
                     searchAttributes()));
-    std::vector<lc::LiveAccount> out;
-    for (const auto& e : found) out.push_back(toLive(e));
+    std::vector<lc::LiveAccountPtr> out;
+    for (const auto& e : found) out.push_back(std::make_shared<const lc::LiveAccount>(toLive(e)));
     return out;
   }
 
@@ -201,7 +201,7 @@ void markWarning(IdentityOutcome& o, const Status& st) {
 
 IdentityOutcome baseOutcome(const lc::PersonPlan& p) {
   IdentityOutcome o;
-  o.employee_id = p.record.employee_id;
+  o.employee_id = p.record->employee_id;
   o.action = "unchanged";
   o.state = p.plan.state;
   if (p.live) {
@@ -461,7 +461,7 @@ void Applier::applyPerson(lc::PersonPlan& p, IdentityOutcome& o) {
         break;
     }
     if (!st.isOk()) {
-      spdlog::warn("job person {}: {} failed: {}", p.record.employee_id,
+      spdlog::warn("job person {}: {} failed: {}", p.record->employee_id,
                    lc::operationKindName(ops[i].kind), st.toString());
       markFailed(o, st);
       return;
@@ -475,7 +475,7 @@ void Applier::applyPerson(lc::PersonPlan& p, IdentityOutcome& o) {
   p.plan.operations = std::move(ops);
   p.plan.final_dn = current;
   o.dn = current;
-  if (!current.empty()) dn_by_id_[asciiLower(p.record.employee_id)] = current;
+  if (!current.empty()) dn_by_id_[asciiLower(p.record->employee_id)] = current;
   if (!p.warning.isOk()) markWarning(o, p.warning);
 }
 

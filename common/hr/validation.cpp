@@ -124,8 +124,23 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
   };
 
   auto cleanValue = [&](std::string_view field, std::string& value) {
-    value = trimUnicodeSpace(value);
-    if (!isValidUtf8(value)) {
+    // ASCII (nearly every value): trimUnicodeSpace trims the six ASCII spaces and the text is
+    // valid UTF-8, so both are done in place; the job planner runs this for every person.
+    const bool ascii = std::all_of(value.begin(), value.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii) {
+      auto space = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+      };
+      size_t b = 0;
+      size_t e = value.size();
+      while (b < e && space(value[b])) ++b;
+      while (e > b && space(value[e - 1])) --e;
+      if (b != 0 || e != value.size()) value = value.substr(b, e - b);
+    } else {
+      value = trimUnicodeSpace(value);
+    }
+    if (!ascii && !isValidUtf8(value)) {
       fail(field, "is not valid UTF-8");
       return;
     }

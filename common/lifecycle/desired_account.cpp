@@ -26,6 +26,19 @@ struct NamingRules {
   }
 };
 
+struct RuleTexts {
+  std::vector<std::string> placement_reasons;  // per placement rule
+  std::vector<policy::CompiledCondition> placement_conditions;
+  std::vector<policy::CompiledCondition> group_conditions;
+  struct GroupRule {
+    std::string reason;               // "group rule 2 (department=Engineering)"
+    std::vector<std::string> groups;  // as the rule names them
+    std::vector<size_t> group_ids;    // same DN (dnKey) ⇔ same id
+  };
+  std::vector<GroupRule> group_rules;
+  size_t distinct_groups = 0;
+};
+
 namespace {
 
 Result<policy::CompiledNameRule> compileNamed(const policy::NameRule& rule, const char* name) {
@@ -64,7 +77,7 @@ std::string DesiredAccount::samCandidate(int n) const {
 }
 
 std::string DesiredAccount::upnFor(const std::string& sam) const {
-  policy::NameContext ctx = naming->contextFor(record);
+  policy::NameContext ctx = naming->contextFor(*record);
   ctx.computed["display_name"] = display_name;
   ctx.computed["sam_account_name"] = sam;
   return policy::applyRule(naming->upn, ctx);
@@ -74,7 +87,7 @@ void DesiredAccount::useSamCandidate(int n) {
   sam_account_name = samCandidate(n);
   upn = upnFor(sam_account_name);
   // A mail rule may fall back to the sAMAccountName.
-  const std::string base = mailBaseFor(*naming, record, display_name, sam_account_name);
+  const std::string base = mailBaseFor(*naming, *record, display_name, sam_account_name);
   if (base != mail_base) {
     mail_base = base;
     useMailCandidate(1);
@@ -120,35 +133,45 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   b.naming_ = std::move(n);
   b.context_ = std::move(context);
   b.managed_groups_ = std::make_shared<const std::vector<std::string>>(policy.managedGroups());
+  auto texts = std::make_shared<RuleTexts>();
   auto rule_ous = std::make_shared<std::vector<std::string>>();
   rule_ous->push_back(default_ou);
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
     rule_ous->push_back(rule.ou);
-    b.placement_reasons_.push_back("placement rule " + std::to_string(i + 1) + " (" +
+    texts->placement_conditions.emplace_back(rule.when);
+    texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
   b.rule_ous_ = std::move(rule_ous);
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
-    CompiledGroupRule c;
+    texts->group_conditions.emplace_back(rule.when);
+    RuleTexts::GroupRule c;
     c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
     for (const std::string& g : rule.groups) {
       c.groups.push_back(g);
       c.group_ids.push_back(ids.emplace(dnKey(g), ids.size()).first->second);
     }
-    b.group_rules_.push_back(std::move(c));
+    texts->group_rules.push_back(std::move(c));
   }
-  b.distinct_groups_ = ids.size();
+  texts->distinct_groups = ids.size();
+  b.rule_texts_ = std::move(texts);
   return b;
 }
 
 Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
+  return build(std::make_shared<const hr::HrRecord>(r));
+}
+
+Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record) const {
   const policy::Policy& p = *policy_;
+  const hr::HrRecord& r = *record;
   DesiredAccount d;
   d.naming = naming_;
-  d.record = r;
+  d.rule_texts = rule_texts_;
+  d.record = std::move(record);
   d.employee_id = r.employee_id;
   ASSIGN_OR_RETURN(d.state, evaluateState(r, p, context_.now_unix, context_.time_zone));
   d.enabled = d.state.enabled;
@@ -157,7 +180,7 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   d.time_zone = context_.time_zone;
 
   // Names, in the order name_template.h prescribes.
-  policy::NameContext ctx = naming_->contextFor(d.record);
+  policy::NameContext ctx = naming_->contextFor(r);
   d.display_name = policy::applyRule(naming_->display, ctx);
   ctx.computed["display_name"] = d.display_name;
   d.sam_base = policy::applyRule(naming_->sam, ctx);
@@ -168,7 +191,8 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   d.sam_account_name = d.samCandidate(1);
   ctx.computed["sam_account_name"] = d.sam_account_name;
   d.upn = policy::applyRule(naming_->upn, ctx);
-  d.mail_base = mailBaseFor(*naming_, d.record, d.display_name, d.sam_account_name);
+  // mailBaseFor, with the context at hand (display_name and sam_account_name are set).
+  if (!naming_->mail_domain.empty()) d.mail_base = policy::applyRule(naming_->mail, ctx);
   d.useMailCandidate(1);
   d.cn = policy::applyRule(naming_->cn, ctx);
   if (d.cn.empty()) d.cn = d.sam_account_name;
@@ -180,9 +204,9 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   d.rule_ous = rule_ous_;
   for (size_t i = 0; i < p.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = p.placement.rules[i];
-    if (rule.when.matches(r)) {
+    if (rule_texts_->placement_conditions[i].matches(r)) {
       d.active_ou = rule.ou;
-      d.placement_reason = placement_reasons_[i];
+      d.placement_reason = rule_texts_->placement_reasons[i];
       break;
     }
   }
@@ -214,10 +238,11 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
       d.manage_groups = false;
     }
   } else {
-    std::vector<bool> seen(distinct_groups_);  // by group id: the groups so far
+    const RuleTexts& texts = *rule_texts_;
+    std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
-      if (!p.groups[i].when.matches(r)) continue;
-      const CompiledGroupRule& rule = group_rules_[i];
+      if (!texts.group_conditions[i].matches(r)) continue;
+      const RuleTexts::GroupRule& rule = texts.group_rules[i];
       for (size_t k = 0; k < rule.groups.size(); ++k) {
         if (seen[rule.group_ids[k]]) continue;
         seen[rule.group_ids[k]] = true;

@@ -39,10 +39,16 @@ inline constexpr const char* kAccountExpiresAttribute = "accountExpires";
 
 // A group the person belongs in, with the rule that says so: "group rule 2
 // (department=Engineering)".
+// Views of the policy's compiled rules (the DesiredAccount's `rule_texts` keeps them alive): a
+// copy of each group's DN and reason per person cost about 1 KB each (docs/benchmarks.md).
 struct DesiredGroup {
-  std::string dn;
-  std::string reason;
+  std::string_view dn;
+  std::string_view reason;
 };
+
+// The rule texts of one policy (placement and group reasons, group DNs), shared by every
+// DesiredAccount built from it.
+struct RuleTexts;
 
 // The compiled naming rules of one policy (shared by every DesiredAccount built from it).
 struct NamingRules;
@@ -65,7 +71,8 @@ struct DesiredAccount {
 
   // Placement.
   std::string parent_ou;              // where the account belongs now (leavers OU when terminated)
-  std::string placement_reason;       // "placement rule 1 (department=Sales)", "default OU"
+  // "placement rule 1 (department=Sales)", "default OU" (a view like DesiredGroup's).
+  std::string_view placement_reason;
   std::string active_ou;              // where it belongs while not terminated
   std::string leavers_ou;             // "" when leavers stay in place
   // Every OU placement names (default and rules); shared by every account built from one policy.
@@ -101,7 +108,9 @@ struct DesiredAccount {
   TimeZone time_zone = TimeZone::utc();  // for dates in reasons
 
   std::shared_ptr<const NamingRules> naming;
-  hr::HrRecord record;  // normalized, for re-evaluating name templates
+  std::shared_ptr<const RuleTexts> rule_texts;  // what placement_reason and groups view
+  // Normalized, for re-evaluating name templates; shared with the job planner's PersonPlan.
+  std::shared_ptr<const hr::HrRecord> record;
 
   // Candidate n (1-based) of the sAMAccountName; switching also recomputes the UPN.
   std::string samCandidate(int n) const;
@@ -125,6 +134,8 @@ class AccountBuilder {
   static Result<AccountBuilder> create(const policy::Policy& policy, DesiredContext context);
   // Data errors: invalid dates, an external without an end date, no usable account name.
   Result<DesiredAccount> build(const hr::HrRecord& r) const;
+  // The same, keeping `r` rather than a copy.
+  Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r) const;
   const DesiredContext& context() const { return context_; }
   const policy::Policy& policy() const { return *policy_; }
 
@@ -136,14 +147,7 @@ class AccountBuilder {
   std::shared_ptr<const std::vector<std::string>> managed_groups_;
   // Worked out once per policy rather than per person (docs/benchmarks.md).
   std::shared_ptr<const std::vector<std::string>> rule_ous_;
-  std::vector<std::string> placement_reasons_;  // per placement rule
-  struct CompiledGroupRule {
-    std::string reason;                   // "group rule 2 (department=Engineering)"
-    std::vector<std::string> groups;      // as the rule names them
-    std::vector<size_t> group_ids;        // same DN (dnKey) ⇔ same id
-  };
-  std::vector<CompiledGroupRule> group_rules_;
-  size_t distinct_groups_ = 0;
+  std::shared_ptr<const RuleTexts> rule_texts_;
 };
 
 // One-shot convenience: AccountBuilder::create(policy, context) then build(r).

@@ -97,6 +97,14 @@ std::string dnKey(std::string_view dn) {
   return normalized(dn, scratch).key;
 }
 
+std::string_view dnKeyView(std::string_view dn, std::string& storage) {
+  NormalizedDn scratch;
+  const NormalizedDn& n = normalized(dn, scratch);
+  if (&n != &scratch) return n.key;
+  storage = std::move(scratch.key);
+  return storage;
+}
+
 std::string dnsDomainOf(std::string_view dn) {
   auto rdns = ldap::parseDn(dn);
   if (!rdns.isOk()) return {};

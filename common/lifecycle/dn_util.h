@@ -11,6 +11,9 @@ bool dnIsWithin(std::string_view dn, std::string_view base);
 // A key two DNs share exactly when ldap::dnEquals says they are equal: for checking one DN against
 // many (group memberships) with one parse each instead of one per pair.
 std::string dnKey(std::string_view dn);
+// dnKey without the copy: a view of the cached key, or of `storage` when the cache is full (the
+// view then lives as long as `storage` is neither changed nor moved).
+std::string_view dnKeyView(std::string_view dn, std::string& storage);
 // ldap::dnEquals, through the same parsed-once DNs as dnKey.
 bool dnSame(std::string_view a, std::string_view b);
 // "OU=Users,DC=example,DC=test" → "example.test"; "" when there are no DC= parts.

@@ -13,6 +13,15 @@ namespace {
 
 std::string lower(std::string_view s) { return asciiLower(s); }
 
+const std::string kNoValue;
+
+// asciiLower(a) == asciiLower(b) without the copies.
+bool sameText(std::string_view a, std::string_view b) {
+  auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return low(x) == low(y); });
+}
+
 std::string nameKey(NameKind kind, std::string_view value) {
   return std::to_string(static_cast<int>(kind)) + ":" + lower(value);
 }
@@ -22,29 +31,43 @@ std::string nameKey(NameKind kind, std::string_view value) {
 // ---------------------------------------------------------------------------------------------
 // InMemoryDirectory
 
-void InMemoryDirectory::addAccount(const LiveAccount& a) {
-  if (!a.employee_id.empty()) by_employee_id_[lower(a.employee_id)].push_back(a);
-  if (!a.sam_account_name.empty()) addName(NameKind::kSamAccountName, a.sam_account_name, a.dn);
+void InMemoryDirectory::addAccount(LiveAccount account) {
+  auto shared = std::make_shared<const LiveAccount>(std::move(account));
+  const LiveAccount& a = *shared;
+  if (!a.sam_account_name.empty()) addNameView(NameKind::kSamAccountName, a.sam_account_name, a.dn);
   if (const auto& upn = a.attribute("userPrincipalName"); !upn.empty()) {
-    addName(NameKind::kUserPrincipalName, upn, a.dn);
+    addNameView(NameKind::kUserPrincipalName, upn, a.dn);
   }
   if (const auto& mail = a.attribute(kMailAttribute); !mail.empty()) {
-    addName(NameKind::kMail, mail, a.dn);
+    addNameView(NameKind::kMail, mail, a.dn);
   }
   for (const auto& proxy : a.proxy_addresses) {
     if (std::string addr = smtpAddressOf(proxy); !addr.empty())
-      addName(NameKind::kMail, addr, a.dn);
+      addNameView(NameKind::kMail, addr, a.dn);
+  }
+  if (a.employee_id.empty()) {
+    without_employee_id_.push_back(std::move(shared));
+  } else {
+    by_employee_id_[lower(a.employee_id)].push_back(std::move(shared));
   }
 }
 
 void InMemoryDirectory::addName(NameKind kind, const std::string& value, const std::string& dn) {
   auto& holders = names_[static_cast<int>(kind)][lower(value)];
+  if (std::find(holders.begin(), holders.end(), dn) != holders.end()) return;
+  holders.push_back(other_dns_.emplace_back(dn));
+}
+
+void InMemoryDirectory::addNameView(NameKind kind, const std::string& value,
+                                    std::string_view dn) {
+  auto& holders = names_[static_cast<int>(kind)][lower(value)];
   if (std::find(holders.begin(), holders.end(), dn) == holders.end()) holders.push_back(dn);
 }
 
-Result<std::vector<LiveAccount>> InMemoryDirectory::accountsByEmployeeId(const std::string& id) {
+Result<std::vector<LiveAccountPtr>> InMemoryDirectory::accountsByEmployeeId(
+    const std::string& id) {
   auto it = by_employee_id_.find(lower(id));
-  if (it == by_employee_id_.end()) return std::vector<LiveAccount>();
+  if (it == by_employee_id_.end()) return std::vector<LiveAccountPtr>();
   return it->second;
 }
 
@@ -53,7 +76,7 @@ Result<std::vector<std::string>> InMemoryDirectory::holdersOf(NameKind kind,
   const auto& names = names_[static_cast<int>(kind)];
   auto it = names.find(lower(value));
   if (it == names.end()) return std::vector<std::string>();
-  return it->second;
+  return std::vector<std::string>(it->second.begin(), it->second.end());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,11 +130,11 @@ Status JobPlanner::chooseMail(PersonPlan& p) {
     d.mail.clear();
     return Status::ok();
   }
-  const std::string own_dn = p.live ? p.live->dn : "";
-  const std::string live_mail = p.live ? lower(p.live->attribute(kMailAttribute)) : "";
+  const std::string& own_dn = p.live ? p.live->dn : kNoValue;
+  const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
   if (!live_mail.empty()) {
     for (int n = 1; n <= kMaxNameCandidates; ++n) {
-      if (lower(d.mailCandidate(n)) == live_mail) {
+      if (sameText(d.mailCandidate(n), live_mail)) {
         p.mail_index = n;
         d.useMailCandidate(n);
         claimed_.insert(nameKey(NameKind::kMail, d.mail));
@@ -138,8 +161,11 @@ Status JobPlanner::nextSamCandidate(PersonPlan& p) {
   return chooseMail(p);
 }
 
-void JobPlanner::planOne(PersonPlan& p) {
-  if (auto errors = hr::normalizeAndValidate(p.record, 0); !errors.empty()) {
+void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
+  auto record = std::make_shared<hr::HrRecord>(input);
+  auto errors = hr::normalizeAndValidate(*record, 0);
+  p.record = std::move(record);
+  if (!errors.empty()) {
     std::string message;
     for (const auto& e : errors) {
       std::string reason = e.reason;
@@ -150,6 +176,7 @@ void JobPlanner::planOne(PersonPlan& p) {
     return;
   }
   auto desired = builder_.build(p.record);
+  const hr::HrRecord& r = *p.record;
   if (!desired.isOk()) {
     p.error = desired.status();
     return;
@@ -157,16 +184,16 @@ void JobPlanner::planOne(PersonPlan& p) {
   p.desired = std::move(*desired);
   DesiredAccount& d = *p.desired;
 
-  auto found = view_.accountsByEmployeeId(p.record.employee_id);
+  auto found = view_.accountsByEmployeeId(r.employee_id);
   if (!found.isOk()) {
     p.error = found.status().withContext("looking up employeeID");
     return;
   }
   if (found->size() > 1) {
     std::string dns;
-    for (const auto& e : *found) dns += (dns.empty() ? "" : "; ") + e.dn;
+    for (const auto& e : *found) dns += (dns.empty() ? "" : "; ") + e->dn;
     p.error = conflictError(std::to_string(found->size()) + " accounts carry employeeID " +
-                            p.record.employee_id + ": " + dns);
+                            r.employee_id + ": " + dns);
     return;
   }
   if (found->size() == 1) {
@@ -189,55 +216,70 @@ void JobPlanner::planOne(PersonPlan& p) {
 }
 
 void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
-  std::unordered_map<std::string, size_t> index;  // lower-case employee_id → position
-  for (size_t i = 0; i < people.size(); ++i) {
-    if (!people[i].record.employee_id.empty()) {
-      index.emplace(lower(people[i].record.employee_id), i);
-    }
+  // Each person's lower-case employee and manager ids, worked out once: following manager chains
+  // lower-cased the same ids again at every step.
+  const size_t n = people.size();
+  std::vector<std::string> ids(n);
+  std::vector<std::string> manager_ids(n);
+  std::unordered_map<std::string_view, size_t> index;  // lower-case employee_id → position
+  index.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    ids[i] = lower(people[i].record->employee_id);
+    manager_ids[i] = lower(people[i].record->manager_id);
   }
-  for (size_t i = 0; i < people.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
+    if (!ids[i].empty()) index.emplace(ids[i], i);
+  }
+  std::vector<size_t> via;  // the people a chain passes through
+  for (size_t i = 0; i < n; ++i) {
     PersonPlan& p = people[i];
     if (!p.error.isOk() || !p.desired || p.plan.final_dn.empty()) continue;
     DesiredAccount& d = *p.desired;
-    const std::string manager_id = d.manager_employee_id;
+    const std::string& manager_id = d.manager_employee_id;
     if (manager_id.empty()) continue;
 
     // Follow the chain inside the job: back at this person means a cycle.
-    std::vector<std::string> chain = {p.record.employee_id};
+    const std::string manager_key =
+        manager_id == p.record->manager_id ? manager_ids[i] : lower(manager_id);
+    std::string_view key = manager_key;
     bool cycle = false;
-    for (std::string cur = manager_id; chain.size() <= people.size() + 1;) {
-      chain.push_back(cur);
-      if (lower(cur) == lower(p.record.employee_id)) {
+    via.clear();
+    for (size_t length = 1; length <= n + 1; ++length) {
+      if (key == ids[i]) {
         cycle = true;
         break;
       }
-      auto it = index.find(lower(cur));
-      if (it == index.end() || people[it->second].record.manager_id.empty()) break;
-      cur = people[it->second].record.manager_id;
+      auto it = index.find(key);
+      if (it == index.end() || people[it->second].record->manager_id.empty()) break;
+      via.push_back(it->second);
+      key = manager_ids[it->second];
     }
     if (cycle) {
-      std::string path;
-      for (const auto& id : chain) path += (path.empty() ? "" : " → ") + id;
+      std::string path = p.record->employee_id + " → " + manager_id;
+      for (size_t k : via) path += " → " + people[k].record->manager_id;
       p.warning = dataError("manager cycle: " + path + " (manager left unchanged)");
       continue;
     }
 
-    std::optional<std::string> manager_dn;
-    bool stable = false;  // the manager's DN does not change in this run
-    if (auto it = index.find(lower(manager_id)); it != index.end()) {
-      const PersonPlan& m = people[it->second];
+    const std::string* manager_dn = nullptr;
+    LiveAccountPtr manager_live;  // keeps manager_dn alive when it comes from the view
+    bool stable = false;          // the manager's DN does not change in this run
+    const auto in_job = index.find(manager_key);
+    if (in_job != index.end()) {
+      const PersonPlan& m = people[in_job->second];
       if (m.error.isOk() && !m.plan.final_dn.empty()) {
-        manager_dn = m.plan.final_dn;
+        manager_dn = &m.plan.final_dn;
         stable = m.live && ldap::dnEquals(m.live->dn, m.plan.final_dn);
       }
     } else {
       auto found = view_.accountsByEmployeeId(manager_id);
       if (found.isOk() && found->size() == 1) {
-        manager_dn = found->front().dn;
+        manager_live = std::move(found->front());
+        manager_dn = &manager_live->dn;
         stable = true;
       }
     }
-    if (!manager_dn) {
+    if (manager_dn == nullptr) {
       p.notes.push_back(kManagerUnresolved);
       continue;
     }
@@ -246,15 +288,15 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
       const bool unchanged =
           p.live && ldap::dnEquals(p.live->attribute(kManagerAttribute), *manager_dn);
       d.manager_dn = *manager_dn;
-      if (!unchanged) p.plan = plan(d, p.live);
+      if (!unchanged) p.plan = plan(d, p.live.get());
       continue;
     }
-    const std::string live_manager = p.live ? p.live->attribute(kManagerAttribute) : "";
+    const std::string& live_manager = p.live ? p.live->attribute(kManagerAttribute) : kNoValue;
     if (auto op = planManager(p.plan.final_dn, live_manager, *manager_dn)) {
       op->deferred = true;
       op->manager_employee_id = manager_id;
       op->reason = "HR manager " + manager_id + " (" +
-                   (people[index[lower(manager_id)]].live ? "moved" : "created") + " in this run)";
+                   (people[in_job->second].live ? "moved" : "created") + " in this run)";
       p.plan.operations.push_back(std::move(*op));
     }
   }
@@ -265,12 +307,11 @@ std::vector<PersonPlan> JobPlanner::planAll(const std::vector<hr::HrRecord>& rec
   std::unordered_set<std::string> dns;  // lower-case DNs of the accounts this job creates
   for (size_t i = 0; i < records.size(); ++i) {
     PersonPlan& p = people[i];
-    p.record = records[i];
-    planOne(p);
+    planOne(p, records[i]);
     if (!p.error.isOk()) continue;
     DesiredAccount& d = *p.desired;
     if (!p.live && d.state.may_create && dns.count(lower(d.dn()))) d.useAlternateCn();
-    p.plan = plan(d, p.live);
+    p.plan = plan(d, p.live.get());
     if (!p.live && !p.plan.final_dn.empty()) dns.insert(lower(p.plan.final_dn));
   }
   resolveManagers(people);

@@ -7,6 +7,7 @@
 // resolved here: one created in the same job gets a deferred operation; unknown managers and
 // manager cycles are reported on those people without blocking anyone else.
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,10 @@ enum class NameKind { kSamAccountName, kUserPrincipalName, kMail };
 class DirectoryView {
  public:
   virtual ~DirectoryView() = default;
-  // User accounts carrying `employee_id` as employeeID (case-insensitive).
-  virtual Result<std::vector<LiveAccount>> accountsByEmployeeId(const std::string& employee_id) = 0;
+  // User accounts carrying `employee_id` as employeeID (case-insensitive). Shared, not copied: a
+  // snapshot hands out its own accounts (a copy per person was a third of planning's memory).
+  virtual Result<std::vector<LiveAccountPtr>> accountsByEmployeeId(
+      const std::string& employee_id) = 0;
   // DNs of the objects using `value` as a name of `kind` (mail: as mail or an smtp proxy address);
   // compared case-insensitively.
   virtual Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) = 0;
@@ -38,24 +41,38 @@ class DirectoryView {
 // A directory snapshot held in memory.
 class InMemoryDirectory : public DirectoryView {
  public:
-  // An account (registers its names too).
-  void addAccount(const LiveAccount& account);
+  InMemoryDirectory() = default;
+  // Not copyable: the name index views the DNs this object holds.
+  InMemoryDirectory(const InMemoryDirectory&) = delete;
+  InMemoryDirectory& operator=(const InMemoryDirectory&) = delete;
+  InMemoryDirectory(InMemoryDirectory&&) = default;
+  InMemoryDirectory& operator=(InMemoryDirectory&&) = default;
+
+  // An account (registers its names too); pass an rvalue to move it in.
+  void addAccount(LiveAccount account);
   // A name used by some object that is not one of our accounts (a service account, a contact).
   void addName(NameKind kind, const std::string& value, const std::string& dn);
 
-  Result<std::vector<LiveAccount>> accountsByEmployeeId(const std::string& employee_id) override;
+  Result<std::vector<LiveAccountPtr>> accountsByEmployeeId(const std::string& employee_id) override;
   Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) override;
 
  private:
-  std::unordered_map<std::string, std::vector<LiveAccount>> by_employee_id_;  // lower-case id
-  std::unordered_map<std::string, std::vector<std::string>> names_[3];        // lower-case value
+  std::unordered_map<std::string, std::vector<LiveAccountPtr>> by_employee_id_;  // lower-case id
+  // Lower-case value → DNs of its holders: views of the accounts' own DNs (they never move), or
+  // of other_dns_ for names added alone; a copy of the DN per name was a fifth of the snapshot.
+  std::unordered_map<std::string, std::vector<std::string_view>> names_[3];
+  std::deque<std::string> other_dns_;
+  std::vector<LiveAccountPtr> without_employee_id_;  // kept for the views of their DNs
+  void addNameView(NameKind kind, const std::string& value, std::string_view dn);
 };
 
 // The plan of one person.
 struct PersonPlan {
-  hr::HrRecord record;  // normalized
+  // Normalized; the same record the desired account reads (one copy per person). Never null in a
+  // plan from planAll.
+  std::shared_ptr<const hr::HrRecord> record;
   std::optional<DesiredAccount> desired;
-  std::optional<LiveAccount> live;
+  LiveAccountPtr live;  // the account as the directory view handed it out; null when none
   Plan plan;
   // Set when the person cannot be planned (invalid record, ambiguous employeeID, no free name):
   // nothing is applied for them.
@@ -89,7 +106,7 @@ class JobPlanner {
  private:
   JobPlanner(AccountBuilder builder, DirectoryView& view)
       : builder_(std::move(builder)), view_(view) {}
-  void planOne(PersonPlan& p);
+  void planOne(PersonPlan& p, const hr::HrRecord& input);
   Result<bool> nameFree(NameKind kind, const std::string& value, const std::string& own_dn);
   Status chooseSam(PersonPlan& p);
   Status chooseMail(PersonPlan& p);

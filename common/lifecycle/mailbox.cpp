@@ -8,7 +8,23 @@ namespace tenure::lifecycle {
 
 namespace {
 
-bool sameAddress(std::string_view a, std::string_view b) { return asciiLower(a) == asciiLower(b); }
+char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// asciiLower(a) == asciiLower(b), without the two copies (this runs for every address of every
+// person with a mailbox).
+bool sameAddress(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+// smtpAddressOf as a view.
+std::string_view smtpView(std::string_view proxy) {
+  if (proxy.size() < 5 || !sameAddress(proxy.substr(0, 5), "smtp:")) return {};
+  return proxy.substr(5);
+}
 
 std::string localPart(std::string_view mail) {
   const size_t at = mail.find('@');
@@ -17,10 +33,7 @@ std::string localPart(std::string_view mail) {
 
 }  // namespace
 
-std::string smtpAddressOf(std::string_view proxy) {
-  if (proxy.size() < 5 || asciiLower(proxy.substr(0, 5)) != "smtp:") return "";
-  return std::string(proxy.substr(5));
-}
+std::string smtpAddressOf(std::string_view proxy) { return std::string(smtpView(proxy)); }
 
 bool isPrimarySmtp(std::string_view proxy) { return proxy.substr(0, 5) == "SMTP:"; }
 
@@ -44,10 +57,10 @@ ProxyAddressChange proxyAddressChange(const std::vector<std::string>& live,
                                       bool keep_old_addresses) {
   ProxyAddressChange c;
   if (desired.primary.empty()) return c;
-  const std::string primary = smtpAddressOf(desired.primary);
+  const std::string_view primary = smtpView(desired.primary);
   bool primary_present = false;
   for (const std::string& v : live) {
-    const std::string addr = smtpAddressOf(v);
+    const std::string_view addr = smtpView(v);
     if (addr.empty()) continue;  // X500:, sip:, ...: not ours
     if (sameAddress(addr, primary)) {
       if (v == desired.primary) {
@@ -60,7 +73,7 @@ ProxyAddressChange proxyAddressChange(const std::vector<std::string>& live,
     if (isPrimarySmtp(v)) {
       c.remove.push_back(v);
       const bool ours = !live_mail.empty() && sameAddress(addr, live_mail);
-      if (keep_old_addresses || !ours) c.add.push_back("smtp:" + addr);
+      if (keep_old_addresses || !ours) c.add.push_back("smtp:" + std::string(addr));
     }
   }
   if (!primary_present) c.add.push_back(desired.primary);
@@ -68,20 +81,20 @@ ProxyAddressChange proxyAddressChange(const std::vector<std::string>& live,
   // was a proxy address.
   if (keep_old_addresses && !live_mail.empty() && !sameAddress(live_mail, primary)) {
     const bool present = std::any_of(live.begin(), live.end(), [&](const std::string& v) {
-      return sameAddress(smtpAddressOf(v), live_mail);
+      return sameAddress(smtpView(v), live_mail);
     });
     const bool added = std::any_of(c.add.begin(), c.add.end(), [&](const std::string& v) {
-      return sameAddress(smtpAddressOf(v), live_mail);
+      return sameAddress(smtpView(v), live_mail);
     });
     if (!present && !added) c.add.push_back("smtp:" + std::string(live_mail));
   }
   for (const std::string& s : desired.secondary) {
-    const std::string addr = smtpAddressOf(s);
+    const std::string_view addr = smtpView(s);
     const bool present = std::any_of(live.begin(), live.end(), [&](const std::string& v) {
-      return sameAddress(smtpAddressOf(v), addr);
+      return sameAddress(smtpView(v), addr);
     });
     const bool added = std::any_of(c.add.begin(), c.add.end(), [&](const std::string& v) {
-      return sameAddress(smtpAddressOf(v), addr);
+      return sameAddress(smtpView(v), addr);
     });
     if (!present && !added) c.add.push_back(s);
   }

@@ -17,7 +17,12 @@ const std::vector<std::string> kNoGroups;
 
 std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
 
-bool sameText(const std::string& a, const std::string& b) { return asciiLower(a) == asciiLower(b); }
+// asciiLower(a) == asciiLower(b) without the copies.
+bool sameText(std::string_view a, std::string_view b) {
+  auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return low(x) == low(y); });
+}
 
 Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std::string& reason) {
   Operation op;
@@ -31,8 +36,8 @@ Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std:
   return op;
 }
 
-Operation memberOp(OperationKind kind, const std::string& dn, const std::string& group,
-                   const std::string& reason) {
+Operation memberOp(OperationKind kind, const std::string& dn, std::string_view group,
+                   std::string_view reason) {
   Operation op;
   op.kind = kind;
   op.dn = dn;
@@ -242,7 +247,7 @@ std::optional<Operation> planManager(const std::string& dn, const std::string& l
   return op;
 }
 
-Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
+Plan plan(const DesiredAccount& d, const LiveAccount* live) {
   if (!live) return planCreate(d);
 
   Plan p;
@@ -355,9 +360,10 @@ Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
         if (d.terminated()) {
           why.push_back(d.state.reason + ": move to the leavers OU");
         } else if (in_leavers) {
-          why.push_back("rehire: move back (" + d.placement_reason + ")");
+          why.push_back("rehire: move back (" + std::string(d.placement_reason) + ")");
         } else {
-          why.push_back(d.placement_reason + (hr_summary.empty() ? "" : " after " + hr_summary));
+          why.push_back(std::string(d.placement_reason) +
+                        (hr_summary.empty() ? "" : " after " + hr_summary));
         }
       }
       if (!name_ok) {
@@ -372,27 +378,35 @@ Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
 
   // Groups: only managed ones, only when the state manages them.
   std::vector<Operation> removals;
-  std::vector<std::string> adds_groups;
+  std::vector<std::string_view> adds_groups;
   std::vector<std::string> adds_reasons;
   if (d.manage_groups) {
     // Keys, not dnEquals per pair: with dozens of rule groups the pairwise parsing dominated
-    // planning time (docs/benchmarks.md).
-    std::unordered_set<std::string> live_groups;
-    for (const std::string& g : live->member_of) live_groups.insert(dnKey(g));
-    std::vector<std::string> wanted_keys;
-    std::unordered_set<std::string> wanted_groups;
-    for (const DesiredGroup& x : d.groups) {
-      wanted_keys.push_back(dnKey(x.dn));
-      wanted_groups.insert(wanted_keys.back());
+    // planning time (docs/benchmarks.md). Views of the cached keys in small sorted vectors rather
+    // than sets of copies: a person holds a handful of groups.
+    const size_t held = live->member_of.size();
+    std::vector<std::string> storage(held + d.groups.size());  // only when the DN cache is full
+    std::vector<std::string_view> live_groups(held);
+    for (size_t i = 0; i < held; ++i) live_groups[i] = dnKeyView(live->member_of[i], storage[i]);
+    std::sort(live_groups.begin(), live_groups.end());
+    auto holds = [&](std::string_view key) {
+      return std::binary_search(live_groups.begin(), live_groups.end(), key);
+    };
+    std::vector<std::string_view> wanted_keys(d.groups.size());
+    for (size_t i = 0; i < d.groups.size(); ++i) {
+      wanted_keys[i] = dnKeyView(d.groups[i].dn, storage[held + i]);
     }
+    auto wanted = [&](std::string_view key) {
+      return std::find(wanted_keys.begin(), wanted_keys.end(), key) != wanted_keys.end();
+    };
     // Only a group held but not wanted can be a removal; usually there is none.
-    const bool may_remove =
-        std::any_of(live_groups.begin(), live_groups.end(),
-                    [&](const std::string& k) { return !wanted_groups.count(k); });
+    const bool may_remove = std::any_of(live_groups.begin(), live_groups.end(),
+                                        [&](std::string_view k) { return !wanted(k); });
+    std::string key_storage;
     for (const std::string& g : d.managed_groups ? *d.managed_groups : kNoGroups) {
       if (!may_remove) break;
-      const std::string key = dnKey(g);
-      if (!live_groups.count(key) || wanted_groups.count(key)) continue;
+      const std::string_view key = dnKeyView(g, key_storage);
+      if (!holds(key) || wanted(key)) continue;
       std::string reason = !d.group_removal_reason.empty()
                                ? d.group_removal_reason
                                : "no group rule grants it any more" +
@@ -401,14 +415,14 @@ Plan plan(const DesiredAccount& d, const std::optional<LiveAccount>& live) {
     }
     for (size_t i = 0; i < d.groups.size(); ++i) {
       const DesiredGroup& g = d.groups[i];
-      if (live_groups.count(wanted_keys[i])) continue;
+      if (holds(wanted_keys[i])) continue;
       adds_groups.push_back(g.dn);
-      adds_reasons.push_back(rehire ? "rehire: " + g.reason : g.reason);
+      adds_reasons.push_back(rehire ? "rehire: " + std::string(g.reason) : std::string(g.reason));
     }
   }
   std::optional<Operation> mailbox;
   if (d.mailbox_managed) {
-    Operation mb = mailboxModify(d, &*live, "");
+    Operation mb = mailboxModify(d, live, "");
     if (!mb.changes.empty()) mailbox = std::move(mb);
   }
   if (d.mailbox_unavailable) p.notes.push_back(kMailboxUnavailable);

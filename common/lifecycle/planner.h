@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,9 @@ struct LiveAccount {
   const std::string& attribute(const std::string& name) const;
   bool enabled() const { return (user_account_control & kUacAccountDisable) == 0; }
 };
+
+// Live accounts are handed around shared: a directory snapshot holds them once.
+using LiveAccountPtr = std::shared_ptr<const LiveAccount>;
 
 // Every attribute the planner may read from a live account (for the directory search).
 std::vector<std::string> liveAccountAttributes();
@@ -94,7 +98,11 @@ struct Plan {
   bool empty() const { return operations.empty(); }
 };
 
-Plan plan(const DesiredAccount& desired, const std::optional<LiveAccount>& live);
+// `live` null: no account yet.
+Plan plan(const DesiredAccount& desired, const LiveAccount* live);
+inline Plan plan(const DesiredAccount& desired, const std::optional<LiveAccount>& live) {
+  return plan(desired, live ? &*live : nullptr);
+}
 
 // The manager change alone (for deferred manager operations). nullopt when nothing needs doing.
 std::optional<Operation> planManager(const std::string& dn, const std::string& live_manager_dn,

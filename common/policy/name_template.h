@@ -30,7 +30,8 @@ namespace tenure::policy {
 struct NameContext {
   const hr::HrRecord* record = nullptr;
   // sam_account_name, display_name, upn_suffix, mail_domain (a missing key reads as "").
-  std::map<std::string, std::string> computed;
+  // Transparent: a template's field lookup needs no key copy.
+  std::map<std::string, std::string, std::less<>> computed;
 };
 
 // One node of a compiled expression.

@@ -90,6 +90,38 @@ bool Condition::matches(const hr::HrRecord& r) const {
   return true;
 }
 
+CompiledCondition::CompiledCondition(const Condition& c) {
+  for (const auto& [field, values] : c.equals) {
+    Field f;
+    f.name = field;
+    if (!field.starts_with(kCustomPrefix)) f.member = hr::canonicalField(field);
+    for (const std::string& v : values) {
+      Value x{.text = v, .ascii = isAscii(v)};
+      if (x.ascii) x.folded = asciiLower(trimAsciiSpace(v));
+      f.values.push_back(std::move(x));
+    }
+    fields_.push_back(std::move(f));
+  }
+}
+
+bool CompiledCondition::matches(const hr::HrRecord& r) const {
+  for (const Field& f : fields_) {
+    const std::string* actual = f.member ? &(r.*f.member) : conditionValue(r, f.name);
+    if (!actual) return false;
+    // foldedEqual with the value's side done already.
+    const bool ascii = isAscii(*actual);
+    const std::string_view a = ascii ? trimAsciiSpace(*actual) : std::string_view(*actual);
+    const bool any = std::any_of(f.values.begin(), f.values.end(), [&](const Value& v) {
+      if (!(ascii && v.ascii)) return foldedEqual(v.text, *actual);
+      return a.size() == v.folded.size() &&
+             std::equal(a.begin(), a.end(), v.folded.begin(),
+                        [](char x, char y) { return asciiLowerChar(x) == y; });
+    });
+    if (!any) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> Policy::managedGroups() const {
   std::vector<std::string> out;
   for (const auto& rule : groups) {

@@ -76,6 +76,27 @@ struct Condition {
   bool operator==(const Condition&) const = default;
 };
 
+// A Condition prepared for matching many records (the field names resolved and the ASCII values
+// trimmed and lower-cased once); matches exactly what Condition::matches matches.
+class CompiledCondition {
+ public:
+  explicit CompiledCondition(const Condition& c);
+  bool matches(const hr::HrRecord& r) const;
+
+ private:
+  struct Value {
+    std::string text;    // as written
+    bool ascii = false;  // then `folded` is trimmed and lower-cased
+    std::string folded;
+  };
+  struct Field {
+    std::string name;
+    std::string hr::HrRecord::*member = nullptr;  // null: custom.<name> or unknown
+    std::vector<Value> values;
+  };
+  std::vector<Field> fields_;
+};
+
 struct PlacementRule {
   Condition when;
   std::string ou;  // DN of the OU

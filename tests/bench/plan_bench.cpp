@@ -85,6 +85,13 @@ bool resetPeakRss() {
   return static_cast<bool>(out);
 }
 
+// Bytes the allocator has handed out and not taken back: unlike RSS, not blurred by freed memory
+// that is reused or kept.
+long heapInUseKb() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<long>((mi.uordblks + mi.hblkhd) / 1024);
+}
+
 // ---- Data --------------------------------------------------------------------------------------
 
 constexpr const char* kBase = "DC=example,DC=com";
@@ -463,7 +470,7 @@ int run(const Args& args) {
     for (const auto& p : initial) {
       if (!p.error.isOk()) {
         if (initial_errors++ < 3) {
-          std::fprintf(stderr, "initial %s: %s\n", p.record.employee_id.c_str(),
+          std::fprintf(stderr, "initial %s: %s\n", p.record->employee_id.c_str(),
                        p.error.toString().c_str());
         }
         continue;
@@ -480,15 +487,18 @@ int run(const Args& args) {
   // The agent's prefetch: the directory read into memory.
   malloc_trim(0);
   const long rss_no_snapshot_kb = procStatusKb("VmRSS");
+  const long heap_no_snapshot_kb = heapInUseKb();
   const auto t_snap = Clock::now();
   auto dir = snapshotOf(accounts);
   const double snapshot_s = secondsSince(t_snap);
   const long snapshot_kb = procStatusKb("VmRSS") - rss_no_snapshot_kb;
+  const long snapshot_heap_kb = heapInUseKb() - heap_no_snapshot_kb;
   const size_t live_count = accounts.size();
   std::vector<LiveAccount>().swap(accounts);
   malloc_trim(0);
 
   const long rss_before_kb = procStatusKb("VmRSS");
+  const long heap_before_kb = heapInUseKb();
   const long maxrss_setup_kb = maxRssKb();
   const bool reset = resetPeakRss();
 
@@ -505,6 +515,7 @@ int run(const Args& args) {
     times.push_back(secondsSince(t0));
   }
   const long rss_after_kb = procStatusKb("VmRSS");
+  const long heap_after_kb = heapInUseKb();
   const long hwm_kb = procStatusKb("VmHWM");
   const long maxrss_end_kb = maxRssKb();
 
@@ -515,7 +526,7 @@ int run(const Args& args) {
   for (const auto& p : result) {
     if (!p.error.isOk()) {
       if (errors++ < 3) {
-        std::fprintf(stderr, "error %s: %s\n", p.record.employee_id.c_str(),
+        std::fprintf(stderr, "error %s: %s\n", p.record->employee_id.c_str(),
                      p.error.toString().c_str());
       }
       continue;
@@ -572,6 +583,11 @@ int run(const Args& args) {
     kv(("planned_state_" + name).c_str(), std::to_string(count));
   for (const auto& [name, count] : notes) kv(("note_" + name).c_str(), std::to_string(count));
   kv("snapshot_rss_kb", std::to_string(snapshot_kb));  // the InMemoryDirectory of all accounts
+  // Heap in use: the snapshot alone, everything the planner is given (snapshot, the job's records,
+  // reserved names), and that plus the plans.
+  kv("snapshot_heap_kb", std::to_string(snapshot_heap_kb));
+  kv("heap_before_plan_kb", std::to_string(heap_before_kb));
+  kv("heap_after_plan_kb", std::to_string(heap_after_kb));
   kv("rss_before_plan_kb", std::to_string(rss_before_kb));
   kv("rss_after_plan_kb", std::to_string(rss_after_kb));
   kv("peak_rss_setup_kb", std::to_string(maxrss_setup_kb));  // getrusage ru_maxrss after setup

@@ -34,6 +34,25 @@ TEST(IsValidIsoDate, AcceptsRealCalendarDatesOnly) {
   EXPECT_FALSE(isValidIsoDate("2025-01-01T00:00"));
 }
 
+TEST(NormalizeAndValidate, TrimsAsciiAndUnicodeSpaceButKeepsInnerSpace) {
+  HrRecord r = valid();
+  r.given_name = " \t Mary Ann\r\n";
+  r.family_name = "\u00A0Müller\u3000";
+  r.department = "\v\f Sales  Ops \f";
+  r.title = " \t ";
+  EXPECT_TRUE(normalizeAndValidate(r, 1).empty());
+  EXPECT_EQ(r.given_name, "Mary Ann");
+  EXPECT_EQ(r.family_name, "Müller");
+  EXPECT_EQ(r.department, "Sales  Ops");
+  EXPECT_EQ(r.title, "");
+}
+
+TEST(NormalizeAndValidate, RejectsAControlCharacterInsideAnAsciiValue) {
+  HrRecord r = valid();
+  r.department = " Sa\x01les ";
+  EXPECT_EQ(fieldsOf(normalizeAndValidate(r, 1)), std::vector<std::string>{"department"});
+}
+
 TEST(NormalizeAndValidate, ValidRecordGetsDefaults) {
   HrRecord r = valid();
   EXPECT_TRUE(normalizeAndValidate(r, 1).empty());

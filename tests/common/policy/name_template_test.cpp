@@ -65,6 +65,21 @@ std::string eval(std::string_view tmpl, const hr::HrRecord& r) {
   return t->evaluate(NameContext{.record = &r});
 }
 
+TEST(NameHelpers, AsciiAndNonAsciiTextCountAndCaseTheSameWay) {
+  EXPECT_EQ(toLowerLatin("Jane O'Brien-SMITH 42"), "jane o'brien-smith 42");
+  EXPECT_EQ(toUpperLatin("jane o'brien"), "JANE O'BRIEN");
+  EXPECT_EQ(toLowerLatin("ÅSA Ölund"), "åsa ölund");
+  EXPECT_EQ(firstCodePoints("Smith", 3), "Smi");
+  EXPECT_EQ(firstCodePoints("Smith", 9), "Smith");
+  EXPECT_EQ(firstCodePoints("Żółć", 2), "Żó");
+  EXPECT_EQ(lastCodePoints("Smith", 2), "th");
+  EXPECT_EQ(lastCodePoints("Żółć", 2), "łć");
+  // transliterate drops NUL even in otherwise plain ASCII text, and keeps the rest.
+  EXPECT_EQ(applyTransform("transliterate", std::string_view("a\0b", 3)), "ab");
+  EXPECT_EQ(applyTransform("transliterate", "O'Brien"), "O'Brien");
+  EXPECT_EQ(applyTransform("transliterate", "Müller"), "Mueller");
+}
+
 TEST(DefaultNaming, AFamilyNameWithNoLatinLettersFallsBackInsteadOfASingleLetter) {
   // "l" alone would be shared by every Liam with a family name in another script.
   EXPECT_EQ(nameFor(defaults(), person("Liam", "王", "", "E77")).sam, "ue77");

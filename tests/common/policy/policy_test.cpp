@@ -287,6 +287,41 @@ TEST(Condition, MatchesCaseInsensitivelyAndRequiresEveryField) {
   EXPECT_TRUE(Condition{}.matches(worker("Anything", "Anywhere")));
 }
 
+TEST(CompiledCondition, MatchesExactlyWhatTheConditionMatches) {
+  const std::vector<Condition> conditions = {
+      {},
+      {.equals = {{"department", {"Sales", " marketing "}}, {"location", {"MÜNCHEN"}}}},
+      {.equals = {{"department", {"İT"}}}},  // folds to "it": an ASCII value meets it too
+      {.equals = {{"department", {"IT", "Forschung & Entwicklung"}}}},
+      {.equals = {{"custom.cost_center", {"4711"}}}},
+      {.equals = {{"employment_type", {"contractor", "vendor"}}, {"status", {"ACTIVE"}}}},
+      {.equals = {{"no_such_field", {"x"}}}},
+  };
+  std::vector<hr::HrRecord> records = {
+      worker("sales", "München"),       worker("  Marketing\t", "münchen"),
+      worker("Sales", "Berlin"),        worker("it", "Berlin"),
+      worker("İT", "Berlin"),           worker("IT ", "Berlin"),
+      worker("ıt", "Berlin"),           worker("Forschung & Entwicklung", "Berlin"),
+      worker("Sales", "München", "Contractor"), worker("", ""),
+  };
+  records.push_back(worker("Sales", "Berlin"));
+  records.back().custom["Cost_Center"] = "4711";
+  records.push_back(worker("Sales", "Berlin"));
+  records.back().custom["cost_center"] = " 4711";
+  int matched = 0;
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    const CompiledCondition compiled(conditions[i]);
+    for (size_t k = 0; k < records.size(); ++k) {
+      EXPECT_EQ(compiled.matches(records[k]), conditions[i].matches(records[k]))
+          << "condition " << i << ", record " << k;
+      matched += conditions[i].matches(records[k]);
+    }
+  }
+  // Not vacuous: some pairs match and some do not.
+  EXPECT_GT(matched, 5);
+  EXPECT_LT(matched, static_cast<int>(conditions.size() * records.size()) - 5);
+}
+
 TEST(Condition, ReadsCustomFields) {
   hr::HrRecord r = worker("Sales", "Berlin");
   const Condition c{.equals = {{"custom.cost_center", {"4711"}}}};
