@@ -488,7 +488,9 @@ TEST_F(SchedulerTest, PermanentFailureIsRecordedNotRetried) {
   ASSERT_EQ(r->status(), 200);
   EXPECT_EQ(runStatus(a_, run_id), "failed");
   EXPECT_EQ(control_->job(run_id).value()->state, JobState::kDone);
-  EXPECT_TRUE(tickets_.raised.empty());
+  // Not retried, so never quarantined: the failure itself is the ticket.
+  ASSERT_EQ(tickets_.raised.size(), 1u);
+  EXPECT_EQ(tickets_.raised[0].detector, "job_failed");
 }
 
 // ---------------------------------------------------------------------------------------------

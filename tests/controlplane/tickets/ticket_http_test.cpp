@@ -233,8 +233,9 @@ TEST_F(TicketHttpTest, JobLevelFailureRaisesOneTicketPerKindClearedByTheNextGood
                   R"({"status":"failed","error_class":")" + cls +
                       R"(","error_message":"cannot bind","outcomes":[]})");
   };
-  ASSERT_EQ(fail("transient").status, 200);
-  ASSERT_EQ(fail("transient").status, 200);
+  // A transient failure is retried (no ticket until quarantine); a config error fails the job.
+  ASSERT_EQ(fail("config").status, 200);
+  ASSERT_EQ(fail("config").status, 200);
   auto t = tenantTickets(a_);
   ASSERT_EQ(t.count("job_failed/job:apply"), 1u);
   EXPECT_EQ(t["job_failed/job:apply"].at("count").as_int64(), 2);

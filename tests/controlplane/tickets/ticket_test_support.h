@@ -84,6 +84,7 @@ class TicketEnv : public ::testing::Test {
     ServiceOptions so;
     so.lease = std::chrono::milliseconds(10'000);
     so.max_attempts = 2;
+    so.retry_base = std::chrono::milliseconds(0);  // re-queued jobs are ready at once here
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, so);
     service_->setSecretBox(&box_);
     TicketOptions o = ticketOptions();
