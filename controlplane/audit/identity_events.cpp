@@ -335,13 +335,14 @@ Status recordDirectoryEvents(TenantStore& store, const std::string& run_id,
                               {"error", bj::object{{"class", o.error_class},
                                                    {"message", o.error_message},
                                                    {"directory_code", o.directory_code}}}};
-        if (prev) {
-          DirectoryState same = *prev;
-          same.state = o.state.empty() ? same.state : o.state;
-          RETURN_IF_ERROR(insertEvent(db, e, bj::serialize(toJson(same))));
-        } else {
-          RETURN_IF_ERROR(insertEvent(db, e, ""));
+        // Without an earlier report the account is not known to exist (e.g. a failed create).
+        DirectoryState same = prev.value_or(DirectoryState{.exists = false});
+        if (!o.state.empty()) same.state = o.state;
+        if (!prev) {
+          same.reported_at_ms = at_ms;
+          same.run_id = run_id;
         }
+        RETURN_IF_ERROR(insertEvent(db, e, bj::serialize(toJson(same))));
         continue;
       }
       DirectoryState next = applyOutcome(prev, o, at_ms, run_id);

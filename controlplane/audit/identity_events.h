@@ -36,7 +36,7 @@ struct IdentityEvent {
 
 // The account as the agent last reported it.
 struct DirectoryState {
-  bool exists = true;  // false after a reported delete
+  bool exists = true;  // false after a reported delete, or a failure before any account existed
   std::string dn;
   std::string sam_account_name;
   std::string upn;

@@ -169,6 +169,27 @@ TEST_F(TimeTravelTest, UnknownPeopleAre404AndBadInstantsAre400) {
   EXPECT_EQ(other.body.find("Ann"), std::string::npos);
 }
 
+TEST_F(TimeTravelTest, AFailedCreateIsAnEventButNoAccount) {
+  cp_.uploadCsv(a_, "employee_id,given_name,family_name,department,status\nE2,Bo,Park,Sales,active\n");
+  cp_.completeNextJob(key_, R"({"status":"failed","outcomes":[{"employee_id":"E2","action":"failed",
+    "state":"active","error_class":"permission","error_message":"insufficient access","directory_code":50,
+    "operations":[{"kind":"create","dn":"CN=Bo Park,OU=Staff,DC=example,DC=test","reason":"new hire"}]}]})");
+  auto r = cp_.request("GET", "/api/v1/identities/E2", "Bearer " + a_.api_token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = r.json();
+  EXPECT_FALSE(j.at("directory").at("exists").as_bool());
+  EXPECT_TRUE(j.at("directory").at("enabled").is_null());
+  const auto& events = j.at("events").as_array();
+  ASSERT_EQ(events.size(), 3u) << r.body;  // hr, lifecycle, the failure
+  EXPECT_EQ(events[2].at("detail").at("error").at("directory_code").as_int64(), 50);
+  // A second failure is another event, but not another lifecycle change.
+  cp_.uploadCsv(a_, "employee_id,given_name,family_name,department,status\nE2,Bo,Park,Sales2,active\n");
+  cp_.completeNextJob(key_, R"({"status":"failed","outcomes":[{"employee_id":"E2","action":"failed",
+    "state":"active","error_class":"permission","error_message":"insufficient access","directory_code":50}]})");
+  auto again = cp_.request("GET", "/api/v1/identities/E2/events", "Bearer " + a_.api_token);
+  EXPECT_EQ(again.json().at("events").as_array().size(), 5u) << again.body;
+}
+
 TEST_F(TimeTravelTest, ADryRunRecordsNoDirectoryChange) {
   auto r = cp_.request("POST", "/api/v1/hr/records?dry_run=true", "Bearer " + a_.api_token,
                        "employee_id,given_name,family_name,department,status\nE1,Ann,Lee,Marketing,active\n",
