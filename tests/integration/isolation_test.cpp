@@ -15,9 +15,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/protocol/messages.h"
+#include "common/sqlite/database.h"
 #include "tests/integration/stack.h"
 
 namespace tenure::testing {
@@ -324,6 +326,29 @@ class IsolationTest : public ::testing::Test {
                          body.empty() ? "" : p.content_type, body);
   }
 
+  // Rows of A's in the control DB, per table (read beside the running server: WAL).
+  std::map<std::string, int64_t> controlRowsOfA() {
+    std::map<std::string, int64_t> out;
+    auto db = sqlite::Database::open(dir_.path() + "/cp/control.db");
+    EXPECT_TRUE(db.isOk()) << db.status().toString();
+    if (!db.isOk()) return out;
+    const std::string agent = values_.at("{a_agent}");
+    for (const auto& [table, sql, key] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"schedules", "SELECT count(*) FROM schedules WHERE tenant_id = ?", a_.tenant_id},
+             {"ticket_index", "SELECT count(*) FROM ticket_index WHERE tenant_id = ?", a_.tenant_id},
+             {"jobs", "SELECT count(*) FROM jobs WHERE tenant_id = ?", a_.tenant_id},
+             {"agents", "SELECT count(*) FROM agents WHERE tenant_id = ?", a_.tenant_id},
+             {"agent_health", "SELECT count(*) FROM agent_health WHERE agent_id = ?", agent}}) {
+      auto st = db->prepare(sql);
+      EXPECT_TRUE(st.isOk()) << sql << ": " << st.status().toString();
+      if (!st.isOk()) continue;
+      st->bindText(1, key);
+      auto row = st->step();
+      out[table] = row.isOk() && *row ? st->columnInt64(0) : -1;
+    }
+    return out;
+  }
+
   TempDir dir_;
   std::unique_ptr<ControlPlaneProcess> cp_;
   std::unique_ptr<ApiClient> api_;
@@ -465,6 +490,22 @@ TEST_F(IsolationTest, TenantBsPollNeverLeasesTenantAsJobs) {
 TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
   const std::string store = dir_.path() + "/cp/tenants/" + a_.tenant_id + ".db";
   ASSERT_TRUE(fs::exists(store));
+  // What operators see of A before: its ticket and its agent.
+  auto aTickets = [&] {
+    auto r = api_->request("GET", "/admin/v1/tickets", "Bearer " + admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    size_t n = 0;
+    for (const auto& t : r.json.at("tickets").as_array()) n += t.at("tenant_id").as_string() == a_.tenant_id;
+    return n;
+  };
+  auto aAgents = [&] {
+    auto r = api_->request("GET", "/admin/v1/agents", "Bearer " + admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body.find(a_.tenant_id) != std::string::npos;
+  };
+  ASSERT_EQ(aTickets(), 1u);
+  ASSERT_TRUE(aAgents());
+  for (const auto& [table, n] : controlRowsOfA()) ASSERT_GT(n, 0) << table;
   auto refused =
       api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + a_.api_token);
   EXPECT_EQ(refused.status, 401) << refused.body;
@@ -484,6 +525,8 @@ TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
   EXPECT_EQ(enroll.status, 401) << enroll.body;
   EXPECT_EQ(api_->request("DELETE", "/admin/v1/tenants/" + a_.tenant_id, "Bearer " + admin_).status,
             404);
+  EXPECT_EQ(aTickets(), 0u) << "the operators' ticket list still shows the deleted tenant's";
+  EXPECT_FALSE(aAgents());
   // B is untouched.
   auto b_runs = api_->request("GET", "/api/v1/runs", "Bearer " + b_.api_token);
   EXPECT_EQ(b_runs.status, 200);
@@ -494,6 +537,9 @@ TEST_F(IsolationTest, ADeletedTenantsCredentialsAreRefusedAndItsStoreIsGone) {
             200);
   // And a restart does not bring A back.
   ASSERT_TRUE(cp_->stop().has_value());
+  // Nothing of A's is left in the control DB for a component to act on: its schedule can never
+  // fire, its agents' health and its tickets are gone.
+  for (const auto& [table, n] : controlRowsOfA()) EXPECT_EQ(n, 0) << table;
   ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
   EXPECT_FALSE(fs::exists(store));
   EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + a_.api_token).status, 401);
@@ -507,6 +553,7 @@ TEST_F(IsolationTest, TheCommandLineDeletesATenantWhileTheServerIsStopped) {
       runCommand({cpBinary(), "tenant", "delete", "--data-dir", dir_.path() + "/cp", a_.tenant_id});
   ASSERT_EQ(rc, 0) << out;
   EXPECT_FALSE(fs::exists(store));
+  for (const auto& [table, n] : controlRowsOfA()) EXPECT_EQ(n, 0) << table;
   auto [rc2, out2] =
       runCommand({cpBinary(), "tenant", "delete", "--data-dir", dir_.path() + "/cp", a_.tenant_id});
   EXPECT_NE(rc2, 0) << "a second delete finds nothing: " << out2;
