@@ -472,6 +472,55 @@ TEST_F(IsolationTest, TheSameCallsSucceedWithTenantAsOwnCredential) {
   EXPECT_NE(run.body.find("zquixotehaven"), std::string::npos) << run.body;
 }
 
+TEST_F(IsolationTest, ScimRequestsAreRecordedInTheirTenantsAccessAuditLogOnly) {
+  const std::string patch_path = "/scim/v2/Users/" + a_scim_user_;
+  auto patched = api_->request(
+      "PATCH", patch_path, "Bearer " + a_.api_token, "application/scim+json",
+      R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+          "Operations":[{"op":"replace","path":"title","value":"Curator"}]})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  // Refused for its credential: recorded nowhere (there is no tenant to record it for).
+  EXPECT_EQ(api_->request("DELETE", patch_path, "Bearer not-a-token").status, 401);
+  // B's refused attempt on A's User goes to B's chain, not A's.
+  EXPECT_EQ(api_->request("DELETE", patch_path, "Bearer " + b_.api_token).status, 404);
+
+  auto entriesOf = [&](const std::string& token) {
+    auto r = api_->request("GET", "/api/v1/audit?limit=1000", "Bearer " + token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<bj::object> out;
+    for (const auto& e : r.json.at("entries").as_array()) {
+      if (e.at("path").as_string().starts_with("/scim/v2")) out.push_back(e.as_object());
+    }
+    return out;
+  };
+  auto a = entriesOf(a_.api_token);
+  // The setup's POST /scim/v2/Users, then the PATCH.
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].at("method").as_string(), "POST");
+  EXPECT_EQ(a[0].at("path").as_string(), "/scim/v2/Users");
+  EXPECT_EQ(a[0].at("status").as_int64(), 201);
+  const bj::object& e = a[1];
+  EXPECT_EQ(e.at("method").as_string(), "PATCH");
+  EXPECT_EQ(e.at("path").as_string(), patch_path);
+  EXPECT_EQ(e.at("resource").as_string(), "Users/" + a_scim_user_);
+  EXPECT_EQ(e.at("action").as_string(), "change");
+  EXPECT_EQ(e.at("status").as_int64(), 200);
+  EXPECT_EQ(e.at("principal_kind").as_string(), "tenant_token");
+  EXPECT_EQ(e.at("principal").as_string(), a_name_);
+  EXPECT_EQ(e.at("tenant_id").as_string(), a_.tenant_id);
+
+  auto b = entriesOf(b_.api_token);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].at("method").as_string(), "DELETE");
+  EXPECT_EQ(b[0].at("status").as_int64(), 404);
+  EXPECT_EQ(b[0].at("tenant_id").as_string(), b_.tenant_id);
+  // And the operators' view of A's chain holds the same write.
+  auto admin = api_->request("GET", "/admin/v1/audit?limit=1000&tenant=" + a_.tenant_id,
+                             "Bearer " + admin_);
+  ASSERT_EQ(admin.status, 200) << admin.body;
+  EXPECT_NE(admin.body.find(patch_path), std::string::npos) << admin.body;
+}
+
 TEST_F(IsolationTest, TenantBsPollNeverLeasesTenantAsJobs) {
   // A has a queued job; B polls and must get only its own.
   std::string queued = upload(a_.api_token, "employee_id,given_name,family_name\nAE-7003,Q,R\n");
