@@ -200,7 +200,7 @@ AccessEntry AccessAuditLog::describe(const HttpServerRequest& req, std::string p
     e.query += k + "=" + v;
   }
   std::string_view rest = req.path;
-  for (std::string_view prefix : {"/api/v1/", "/admin/v1/", "/agent/v1/"}) {
+  for (std::string_view prefix : {"/api/v1/", "/admin/v1/", "/agent/v1/", "/scim/v2/"}) {
     if (startsWith(rest, prefix)) {
       rest.remove_prefix(prefix.size());
       break;

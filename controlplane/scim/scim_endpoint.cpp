@@ -238,7 +238,8 @@ Status ScimEndpoint::migrated(const std::string& tenant_id, TenantStore& store) 
   return Status::ok();
 }
 
-void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& respond) {
+void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& unauthenticated) {
+  Responder respond = unauthenticated;
   std::string token = bearer(req);
   if (token.empty()) {
     respond(scimError({401, "", "missing Bearer token (the tenant API token)"}));
@@ -253,6 +254,7 @@ void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& respond
     respond(scimError({401, "", "invalid token"}));
     return;
   }
+  if (authenticated_) respond = authenticated_(req, **tenant, std::move(respond));
   Context ctx;
   ctx.tenant_id = (*tenant)->tenant_id;
   std::string host = req.header("host");

@@ -47,6 +47,13 @@ class ScimEndpoint {
   // Answers a request whose path is /scim/v2 or below it.
   void handle(const HttpServerRequest& req, const Responder& respond);
 
+  // Called once a request's token has named its tenant, before anything is answered for that
+  // tenant; returns the Responder to answer with (the control plane records the request in the
+  // tenant's access audit log). Requests refused for their credential never reach it.
+  using AuthenticatedHook =
+      std::function<Responder(const HttpServerRequest&, const Tenant&, Responder)>;
+  void setAuthenticatedHook(AuthenticatedHook hook) { authenticated_ = std::move(hook); }
+
  private:
   struct Context;
   struct OpResult;
@@ -70,6 +77,7 @@ class ScimEndpoint {
   const Clock& clock_;
   SubmitHr submit_;
   ScimOptions options_;
+  AuthenticatedHook authenticated_;
   std::mutex write_mu_;  // writes are checked (uniqueness, manager) and stored one at a time
   std::mutex migrate_mu_;
   std::set<std::string> migrated_;

@@ -287,6 +287,12 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
         if (out.reasons.empty() && !r.status.isOk()) out.reasons.push_back(r.status.message());
         return out;
       });
+  // SCIM authenticates its own requests; once the tenant is known they are audited like /api/v1.
+  scim_->setAuthenticatedHook([this](const HttpServerRequest& req, const Tenant& t,
+                                     Responder respond) {
+    return audit_.recording(AccessAuditLog::describe(req, "tenant_token", t.name, t.tenant_id),
+                            std::move(respond));
+  });
 }
 
 ControlPlaneService::~ControlPlaneService() {
@@ -400,7 +406,7 @@ void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
     return;
   }
   if (path == "/scim/v2" || startsWith(path, "/scim/v2/")) {
-    scim_->handle(req, respond);  // authenticates with the tenant token itself
+    scim_->handle(req, respond);  // authenticates itself; audited through its hook
     return;
   }
   if (startsWith(path, "/admin/v1/")) {

@@ -197,6 +197,26 @@ Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& 
 Result<bool> ControlStore::deleteTenant(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
+  // Rows other components keep per tenant in this database go in the same transaction, so a
+  // deleted tenant never leaves a schedule that fires or a ticket an operator still sees. A
+  // component's table exists only once the component has run: (table, statement) pairs.
+  static const std::pair<const char*, const char*> kComponentRows[] = {
+      {"schedules", "DELETE FROM schedules WHERE tenant_id = ?"},
+      {"agent_health",
+       "DELETE FROM agent_health WHERE agent_id IN (SELECT agent_id FROM agents WHERE "
+       "tenant_id = ?)"},
+      {"ticket_index", "DELETE FROM ticket_index WHERE tenant_id = ?"},
+  };
+  for (const auto& [table, sql] : kComponentRows) {
+    ASSIGN_OR_RETURN(auto exists,
+                     db_.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"));
+    exists.bindText(1, table);
+    ASSIGN_OR_RETURN(bool has, exists.step());
+    if (!has) continue;
+    ASSIGN_OR_RETURN(auto st, db_.prepare(sql));
+    st.bindText(1, tenant_id);
+    RETURN_IF_ERROR(st.run());
+  }
   // Children first: agents and jobs reference the tenant.
   for (const char* sql :
        {"DELETE FROM jobs WHERE tenant_id = ?", "DELETE FROM agents WHERE tenant_id = ?"}) {

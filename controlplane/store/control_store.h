@@ -118,8 +118,9 @@ class ControlStore {
   Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret);
   Result<std::optional<Tenant>> tenantByApiToken(const std::string& token);
   // Removes the tenant with its credentials (enroll secret, API token), its agents (their node
-  // keys then answer node_invalid) and its jobs, in one transaction. Returns false when there was
-  // no such tenant (nothing changed).
+  // keys then answer node_invalid), its jobs, and the rows components keep for it here (schedules,
+  // agent health, the ticket index), in one transaction. Returns false when there was no such
+  // tenant (leftover component rows are still removed).
   Result<bool> deleteTenant(const std::string& tenant_id);
 
   Result<EnrolledAgent> enrollAgent(const std::string& tenant_id, const std::string& host,

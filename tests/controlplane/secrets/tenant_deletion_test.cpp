@@ -5,10 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include <filesystem>
+#include <set>
 
 #include "common/base/clock.h"
 #include "controlplane/secrets/tenant_keys.h"
+#include "controlplane/tickets/ticket_service.h"
 
 namespace tenure::cp {
 namespace {
@@ -95,6 +99,89 @@ TEST_F(TenantDeletionTest, RemovesTheStoreFilesCredentialsAgentsJobsAndDataKey) 
   auto opened = keys_->open(a_.tenant.tenant_id, "c", a_sealed_);
   ASSERT_FALSE(opened.isOk());
   EXPECT_EQ(opened.status().errorClass(), ErrorClass::kData);
+}
+
+// Rows other components keep per tenant in the control DB: schedules, agent health and the
+// operators' ticket index. Seeds both tenants, deletes A, and reads every table back.
+class TenantDeletionComponentsTest : public TenantDeletionTest {
+ protected:
+  void SetUp() override {
+    TenantDeletionTest::SetUp();
+    tickets_ = std::make_unique<TicketService>(io_, *control_, *stores_, clock_,
+                                               [] { return nullptr; });
+    for (const auto* t : {&a_, &b_}) {
+      Schedule s;
+      s.tenant_id = t->tenant.tenant_id;
+      s.kind = "reconcile";
+      s.cron = "* * * * *";
+      s.next_run_at_ms = clock_.nowUnixMillis() + 60'000;
+      ASSERT_TRUE(control_->createSchedule(s).isOk());
+      ASSERT_TRUE(tickets_
+                      ->raiseOrFail(Detection{t->tenant.tenant_id, "bad_hr_data",
+                                              "E-" + t->tenant.name, "rejected", "fix it"})
+                      .isOk());
+    }
+    for (const auto* agent : {&a_agent_, &b_agent_}) {
+      ASSERT_TRUE(control_->recordAgentResult(agent->agent.agent_id, true, "bind failed").isOk());
+    }
+  }
+  void TearDown() override {
+    tickets_.reset();
+    TenantDeletionTest::TearDown();
+  }
+  std::set<std::string> dueTenants() {
+    std::set<std::string> out;
+    for (const auto& s : unwrap(control_->dueSchedules(clock_.nowUnixMillis() + 86'400'000))) {
+      out.insert(s.tenant_id);
+    }
+    return out;
+  }
+  std::set<std::string> ticketTenants() {
+    std::set<std::string> out;
+    for (const auto& e : unwrap(tickets_->listAll(TicketFilter{}))) out.insert(e.tenant_id);
+    return out;
+  }
+  int64_t rows(const std::string& sql) {
+    return unwrap(control_->withDatabase([&](sqlite::Database& db) -> Result<int64_t> {
+      ASSIGN_OR_RETURN(auto st, db.prepare(sql));
+      ASSIGN_OR_RETURN(bool row, st.step());
+      return row ? st.columnInt64(0) : 0;
+    }));
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<TicketService> tickets_;
+};
+
+TEST_F(TenantDeletionComponentsTest, SchedulesAgentHealthAndTicketIndexGoWithTheTenant) {
+  const std::string a = a_.tenant.tenant_id, b = b_.tenant.tenant_id;
+  ASSERT_EQ(dueTenants(), (std::set<std::string>{a, b}));
+  ASSERT_EQ(ticketTenants(), (std::set<std::string>{a, b}));
+  ASSERT_EQ(rows("SELECT count(*) FROM agent_health"), 2);
+  ASSERT_TRUE(remove(a).isOk());
+  // A's schedules are no longer due at any time: the scheduler never fires them.
+  EXPECT_EQ(dueTenants(), std::set<std::string>{b});
+  EXPECT_EQ(rows("SELECT count(*) FROM schedules WHERE tenant_id = '" + a + "'"), 0);
+  EXPECT_EQ(ticketTenants(), std::set<std::string>{b});
+  EXPECT_EQ(rows("SELECT count(*) FROM ticket_index WHERE tenant_id = '" + a + "'"), 0);
+  EXPECT_EQ(rows("SELECT count(*) FROM agent_health WHERE agent_id = '" + a_agent_.agent.agent_id +
+                 "'"),
+            0);
+  EXPECT_EQ(rows("SELECT count(*) FROM agent_health WHERE agent_id = '" + b_agent_.agent.agent_id +
+                 "'"),
+            1);
+}
+
+TEST_F(TenantDeletionTest, AControlDbWithoutTheTicketIndexStillDeletes) {
+  // The ticket component never ran here: its table does not exist.
+  EXPECT_EQ(unwrap(control_->withDatabase([](sqlite::Database& db) -> Result<bool> {
+              ASSIGN_OR_RETURN(auto st, db.prepare("SELECT 1 FROM sqlite_master WHERE name = "
+                                                   "'ticket_index'"));
+              return st.step();
+            })),
+            false);
+  auto deleted = unwrap(remove(a_.tenant.tenant_id));
+  EXPECT_TRUE(deleted.tenant_existed);
 }
 
 TEST_F(TenantDeletionTest, LeavesOtherTenantsAlone) {
