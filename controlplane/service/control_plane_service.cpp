@@ -583,6 +583,8 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
     }
     pr = *p;
   }
+  // Before leasing: a job must go to this live poll, not to a poll the agent left behind.
+  releaseStaleWaiters(agent.agent_id);
   auto job = leaseFor(agent.tenant_id, agent.agent_id);
   if (!okOrAnswered(job, respond)) return;
   if (job->has_value()) {
@@ -603,6 +605,7 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
   w->tenant_id = agent.tenant_id;
   w->agent_id = agent.agent_id;
   w->respond = std::move(respond);
+  w->peer_closed = req.peer_closed;
   w->timer = std::make_shared<boost::asio::steady_timer>(io_);
   w->timer->expires_after(std::chrono::seconds(wait_s));
   waiters_[w->id] = w;
@@ -624,10 +627,30 @@ std::shared_ptr<ControlPlaneService::Waiter> ControlPlaneService::takeWaiter(uin
   return w;
 }
 
+void ControlPlaneService::releaseStaleWaiters(const std::string& agent_id) {
+  std::vector<std::shared_ptr<Waiter>> stale;
+  {
+    std::lock_guard lk(waiters_mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const bool closed = it->second->peer_closed && it->second->peer_closed->load();
+      if (closed || it->second->agent_id == agent_id) {
+        stale.push_back(it->second);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : stale) {
+    spdlog::debug("released a stale held poll of agent {}", w->agent_id);
+    answerWaiter(w, /*try_lease=*/false);  // a no-op write when the connection is gone
+  }
+}
+
 void ControlPlaneService::answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease) {
   w->timer->cancel();
   protocol::PollResponse resp;
-  if (try_lease) {
+  if (try_lease && !(w->peer_closed && w->peer_closed->load())) {
     auto job = leaseFor(w->tenant_id, w->agent_id);
     if (!job.isOk()) {
       w->respond(storeFailure(job.status()));
@@ -644,12 +667,21 @@ void ControlPlaneService::wakeWaiters(const std::string& tenant_id) {
     std::shared_ptr<Waiter> w;
     {
       std::lock_guard lk(waiters_mu_);
-      for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
-        if (it->second->tenant_id == tenant_id) {
-          w = it->second;
-          waiters_.erase(it);
-          break;
+      for (auto it = waiters_.begin(); it != waiters_.end();) {
+        if (it->second->tenant_id != tenant_id) {
+          ++it;
+          continue;
         }
+        w = it->second;
+        it = waiters_.erase(it);
+        if (w->peer_closed && w->peer_closed->load()) {
+          // The agent closed this poll's connection: a job leased to it would sit until its
+          // lease expired. Drop it (its timer's answer finds nothing) and try the next one.
+          w->timer->cancel();
+          w.reset();
+          continue;
+        }
+        break;
       }
     }
     if (!w) return;
