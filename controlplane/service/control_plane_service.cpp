@@ -768,7 +768,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
       return;
     }
   }
-  if (Status st = (*store)->recordResult(rec.run_id, *result); !st.isOk()) {
+  if (Status st = (*store)->recordResult(rec.run_id, *result, agent.agent_id); !st.isOk()) {
     respond(storeFailure(st));
     return;
   }
