@@ -15,6 +15,7 @@
 #include "controlplane/audit/audit_api.h"
 #include "controlplane/audit/identity_events.h"
 #include "controlplane/reports/run_report.h"
+#include "controlplane/service/threshold_window.h"
 #include "controlplane/service/thresholds.h"
 
 namespace tenure::cp {
@@ -550,7 +551,14 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
     RETURN_IF_ERROR(store->markRunning(rec.run_id, agent_id));
     protocol::Job job;
     bj::value doc = policy::toJson(pol);
-    if (doc.is_object()) job.policy = std::move(doc.get_object());
+    if (doc.is_object()) {
+      // The window is judged here, never by the agent; agents released before it existed
+      // refuse a policy with a field they do not know.
+      if (auto* t = doc.get_object().if_contains("thresholds"); t && t->is_object()) {
+        t->get_object().erase("window");
+      }
+      job.policy = std::move(doc.get_object());
+    }
     job.now_ms = now;
     job.approved = rec.approved;
     job.reserved_names = std::move(reserved);
@@ -826,6 +834,12 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
   }
   protocol::PlanDecision decision;
   if (rec.approved) {
+    // Approved past every threshold; its changes still count in the window for later runs.
+    if (Status st = admitApprovedPlan(**store, rec.run_id, *plan, clock_.nowUnixMillis());
+        !st.isOk()) {
+      respond(storeFailure(st));
+      return;
+    }
     respond(jsonResponse(200, protocol::toJson(decision)));
     return;
   }
@@ -844,7 +858,11 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
   }
   auto pol = policyVersion(**store, (*run)->policy_version);
   if (!okOrAnswered(pol, respond)) return;
-  decision = evaluateThresholds(pol->thresholds, *plan);
+  // Per run and across the tenant's recent runs (thresholds.window; threshold_window.h).
+  auto gated = gatePlan(**store, pol->thresholds, rec.run_id, *plan, (*run)->dry_run,
+                        clock_.nowUnixMillis());
+  if (!okOrAnswered(gated, respond)) return;
+  decision = *gated;
   if (!decision.held) {
     respond(jsonResponse(200, protocol::toJson(decision)));
     return;
