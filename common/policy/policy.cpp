@@ -175,6 +175,7 @@ Policy defaultPolicy() {
   p.thresholds.deletes = Threshold{.max_count = 10, .max_percent = 2.0};
   p.thresholds.moves = Threshold{.max_count = 100, .max_percent = 20.0};
   p.thresholds.group_removals = Threshold{.max_count = 200, .max_percent = 20.0};
+  p.thresholds.window = WindowThreshold{};
 
   p.employment_types["employee"] = EmploymentTypePolicy{.end_date_required = false};
   p.employment_types["contractor"] =
@@ -473,6 +474,17 @@ class Validator {
     threshold(t.group_removals, "/thresholds/group_removals");
     if (t.min_population_for_percent < 0) {
       add("/thresholds/min_population_for_percent", "must be 0 or more");
+    }
+    if (t.window) {
+      if (t.window->minutes < 1 || t.window->minutes > 10080) {
+        add("/thresholds/window/minutes", "must be between 1 and 10080 (a week)");
+      }
+      if (t.window->max_disables && *t.window->max_disables < 0) {
+        add("/thresholds/window/max_disables", "must be 0 or more (or null)");
+      }
+      if (t.window->max_deletes && *t.window->max_deletes < 0) {
+        add("/thresholds/window/max_deletes", "must be 0 or more (or null)");
+      }
     }
   }
 
@@ -774,9 +786,22 @@ class Reader {
 
   void thresholds(const bj::value& v, ThresholdPolicy& t) {
     const std::string path = "/thresholds";
-    const bj::object* o = object(
-        v, path, {"disables", "deletes", "moves", "group_removals", "min_population_for_percent"});
+    const bj::object* o =
+        object(v, path,
+               {"disables", "deletes", "moves", "group_removals", "min_population_for_percent",
+                "window"});
     if (o == nullptr) return;
+    if (auto it = o->find("window"); it != o->end()) {
+      if (it->value().is_null()) {  // no limit across runs
+        t.window.reset();
+      } else if (const bj::object* w = object(it->value(), join(path, "window"),
+                                              {"minutes", "max_disables", "max_deletes"})) {
+        if (!t.window) t.window = WindowThreshold{};
+        number(*w, "minutes", join(path, "window"), t.window->minutes);
+        optionalInt(*w, "max_disables", join(path, "window"), t.window->max_disables);
+        optionalInt(*w, "max_deletes", join(path, "window"), t.window->max_deletes);
+      }
+    }
     threshold(*o, "disables", path, t.disables);
     threshold(*o, "deletes", path, t.deletes);
     threshold(*o, "moves", path, t.moves);
@@ -905,6 +930,13 @@ bj::value toJson(const Policy& p) {
                         {"moves", thresholdJson(t.moves)},
                         {"group_removals", thresholdJson(t.group_removals)},
                         {"min_population_for_percent", t.min_population_for_percent}};
+  if (t.window) {
+    thresholds["window"] = bj::object{{"minutes", t.window->minutes},
+                                      {"max_disables", optionalJson(t.window->max_disables)},
+                                      {"max_deletes", optionalJson(t.window->max_deletes)}};
+  } else {
+    thresholds["window"] = nullptr;
+  }
 
   return bj::object{{"version", p.version},
                     {"naming", std::move(naming)},

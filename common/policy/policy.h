@@ -167,6 +167,17 @@ struct Threshold {
   bool operator==(const Threshold&) const = default;
 };
 
+// Limits across runs: the disables (deletes) of every run let through the plan gate in the last
+// `minutes`, plus the run's own, over max_disables (max_deletes) hold the run. Catches a real-time
+// source (SCIM: one run per write) taking many people out one run at a time.
+struct WindowThreshold {
+  int minutes = 60;                     // 1..10080 (a week)
+  std::optional<int> max_disables = 50;  // null: no limit
+  std::optional<int> max_deletes = 10;
+
+  bool operator==(const WindowThreshold&) const = default;
+};
+
 struct ThresholdPolicy {
   Threshold disables;        // default: 50 or 10 %
   Threshold deletes;         // default: 10 or 2 %
@@ -174,6 +185,7 @@ struct ThresholdPolicy {
   Threshold group_removals;  // default: 200 or 20 %
   int min_population_for_percent =
       50;  // percentages apply only to runs covering at least this many
+  std::optional<WindowThreshold> window;  // default: WindowThreshold{}; nullopt: off
 
   bool operator==(const ThresholdPolicy&) const = default;
 };

@@ -114,13 +114,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 // request from the in-flight count, so it is counted down exactly once.
 struct ResponderState {
   explicit ResponderState(std::shared_ptr<ServerCore> s) : server(std::move(s)) {}
-  ~ResponderState() {
-    if (!answered.exchange(true)) server->in_flight.fetch_sub(1);
-  }
+  // Defined after Session: a Responder dropped unanswered closes the connection.
+  ~ResponderState();
   void respond(HttpServerResponse res);
 
   std::shared_ptr<ServerCore> server;
   std::atomic<bool> answered{false};
+  // What the handler sees as HttpServerRequest::peer_closed.
+  std::shared_ptr<std::atomic<bool>> peer_closed = std::make_shared<std::atomic<bool>>(false);
   std::mutex mu;
   // Keeps the connection alive while the handler holds the request; released on answer/close.
   std::shared_ptr<Session> session;
@@ -131,6 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(std::shared_ptr<ServerCore> server, tcp::socket socket, std::string remote)
       : server_(std::move(server)),
         stream_(std::move(socket), server_->tls),
+        watch_timer_(stream_.get_executor()),
         remote_(std::move(remote)) {}
 
   ~Session() { finish(); }
@@ -146,6 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    watch_timer_.cancel();
     beast::get_lowest_layer(stream_).close();
     finish();
   }
@@ -215,6 +218,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     parser_->body_limit(server_->options.max_body_bytes);
     auto& lowest = beast::get_lowest_layer(stream_);
+    if (watching_) {
+      // The read that watched the held request is still pending: it becomes the idle read.
+      phase_ = Phase::kIdle;
+      return limitWatch(server_->options.idle_timeout);
+    }
     if (buffer_.size() > 0) {  // pipelined: the next request has started already
       phase_ = Phase::kReading;
       lowest.expires_after(server_->options.header_timeout);
@@ -333,6 +341,7 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->in_flight.fetch_add(1);
     auto state = std::make_shared<ResponderState>(server_);
     state->session = shared_from_this();
+    request.peer_closed = state->peer_closed;
     current_ = state;
     Responder responder = [state](HttpServerResponse res) { state->respond(std::move(res)); };
     try {
@@ -342,6 +351,48 @@ class Session : public std::enable_shared_from_this<Session> {
       responder(errorResponse(500, "internal", "internal error"));
     } catch (...) {
       responder(errorResponse(500, "internal", "internal error"));
+    }
+    if (!state->answered && keep_alive_ && buffer_.size() == 0) watchHeldRequest();
+  }
+
+  // While the handler holds the request (long-poll), keep one read pending so that the client's
+  // close is seen at once instead of when the answer is written into a dead connection. A
+  // keep-alive client sends nothing until it has the answer; bytes that do arrive (a pipelined
+  // request) are kept for after it and end the watch. Asio's SSL stream allows this read to run
+  // alongside the answer's write; once the answer is written the pending read serves as the
+  // connection's idle read (readRequest), or waits for the client's close (shutdown).
+  void watchHeldRequest() {
+    watching_ = true;
+    stream_.async_read_some(buffer_.prepare(kIdleReadBytes),
+                            beast::bind_front_handler(&Session::onWatchRead, shared_from_this()));
+  }
+
+  // The stream's expiry only reaches operations started after it is set, so the pending watch
+  // read gets its deadline (idle, or shutdown grace) from a timer of its own.
+  void limitWatch(std::chrono::milliseconds limit) {
+    watch_timer_.expires_after(limit);
+    watch_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->watching_) self->close();
+    });
+  }
+
+  void onWatchRead(beast::error_code ec, size_t n) {
+    watching_ = false;
+    watch_timer_.cancel();
+    switch (phase_) {
+      case Phase::kClosed:
+        return;
+      case Phase::kIdle:  // the answer was written meanwhile: this is the idle read
+        return onIdleRead(ec, n);
+      case Phase::kClosing:
+        return close();
+      default:  // kHandling, kWriting
+        if (ec) {
+          spdlog::debug("http: {} closed the connection of a held request: {}", remote_,
+                        ec.message());
+          return close();
+        }
+        buffer_.commit(n);
     }
   }
 
@@ -375,6 +426,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void shutdown() {
     phase_ = Phase::kClosing;
+    if (watching_) {
+      // A TLS shutdown must not read alongside the pending read: skip our close_notify and let
+      // the pending read end the connection when the client, told `Connection: close`, closes.
+      return limitWatch(std::min(kShutdownGrace, server_->options.write_timeout));
+    }
     beast::get_lowest_layer(stream_).expires_after(
         std::min(kShutdownGrace, server_->options.write_timeout));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->close(); });
@@ -384,6 +440,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish() {
     if (finished_.exchange(true)) return;
     if (auto state = current_.lock()) {
+      state->peer_closed->store(true);
       if (!state->answered.exchange(true)) server_->in_flight.fetch_sub(1);
       std::lock_guard lock(state->mu);
       state->session.reset();
@@ -393,6 +450,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::shared_ptr<ServerCore> server_;
   beast::ssl_stream<beast::tcp_stream> stream_;
+  net::steady_timer watch_timer_;  // the watch read's deadline once the request is answered
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -405,6 +463,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr auto kLingerTime = std::chrono::seconds(5);
   static constexpr size_t kMaxLingerBytes = 256u << 20;
   bool first_request_ = true;
+  bool watching_ = false;  // watchHeldRequest's read is pending
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;
@@ -413,6 +472,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   friend struct ResponderState;
 };
+
+ResponderState::~ResponderState() {
+  if (!answered.exchange(true)) server->in_flight.fetch_sub(1);
+  // Still set: nobody answered and the connection is open. Its watch read (if any) keeps the
+  // session alive, so close it explicitly rather than by dropping the last reference.
+  if (session) {
+    auto s = std::move(session);
+    auto executor = s->stream_.get_executor();
+    net::post(executor, [s = std::move(s)] { s->close(); });
+  }
+}
 
 void ResponderState::respond(HttpServerResponse res) {
   if (answered.exchange(true)) return;

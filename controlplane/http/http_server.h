@@ -26,6 +26,12 @@ struct HttpServerRequest {
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
   std::string remote_address;
+  // Set once the connection is gone (the client closed it, or it failed) while the request is
+  // still unanswered. While a handler holds a keep-alive request, the server keeps one read
+  // pending on the connection so that a client's close is seen at once; a handler holding a
+  // long-poll checks this before committing work (a job lease) to the answer. Never null.
+  std::shared_ptr<const std::atomic<bool>> peer_closed =
+      std::make_shared<const std::atomic<bool>>(false);
 
   // Header value or "" (name must be lowercase).
   std::string header(const std::string& lowercase_name) const;

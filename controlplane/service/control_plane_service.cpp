@@ -15,6 +15,7 @@
 #include "controlplane/audit/audit_api.h"
 #include "controlplane/audit/identity_events.h"
 #include "controlplane/reports/run_report.h"
+#include "controlplane/service/threshold_window.h"
 #include "controlplane/service/thresholds.h"
 
 namespace tenure::cp {
@@ -556,7 +557,14 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
     RETURN_IF_ERROR(store->markRunning(rec.run_id, agent_id));
     protocol::Job job;
     bj::value doc = policy::toJson(pol);
-    if (doc.is_object()) job.policy = std::move(doc.get_object());
+    if (doc.is_object()) {
+      // The window is judged here, never by the agent; agents released before it existed
+      // refuse a policy with a field they do not know.
+      if (auto* t = doc.get_object().if_contains("thresholds"); t && t->is_object()) {
+        t->get_object().erase("window");
+      }
+      job.policy = std::move(doc.get_object());
+    }
     job.now_ms = now;
     job.approved = rec.approved;
     job.reserved_names = std::move(reserved);
@@ -589,6 +597,8 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
     }
     pr = *p;
   }
+  // Before leasing: a job must go to this live poll, not to a poll the agent left behind.
+  releaseStaleWaiters(agent.agent_id);
   auto job = leaseFor(agent.tenant_id, agent.agent_id);
   if (!okOrAnswered(job, respond)) return;
   if (job->has_value()) {
@@ -609,6 +619,7 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
   w->tenant_id = agent.tenant_id;
   w->agent_id = agent.agent_id;
   w->respond = std::move(respond);
+  w->peer_closed = req.peer_closed;
   w->timer = std::make_shared<boost::asio::steady_timer>(io_);
   w->timer->expires_after(std::chrono::seconds(wait_s));
   waiters_[w->id] = w;
@@ -630,10 +641,30 @@ std::shared_ptr<ControlPlaneService::Waiter> ControlPlaneService::takeWaiter(uin
   return w;
 }
 
+void ControlPlaneService::releaseStaleWaiters(const std::string& agent_id) {
+  std::vector<std::shared_ptr<Waiter>> stale;
+  {
+    std::lock_guard lk(waiters_mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const bool closed = it->second->peer_closed && it->second->peer_closed->load();
+      if (closed || it->second->agent_id == agent_id) {
+        stale.push_back(it->second);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : stale) {
+    spdlog::debug("released a stale held poll of agent {}", w->agent_id);
+    answerWaiter(w, /*try_lease=*/false);  // a no-op write when the connection is gone
+  }
+}
+
 void ControlPlaneService::answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease) {
   w->timer->cancel();
   protocol::PollResponse resp;
-  if (try_lease) {
+  if (try_lease && !(w->peer_closed && w->peer_closed->load())) {
     auto job = leaseFor(w->tenant_id, w->agent_id);
     if (!job.isOk()) {
       w->respond(storeFailure(job.status()));
@@ -650,12 +681,21 @@ void ControlPlaneService::wakeWaiters(const std::string& tenant_id) {
     std::shared_ptr<Waiter> w;
     {
       std::lock_guard lk(waiters_mu_);
-      for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
-        if (it->second->tenant_id == tenant_id) {
-          w = it->second;
-          waiters_.erase(it);
-          break;
+      for (auto it = waiters_.begin(); it != waiters_.end();) {
+        if (it->second->tenant_id != tenant_id) {
+          ++it;
+          continue;
         }
+        w = it->second;
+        it = waiters_.erase(it);
+        if (w->peer_closed && w->peer_closed->load()) {
+          // The agent closed this poll's connection: a job leased to it would sit until its
+          // lease expired. Drop it (its timer's answer finds nothing) and try the next one.
+          w->timer->cancel();
+          w.reset();
+          continue;
+        }
+        break;
       }
     }
     if (!w) return;
@@ -742,7 +782,7 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
       return;
     }
   }
-  if (Status st = (*store)->recordResult(rec.run_id, *result); !st.isOk()) {
+  if (Status st = (*store)->recordResult(rec.run_id, *result, agent.agent_id); !st.isOk()) {
     respond(storeFailure(st));
     return;
   }
@@ -800,6 +840,12 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
   }
   protocol::PlanDecision decision;
   if (rec.approved) {
+    // Approved past every threshold; its changes still count in the window for later runs.
+    if (Status st = admitApprovedPlan(**store, rec.run_id, *plan, clock_.nowUnixMillis());
+        !st.isOk()) {
+      respond(storeFailure(st));
+      return;
+    }
     respond(jsonResponse(200, protocol::toJson(decision)));
     return;
   }
@@ -818,7 +864,11 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
   }
   auto pol = policyVersion(**store, (*run)->policy_version);
   if (!okOrAnswered(pol, respond)) return;
-  decision = evaluateThresholds(pol->thresholds, *plan);
+  // Per run and across the tenant's recent runs (thresholds.window; threshold_window.h).
+  auto gated = gatePlan(**store, pol->thresholds, rec.run_id, *plan, (*run)->dry_run,
+                        clock_.nowUnixMillis());
+  if (!okOrAnswered(gated, respond)) return;
+  decision = *gated;
   if (!decision.held) {
     respond(jsonResponse(200, protocol::toJson(decision)));
     return;

@@ -142,6 +142,7 @@ class ControlPlaneService {
     std::string agent_id;
     Responder respond;
     std::shared_ptr<boost::asio::steady_timer> timer;
+    std::shared_ptr<const std::atomic<bool>> peer_closed;  // the agent went away: never lease to it
   };
   struct Authenticated {
     std::string tenant_id;
@@ -208,6 +209,9 @@ class ControlPlaneService {
   void wakeWaiters(const std::string& tenant_id);
   void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);
   std::shared_ptr<Waiter> takeWaiter(uint64_t id);
+  // Answers the agent's held polls empty (it sent a new one: the old connections are stale, e.g.
+  // the agent restarted) and forgets held polls whose connection closed.
+  void releaseStaleWaiters(const std::string& agent_id);
   void scheduleSweep();
 
   boost::asio::io_context& io_;

@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace tenure::cp {
@@ -52,6 +53,40 @@ protocol::PlanDecision evaluateThresholds(const policy::ThresholdPolicy& thresho
     d.reason += crossed[i];
   }
   return d;
+}
+
+protocol::PlanDecision evaluateWindow(const std::optional<policy::WindowThreshold>& window,
+                                      const WindowTotals& earlier,
+                                      const protocol::PlanSummary& plan) {
+  protocol::PlanDecision d;
+  if (!window) return d;
+  const std::tuple<const char*, const char*, int, std::optional<int>> checks[] = {
+      {"disable", "max_disables", earlier.disables, window->max_disables},
+      {"delete", "max_deletes", earlier.deletes, window->max_deletes},
+  };
+  for (const auto& [kind, field, before, limit] : checks) {
+    auto it = plan.counts.find(kind);
+    const int own = it == plan.counts.end() ? 0 : it->second;
+    // A run judged alone is the per-run thresholds' business: the window holds only what
+    // earlier runs take over the limit together with this one.
+    if (own <= 0 || before <= 0 || !limit || before + own <= *limit) continue;
+    if (!d.reason.empty()) d.reason += "; ";
+    d.reason += std::string(kind) + ": " + std::to_string(before + own) + " > " +
+                std::to_string(*limit) + " in " + std::to_string(window->minutes) +
+                " min (window." + field + "; " + std::to_string(before) + " by earlier runs)";
+  }
+  if (!d.reason.empty()) {
+    d.proceed = false;
+    d.held = true;
+  }
+  return d;
+}
+
+protocol::PlanDecision combineDecisions(protocol::PlanDecision a, const protocol::PlanDecision& b) {
+  if (!b.held) return a;
+  if (!a.held) return b;
+  a.reason += "; " + b.reason;
+  return a;
 }
 
 }  // namespace tenure::cp

@@ -14,4 +14,22 @@ namespace tenure::cp {
 protocol::PlanDecision evaluateThresholds(const policy::ThresholdPolicy& thresholds,
                                           const protocol::PlanSummary& plan);
 
+// Disables and deletes of the runs the plan gate let through (or an operator approved) in the
+// rolling window, the run being judged not included.
+struct WindowTotals {
+  int disables = 0;
+  int deletes = 0;
+};
+
+// Checks `earlier` plus the plan's own `disable` / `delete` counts against the window limits
+// (a run that adds none of a kind is never held for it, nor one when no earlier run in the window
+// did: a run alone is judged by the per-run thresholds). Pure; proceeds when there is no window.
+// Reason e.g. "disable: 26 > 25 in 60 min (window.max_disables; 25 by earlier runs)".
+protocol::PlanDecision evaluateWindow(const std::optional<policy::WindowThreshold>& window,
+                                      const WindowTotals& earlier,
+                                      const protocol::PlanSummary& plan);
+
+// Both decisions in one: held when either holds, the reasons joined with "; ".
+protocol::PlanDecision combineDecisions(protocol::PlanDecision a, const protocol::PlanDecision& b);
+
 }  // namespace tenure::cp

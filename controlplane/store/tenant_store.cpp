@@ -376,10 +376,15 @@ Status TenantStore::markRunning(const std::string& run_id, const std::string& ag
                                         "agent_id = ? WHERE run_id = ? AND status = 'queued'"));
   st.bindInt64(1, clock_.nowUnixMillis()).bindText(2, agent_id).bindText(3, run_id);
   RETURN_IF_ERROR(st.run());
+  ASSIGN_OR_RETURN(auto moved, db_.prepare("UPDATE runs SET agent_id = ? "
+                                           "WHERE run_id = ? AND status = 'running'"));
+  moved.bindText(1, agent_id).bindText(2, run_id);
+  RETURN_IF_ERROR(moved.run());
   return tx.commit();
 }
 
-Status TenantStore::recordResult(const std::string& run_id, const protocol::JobResult& result) {
+Status TenantStore::recordResult(const std::string& run_id, const protocol::JobResult& result,
+                                 const std::string& agent_id) {
   const int64_t now = clock_.nowUnixMillis();
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
@@ -419,14 +424,15 @@ Status TenantStore::recordResult(const std::string& run_id, const protocol::JobR
   const int64_t finished = existing->finished_at_ms != 0 ? existing->finished_at_ms : now;
   ASSIGN_OR_RETURN(auto upd, db_.prepare("UPDATE runs SET status = ?, started_at_ms = ?, "
                                          "finished_at_ms = ?, error_class = ?, error_message = ?, "
-                                         "domain_controller = ? WHERE run_id = ?"));
+                                         "domain_controller = ?, agent_id = ? WHERE run_id = ?"));
   upd.bindText(1, runStatusName(deriveStatus(result)))
       .bindInt64(2, started)
       .bindInt64(3, finished)
       .bindText(4, result.error_class)
       .bindText(5, result.error_message)
       .bindText(6, result.domain_controller)
-      .bindText(7, run_id);
+      .bindText(7, agent_id.empty() ? existing->agent_id : agent_id)
+      .bindText(8, run_id);
   RETURN_IF_ERROR(upd.run());
   return tx.commit();
 }

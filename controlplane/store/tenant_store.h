@@ -95,11 +95,14 @@ class TenantStore {
   Result<std::optional<RunReport>> report(const std::string& run_id);
   // The identities a run carries, in upload order.
   Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id);
-  // queued -> running (no-op otherwise).
+  // queued -> running, naming the agent. A running run leased again (failover after an expired
+  // lease) is re-pointed at the new agent, keeping its start time. No-op otherwise.
   Status markRunning(const std::string& run_id, const std::string& agent_id);
   // Records the agent's result: outcomes replace any earlier ones for the run, status derived
-  // (succeeded / partial / failed). Idempotent.
-  Status recordResult(const std::string& run_id, const protocol::JobResult& result);
+  // (succeeded / partial / failed). `agent_id`, when given, names the agent that finished the run
+  // (after a failover not the one that started it). Idempotent.
+  Status recordResult(const std::string& run_id, const protocol::JobResult& result,
+                      const std::string& agent_id = "");
   // Runs still queued or running (for re-enqueueing after a crash between the two databases).
   Result<std::vector<RunRecord>> unfinishedRuns();
   Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id);

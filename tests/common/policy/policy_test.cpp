@@ -95,6 +95,39 @@ TEST(ParsePolicy, MissingFieldsKeepTheirDefaultsFieldByField) {
   EXPECT_EQ(p->lifecycle.delete_after_days, 90);
 }
 
+TEST(ParsePolicy, WindowThresholdDefaultsOverridesAndSwitchesOff) {
+  const Policy d = defaultPolicy();
+  ASSERT_TRUE(d.thresholds.window.has_value());
+  EXPECT_EQ(*d.thresholds.window,
+            (WindowThreshold{.minutes = 60, .max_disables = 50, .max_deletes = 10}));
+
+  auto p = parsePolicy(
+      parseJson(R"({"thresholds": {"window": {"minutes": 30, "max_deletes": null}}})"), nullptr);
+  ASSERT_TRUE(p.isOk()) << p.status().toString();
+  EXPECT_EQ(*p->thresholds.window,
+            (WindowThreshold{.minutes = 30, .max_disables = 50, .max_deletes = std::nullopt}));
+
+  auto off = parsePolicy(parseJson(R"({"thresholds": {"window": null}})"), nullptr);
+  ASSERT_TRUE(off.isOk()) << off.status().toString();
+  EXPECT_FALSE(off->thresholds.window.has_value());
+  const bj::value doc = toJson(*off);
+  EXPECT_TRUE(doc.at("thresholds").at("window").is_null());
+  EXPECT_EQ(parsePolicy(doc, nullptr).value(), *off);
+
+  const auto errors = errorsOf(R"({"thresholds": {"window":
+      {"minutes": 0, "max_disables": -1, "max_deletes": "5", "hours": 1}}})");
+  EXPECT_TRUE(hasError(errors, "/thresholds/window/minutes", "must be between 1 and 10080"))
+      << dump(errors);
+  EXPECT_TRUE(hasError(errors, "/thresholds/window/max_disables", "must be 0 or more"))
+      << dump(errors);
+  EXPECT_TRUE(hasError(errors, "/thresholds/window/max_deletes", "must be a whole number"))
+      << dump(errors);
+  EXPECT_TRUE(hasError(errors, "/thresholds/window/hours", "unknown field")) << dump(errors);
+  EXPECT_EQ(errors.size(), 4u) << dump(errors);
+  EXPECT_TRUE(parsePolicy(parseJson(R"({"thresholds": {"window": {"minutes": 10080}}})"), nullptr)
+                  .isOk());
+}
+
 TEST(ParsePolicy, ReportsEveryProblemWithItsJsonPath) {
   const auto errors = errorsOf(R"({
     "naming": {"sam_acount_name": {}, "mail": {"template": "{given_name}.{famly_name}"}},

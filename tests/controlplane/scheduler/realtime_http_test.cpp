@@ -222,5 +222,81 @@ TEST_F(RealtimeHttpTest, EachJobRunsOnExactlyOneOfTwoAgents) {
   EXPECT_EQ(seen, uploaded);
 }
 
+// An agent restarted (or gave up on a poll) while the old poll's connection stays open: its new
+// poll answers the old one empty, and the job goes to the new poll at once instead of waiting in
+// the old one for a lease to expire.
+TEST_F(RealtimeHttpTest, AgentsNewPollReleasesItsOlderHeldPollSoTheJobGoesToTheLiveOne) {
+  ServiceOptions o;
+  o.sweep_interval = 1h;
+  start(o);
+  const std::string key = enroll("h1");
+  agent::HttpClientSettings hs;
+  hs.ca_file = (dir_ / "cert.pem").string();
+  agent::CurlHttpClient old_process(hs), new_process(hs);
+  auto pollWith = [&](agent::CurlHttpClient& client) {
+    agent::HttpRequest req;
+    req.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/agent/v1/poll";
+    req.headers.emplace_back("Authorization", "NodeKey " + key);
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = R"({"wait_s":60})";
+    req.timeout = 90s;
+    auto r = client.send(req);
+    EXPECT_TRUE(r.isOk()) << r.status().toString();
+    if (!r.isOk() || r->status != 200) return std::vector<protocol::Job>{};
+    return protocol::parsePollResponse(bj::parse(r->body)).value().jobs;
+  };
+  auto old_poll = std::async(std::launch::async, [&] { return pollWith(old_process); });
+  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  auto new_poll = std::async(std::launch::async, [&] { return pollWith(new_process); });
+  // The old poll is answered (empty) as soon as the new one arrives.
+  ASSERT_EQ(old_poll.wait_for(30s), std::future_status::ready);
+  EXPECT_TRUE(old_poll.get().empty());
+  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  const std::string run_id = upload("E1");
+  ASSERT_EQ(new_poll.wait_for(30s), std::future_status::ready)
+      << "the job went to the old poll; the new one would be held for its full 60 s";
+  auto jobs = new_poll.get();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].run_id, run_id);
+  EXPECT_EQ(jobs[0].attempt, 1);
+}
+
+// The agent's process died while its poll was held: the server sees the connection close and
+// never leases a job to that poll, so another agent's poll gets it at once.
+TEST_F(RealtimeHttpTest, HeldPollWhoseConnectionClosedIsDroppedAndNeverGetsAJob) {
+  ServiceOptions o;
+  o.sweep_interval = 100ms;
+  start(o);
+  const std::string k1 = enroll("h1");
+  const std::string k2 = enroll("h2");
+  std::atomic<bool> abort{false};
+  agent::HttpClientSettings hs;
+  hs.ca_file = (dir_ / "cert.pem").string();
+  hs.abort = &abort;
+  agent::CurlHttpClient dying(hs);
+  auto dead = std::async(std::launch::async, [&] {
+    agent::HttpRequest req;
+    req.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/agent/v1/poll";
+    req.headers.emplace_back("Authorization", "NodeKey " + k1);
+    req.body = R"({"wait_s":60})";
+    req.timeout = 90s;
+    return dying.send(req).isOk();
+  });
+  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  abort = true;  // the client abandons the request and closes its connection
+  ASSERT_EQ(dead.wait_for(30s), std::future_status::ready);
+  EXPECT_FALSE(dead.get());
+  // Without watching the connection the dead poll would stay held for its full 60 s.
+  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 0; }));
+  auto live = std::async(std::launch::async, [&] { return poll(k2, 60); });
+  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  const std::string run_id = upload("E1");
+  ASSERT_EQ(live.wait_for(30s), std::future_status::ready);
+  auto jobs = live.get();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].run_id, run_id);
+  EXPECT_EQ(jobs[0].attempt, 1);
+}
+
 }  // namespace
 }  // namespace tenure::cp

@@ -186,6 +186,38 @@ TEST_F(ControlPlaneServiceTest, ResultIsRecordedOnceAndAnotherTenantsAgentGets40
   EXPECT_TRUE(dup->json().at("duplicate").as_bool());
 }
 
+TEST_F(ControlPlaneServiceTest, RunReportNamesTheAgentThatFinishedTheRunAfterAFailover) {
+  auto enrolled = [&](const std::string& host) {
+    auto r = call("POST", "/agent/v1/enroll", "",
+                  R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":")" + host + "\"}");
+    EXPECT_EQ(r->response->status, 200) << r->response->body;
+    return std::pair{std::string(r->json().at("node_key").get_string()),
+                     std::string(r->json().at("agent_id").get_string())};
+  };
+  auto [key1, agent1] = enrolled("h1");
+  auto [key2, agent2] = enrolled("h2");
+  ASSERT_NE(agent1, agent2);
+  std::string run_id = upload(a_, kCsv);
+  auto agentOfRun = [&] {
+    auto r = call("GET", "/api/v1/runs/" + run_id, "Bearer " + a_.api_token);
+    const bj::object o = r->json().as_object();
+    return o.contains("agent_id") ? std::string(o.at("agent_id").get_string()) : std::string();
+  };
+  ASSERT_EQ(jobCount(*poll(key1)), 1u);
+  EXPECT_EQ(agentOfRun(), agent1);
+  clock_.advance(std::chrono::seconds(11));  // agent 1 went silent: its lease expired
+  ASSERT_EQ(jobCount(*poll(key2)), 1u);
+  EXPECT_EQ(agentOfRun(), agent2) << "the run is now agent 2's";
+  auto done = call("POST", "/agent/v1/jobs/" + run_id + "/result", "NodeKey " + key2,
+                   R"({"status":"succeeded","outcomes":[]})");
+  ASSERT_EQ(done->response->status, 200) << done->response->body;
+  EXPECT_EQ(runStatus(a_, run_id), "succeeded");
+  EXPECT_EQ(agentOfRun(), agent2);
+  auto report = tenants_->forTenant(a_.tenant.tenant_id).value()->report(run_id).value();
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->run.agent_id, agent2);
+}
+
 TEST_F(ControlPlaneServiceTest, NamesOfDeletedAccountsAreReservedForLaterJobs) {
   std::string key = enroll(a_);
   std::string run_id = upload(a_, kCsv);

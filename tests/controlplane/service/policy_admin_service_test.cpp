@@ -431,6 +431,78 @@ TEST_F(PolicyAdminServiceTest, HeldRunsOfEveryTenantAreListedForOperators) {
   EXPECT_EQ(adminCall("GET", "/admin/v1/tenants/t_nope/runs/" + run_id)->status(), 404);
 }
 
+// A real-time source (SCIM) disables everyone one request, so one run, at a time: no run crosses
+// a per-run threshold, the rolling window catches it.
+TEST_F(PolicyAdminServiceTest, OnePersonDisableRunsAreHeldOnceTheirSumCrossesTheWindowLimit) {
+  struct Raised : TicketRaiser {
+    std::vector<Detection> seen;
+    void raise(const Detection& d) override { seen.push_back(d); }
+    void clear(const std::string&, const std::string&, const std::string&) override {}
+  } tickets;
+  service_->setTicketRaiser(&tickets);
+  ASSERT_EQ(tenantCall(a_, "PUT", "/api/v1/policy",
+                       R"({"thresholds": {"window": {"minutes": 60, "max_disables": 25}}})")
+                ->status(),
+            200);
+  const std::string key = enroll(a_);
+  // One disable planned and applied per run, one a minute: run n's decision.
+  auto oneDisableRun = [&](int n) {
+    std::string run_id =
+        uploadOk(a_, "employee_id,given_name,family_name,status\nE" + std::to_string(n) +
+                         ",Ann,Lee,terminated\n");
+    auto job = pollJob(key);
+    EXPECT_TRUE(job.has_value());
+    auto d = postPlan(key, job->job_id, 1, {{"disable", 1}})->json();
+    if (d.at("proceed").as_bool()) {
+      auto r = call("POST", "/agent/v1/jobs/" + job->job_id + "/result", "NodeKey " + key,
+                    R"({"status":"succeeded","outcomes":[]})");
+      EXPECT_EQ(r->status(), 200) << r->response->body;
+    }
+    clock_.advance(std::chrono::minutes(1));
+    return std::pair{run_id, d};
+  };
+  std::vector<std::string> held;
+  std::string first_held_reason;
+  for (int n = 1; n <= 30; ++n) {
+    auto [run_id, d] = oneDisableRun(n);
+    if (d.at("held").as_bool()) {
+      if (held.empty()) first_held_reason = std::string(d.at("reason").as_string());
+      held.push_back(run_id);
+      EXPECT_EQ(getRun(a_, run_id).at("status").as_string(), "held");
+    } else {
+      EXPECT_EQ(getRun(a_, run_id).at("status").as_string(), "succeeded") << n;
+    }
+    if (n <= 25) {
+      EXPECT_TRUE(held.empty()) << "run " << n << " is within the window limit";
+    }
+  }
+  ASSERT_EQ(held.size(), 5u) << "runs 26..30 each take the window over 25";
+  EXPECT_EQ(first_held_reason,
+            "disable: 26 > 25 in 60 min (window.max_disables; 25 by earlier runs)");
+  ASSERT_EQ(tickets.seen.size(), 5u);
+  EXPECT_EQ(tickets.seen[0].detector, "run_held");
+  EXPECT_EQ(tickets.seen[0].subject, held[0]);
+
+  // Held exactly like a per-run threshold: the operator approves, the run proceeds.
+  auto r = adminCall("POST",
+                     "/admin/v1/tenants/" + a_.tenant.tenant_id + "/runs/" + held[0] + "/approve");
+  ASSERT_EQ(r->status(), 200) << r->response->body;
+  auto job = pollJob(key);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->run_id, held[0]);
+  EXPECT_TRUE(job->approved);
+  EXPECT_TRUE(postPlan(key, job->job_id, 1, {{"disable", 1}})->json().at("proceed").as_bool());
+  EXPECT_EQ(adminCall("POST", "/admin/v1/tenants/" + a_.tenant.tenant_id + "/runs/" + held[1] +
+                                  "/reject")
+                ->status(),
+            200);
+
+  // An hour after the first runs the window has rolled on: a new run goes ahead again.
+  clock_.advance(std::chrono::minutes(60));
+  auto [later, d] = oneDisableRun(31);
+  EXPECT_TRUE(d.at("proceed").as_bool()) << bj::serialize(d);
+}
+
 TEST_F(PolicyAdminServiceTest, ApprovedRunIsLeasedAgainAsApprovedAndProceeds) {
   auto [key, run_id] = heldRun();
   // A poll held while the run waits is answered as soon as the run is approved.

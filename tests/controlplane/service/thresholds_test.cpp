@@ -70,5 +70,57 @@ TEST(EvaluateThresholds, MissingLimitsDoNotHold) {
   EXPECT_TRUE(evaluateThresholds(t, plan(100, {{"delete", 100}})).proceed);
 }
 
+
+const std::optional<policy::WindowThreshold> kWindow =
+    policy::WindowThreshold{.minutes = 60, .max_disables = 25, .max_deletes = 10};
+
+TEST(EvaluateWindow, RunThatTakesTheWindowOverItsLimitIsHeld) {
+  auto d = evaluateWindow(kWindow, WindowTotals{.disables = 25}, plan(1, {{"disable", 1}}));
+  EXPECT_TRUE(d.held);
+  EXPECT_FALSE(d.proceed);
+  EXPECT_EQ(d.reason, "disable: 26 > 25 in 60 min (window.max_disables; 25 by earlier runs)");
+}
+
+TEST(EvaluateWindow, RunThatReachesTheLimitExactlyProceeds) {
+  EXPECT_TRUE(evaluateWindow(kWindow, WindowTotals{.disables = 24, .deletes = 9},
+                             plan(1, {{"disable", 1}, {"delete", 1}}))
+                  .proceed);
+}
+
+TEST(EvaluateWindow, RunAddingNothingOfAnOverfullKindIsNotHeld) {
+  // The window is already over for disables; a run that only creates people is not held for it.
+  auto d = evaluateWindow(kWindow, WindowTotals{.disables = 40, .deletes = 11},
+                          plan(5, {{"create", 5}, {"disable", 0}}));
+  EXPECT_TRUE(d.proceed);
+  EXPECT_TRUE(evaluateWindow(kWindow, WindowTotals{.deletes = 10}, plan(1, {{"delete", 1}})).held);
+}
+
+TEST(EvaluateWindow, NoWindowOrNoLimitNeverHolds) {
+  EXPECT_TRUE(evaluateWindow(std::nullopt, WindowTotals{.disables = 1000},
+                             plan(1, {{"disable", 1}}))
+                  .proceed);
+  auto unlimited = kWindow;
+  unlimited->max_disables.reset();
+  EXPECT_TRUE(
+      evaluateWindow(unlimited, WindowTotals{.disables = 1000}, plan(1, {{"disable", 1}})).proceed);
+}
+
+TEST(CombineDecisions, EitherHoldingHoldsAndEveryReasonIsKept) {
+  protocol::PlanDecision go;
+  auto a = evaluateThresholds(thresholds(), plan(10'000, {{"disable", 60}}));
+  auto b = evaluateWindow(kWindow, WindowTotals{.disables = 1}, plan(10'000, {{"disable", 60}}));
+  EXPECT_FALSE(combineDecisions(go, go).held);
+  EXPECT_EQ(combineDecisions(go, b).reason, b.reason);
+  EXPECT_EQ(combineDecisions(a, go).reason, a.reason);
+  auto both = combineDecisions(a, b);
+  EXPECT_TRUE(both.held);
+  EXPECT_EQ(both.reason, "disable: 60 > 50 (max_count); disable: 61 > 25 in 60 min "
+                         "(window.max_disables; 1 by earlier runs)");
+}
+
+TEST(EvaluateWindow, RunAloneIsLeftToThePerRunThresholds) {
+  EXPECT_TRUE(evaluateWindow(kWindow, WindowTotals{}, plan(10'000, {{"disable", 60}})).proceed);
+}
+
 }  // namespace
 }  // namespace tenure::cp

@@ -156,6 +156,26 @@ TEST_F(TenantStoreTest, MarkRunningOnlyMovesQueuedRuns) {
   EXPECT_EQ(store_->markRunning("r404", "a_1").errorClass(), ErrorClass::kNotFound);
 }
 
+TEST_F(TenantStoreTest, ResultNamesTheAgentThatFinishedTheRunNotTheOneThatStartedIt) {
+  ASSERT_TRUE(store_->createRun(newRun("r1"), {person("E1")}).isOk());
+  ASSERT_TRUE(store_->markRunning("r1", "a_1").isOk());
+  const int64_t started = unwrap(store_->run("r1"))->started_at_ms;
+  clock_.advance(milliseconds(500));
+  // a_1's lease expired; a_2 leased the job again.
+  ASSERT_TRUE(store_->markRunning("r1", "a_2").isOk());
+  auto run = unwrap(store_->run("r1"));
+  EXPECT_EQ(run->agent_id, "a_2");
+  EXPECT_EQ(run->started_at_ms, started) << "the run started when a_1 took it";
+  // a_3 sends the result (a third failover between the lease and the result).
+  protocol::JobResult result;
+  result.outcomes = {ok("E1", "created")};
+  ASSERT_TRUE(store_->recordResult("r1", result, "a_3").isOk());
+  EXPECT_EQ(unwrap(store_->report("r1"))->run.agent_id, "a_3");
+  // A result recorded without naming an agent keeps the one on record.
+  ASSERT_TRUE(store_->recordResult("r1", result).isOk());
+  EXPECT_EQ(unwrap(store_->run("r1"))->agent_id, "a_3");
+}
+
 TEST_F(TenantStoreTest, ReportCountsActionsAndListsOutcomesInRunOrder) {
   ASSERT_TRUE(
       store_->createRun(newRun("r1"), {person("E1"), person("E2"), person("E3"), person("E4")})
