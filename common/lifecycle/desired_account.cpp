@@ -165,7 +165,8 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   return build(std::make_shared<const hr::HrRecord>(r));
 }
 
-Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record) const {
+Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record,
+                                             const ExistingNames* existing) const {
   const policy::Policy& p = *policy_;
   const hr::HrRecord& r = *record;
   DesiredAccount d;
@@ -183,14 +184,20 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   policy::NameContext ctx = naming_->contextFor(r);
   d.display_name = policy::applyRule(naming_->display, ctx);
   ctx.computed["display_name"] = d.display_name;
-  d.sam_base = policy::applyRule(naming_->sam, ctx);
-  if (d.sam_base.empty()) {
-    return dataError("cannot derive an account name from the names or employee_id");
-  }
   d.mail_domain = naming_->mail_domain;
-  d.sam_account_name = d.samCandidate(1);
-  ctx.computed["sam_account_name"] = d.sam_account_name;
-  d.upn = policy::applyRule(naming_->upn, ctx);
+  if (existing && !existing->sam_account_name.empty()) {
+    d.sam_account_name = existing->sam_account_name;
+    d.upn = existing->upn;
+    ctx.computed["sam_account_name"] = d.sam_account_name;
+  } else {
+    d.sam_base = policy::applyRule(naming_->sam, ctx);
+    if (d.sam_base.empty()) {
+      return dataError("cannot derive an account name from the names or employee_id");
+    }
+    d.sam_account_name = d.samCandidate(1);
+    ctx.computed["sam_account_name"] = d.sam_account_name;
+    d.upn = policy::applyRule(naming_->upn, ctx);
+  }
   // mailBaseFor, with the context at hand (display_name and sam_account_name are set).
   if (!naming_->mail_domain.empty()) d.mail_base = policy::applyRule(naming_->mail, ctx);
   d.useMailCandidate(1);

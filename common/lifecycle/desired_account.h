@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -127,6 +128,14 @@ struct DesiredAccount {
   bool terminated() const { return state.state == LifecycleState::kTerminated; }
 };
 
+// The names of an account that already exists. They never change after creation, so the builder
+// takes them rather than deriving candidates that the planner would throw away (98% of a typical
+// job); later names (mail, cn) see this sAMAccountName.
+struct ExistingNames {
+  std::string_view sam_account_name;
+  std::string_view upn;
+};
+
 // Builds desired accounts for one policy; compiles the naming templates once.
 class AccountBuilder {
  public:
@@ -134,8 +143,10 @@ class AccountBuilder {
   static Result<AccountBuilder> create(const policy::Policy& policy, DesiredContext context);
   // Data errors: invalid dates, an external without an end date, no usable account name.
   Result<DesiredAccount> build(const hr::HrRecord& r) const;
-  // The same, keeping `r` rather than a copy.
-  Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r) const;
+  // The same, keeping `r` rather than a copy. With `existing` (an account with a non-empty
+  // sAMAccountName), sam_base is left empty and no sAMAccountName or UPN is derived.
+  Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r,
+                               const ExistingNames* existing = nullptr) const;
   const DesiredContext& context() const { return context_; }
   const policy::Policy& policy() const { return *policy_; }
 

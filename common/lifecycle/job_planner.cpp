@@ -175,8 +175,16 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     p.error = dataError(message);
     return;
   }
-  auto desired = builder_.build(p.record);
   const hr::HrRecord& r = *p.record;
+  // The live account first: its names are final, so the builder need not derive them.
+  auto found = view_.accountsByEmployeeId(r.employee_id);
+  ExistingNames existing;
+  const bool one = found.isOk() && found->size() == 1;
+  if (one) {
+    existing.sam_account_name = found->front()->sam_account_name;
+    existing.upn = found->front()->attribute("userPrincipalName");
+  }
+  auto desired = builder_.build(p.record, one ? &existing : nullptr);
   if (!desired.isOk()) {
     p.error = desired.status();
     return;
@@ -184,7 +192,6 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
   p.desired = std::move(*desired);
   DesiredAccount& d = *p.desired;
 
-  auto found = view_.accountsByEmployeeId(r.employee_id);
   if (!found.isOk()) {
     p.error = found.status().withContext("looking up employeeID");
     return;
