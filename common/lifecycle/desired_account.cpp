@@ -37,6 +37,12 @@ struct RuleTexts {
   };
   std::vector<GroupRule> group_rules;
   size_t distinct_groups = 0;
+  // Per placement choice (0: the default OU, i + 1: rule i): its OU, the rule OUs strictly below
+  // it, and whether it lies within the leavers OU.
+  std::vector<std::string> placement_ous;
+  std::vector<std::vector<std::string>> nested_ous;
+  std::vector<char> in_leavers;
+  std::string leavers_ou;  // "" when leavers stay in place
 };
 
 namespace {
@@ -134,16 +140,26 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   b.context_ = std::move(context);
   b.managed_groups_ = std::make_shared<const std::vector<std::string>>(policy.managedGroups());
   auto texts = std::make_shared<RuleTexts>();
-  auto rule_ous = std::make_shared<std::vector<std::string>>();
-  rule_ous->push_back(default_ou);
+  texts->placement_ous.push_back(default_ou);
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
-    rule_ous->push_back(rule.ou);
+    texts->placement_ous.push_back(rule.ou);
     texts->placement_conditions.emplace_back(rule.when);
     texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
-  b.rule_ous_ = std::move(rule_ous);
+  if (policy.lifecycle.leaver_move_to_leavers_ou) {
+    texts->leavers_ou =
+        policy.placement.leavers_ou.empty() ? b.context_.leavers_ou : policy.placement.leavers_ou;
+  }
+  for (const std::string& ou : texts->placement_ous) {
+    std::vector<std::string> nested;
+    for (const std::string& other : texts->placement_ous) {
+      if (!dnSame(other, ou) && dnIsWithin(other, ou)) nested.push_back(other);
+    }
+    texts->nested_ous.push_back(std::move(nested));
+    texts->in_leavers.push_back(!texts->leavers_ou.empty() && dnIsWithin(ou, texts->leavers_ou));
+  }
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
@@ -206,20 +222,20 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   d.cn_alternate = d.cn + " (" + r.employee_id + ")";
 
   // Placement: first matching rule, else the default OU.
-  d.active_ou = p.placement.default_ou.empty() ? context_.users_ou : p.placement.default_ou;
+  const RuleTexts& texts = *rule_texts_;
+  size_t choice = 0;  // see RuleTexts::placement_ous
   d.placement_reason = "default OU";
-  d.rule_ous = rule_ous_;
   for (size_t i = 0; i < p.placement.rules.size(); ++i) {
-    const policy::PlacementRule& rule = p.placement.rules[i];
-    if (rule_texts_->placement_conditions[i].matches(r)) {
-      d.active_ou = rule.ou;
-      d.placement_reason = rule_texts_->placement_reasons[i];
+    if (texts.placement_conditions[i].matches(r)) {
+      choice = i + 1;
+      d.placement_reason = texts.placement_reasons[i];
       break;
     }
   }
-  if (p.lifecycle.leaver_move_to_leavers_ou) {
-    d.leavers_ou = p.placement.leavers_ou.empty() ? context_.leavers_ou : p.placement.leavers_ou;
-  }
+  d.active_ou = texts.placement_ous[choice];
+  d.nested_ous = texts.nested_ous[choice];
+  d.active_ou_in_leavers = texts.in_leavers[choice] != 0;
+  d.leavers_ou = texts.leavers_ou;
   d.parent_ou = d.terminated() && !d.leavers_ou.empty() ? d.leavers_ou : d.active_ou;
 
   d.attributes = {
@@ -245,7 +261,6 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
       d.manage_groups = false;
     }
   } else {
-    const RuleTexts& texts = *rule_texts_;
     std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
       if (!texts.group_conditions[i].matches(r)) continue;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,8 +77,11 @@ struct DesiredAccount {
   std::string_view placement_reason;
   std::string active_ou;              // where it belongs while not terminated
   std::string leavers_ou;             // "" when leavers stay in place
-  // Every OU placement names (default and rules); shared by every account built from one policy.
-  std::shared_ptr<const std::vector<std::string>> rule_ous;
+  // The OUs of other placement rules strictly below active_ou: an account there belongs to the
+  // more specific rule. Worked out once per policy (asking the DN cache about every rule's OU for
+  // every person showed in profiles); a view into rule_texts.
+  std::span<const std::string> nested_ous;
+  bool active_ou_in_leavers = false;  // active_ou lies within leavers_ou
 
   // Owned HR attributes in kOwnedAttributes order; an empty value means "should not be set".
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -156,8 +160,6 @@ class AccountBuilder {
   std::shared_ptr<const NamingRules> naming_;
   DesiredContext context_;
   std::shared_ptr<const std::vector<std::string>> managed_groups_;
-  // Worked out once per policy rather than per person (docs/benchmarks.md).
-  std::shared_ptr<const std::vector<std::string>> rule_ous_;
   std::shared_ptr<const RuleTexts> rule_texts_;
 };
 
