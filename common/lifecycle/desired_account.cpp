@@ -238,16 +238,15 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   d.leavers_ou = texts.leavers_ou;
   d.parent_ou = d.terminated() && !d.leavers_ou.empty() ? d.leavers_ou : d.active_ou;
 
-  d.attributes = {
-      {"givenName", r.given_name},
-      {"sn", r.family_name},
-      {"displayName", d.display_name},
-      {"department", r.department},
-      {"title", r.title},
-      {"physicalDeliveryOfficeName", r.location},
-      {"employeeID", r.employee_id},
-      {"employeeType", r.employment_type.empty() ? "employee" : r.employment_type},
-  };
+  // Built in place: an initializer list copies every name and value twice more.
+  d.attributes.reserve(std::size(kOwnedAttributes));
+  const std::string* values[] = {&r.given_name, &r.family_name, &d.display_name, &r.department,
+                                 &r.title,      &r.location,    &r.employee_id,  &r.employment_type};
+  static_assert(std::size(values) == std::size(kOwnedAttributes));
+  for (size_t i = 0; i < std::size(values); ++i) {
+    d.attributes.emplace_back(kOwnedAttributes[i], *values[i]);
+  }
+  if (r.employment_type.empty()) d.attributes.back().second = "employee";
   if (d.state.account_expires) {
     d.account_expires = std::to_string(unixToFileTime(*d.state.account_expires));
   }
