@@ -22,8 +22,14 @@ bool sameText(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return low(x) == low(y); });
 }
 
+// "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
-  return std::to_string(static_cast<int>(kind)) + ":" + lower(value);
+  std::string key;
+  key.reserve(value.size() + 2);
+  key += static_cast<char>('0' + static_cast<int>(kind));
+  key += ':';
+  for (char c : value) key += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  return key;
 }
 
 }  // namespace
@@ -134,9 +140,9 @@ Status JobPlanner::chooseMail(PersonPlan& p) {
   const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
   if (!live_mail.empty()) {
     for (int n = 1; n <= kMaxNameCandidates; ++n) {
-      if (sameText(d.mailCandidate(n), live_mail)) {
+      if (std::string candidate = d.mailCandidate(n); sameText(candidate, live_mail)) {
         p.mail_index = n;
-        d.useMailCandidate(n);
+        d.mail = std::move(candidate);  // useMailCandidate(n), without building it again
         claimed_.insert(nameKey(NameKind::kMail, d.mail));
         return Status::ok();
       }
