@@ -1,5 +1,6 @@
 #include "common/lifecycle/desired_account.h"
 
+#include <map>
 #include <unordered_map>
 
 #include "common/ldap/escape.h"
@@ -16,12 +17,13 @@ struct NamingRules {
   policy::CompiledNameRule cn;
   std::string upn_suffix;
   std::string mail_domain;
+  // upn_suffix and mail_domain for the templates, shared by every person's context.
+  std::map<std::string, std::string, std::less<>> shared;
 
   policy::NameContext contextFor(const hr::HrRecord& r) const {
     policy::NameContext ctx;
     ctx.record = &r;
-    ctx.computed["upn_suffix"] = upn_suffix;
-    ctx.computed["mail_domain"] = mail_domain;
+    ctx.shared = &shared;
     return ctx;
   }
 };
@@ -133,6 +135,7 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
                   : !context.upn_suffix.empty() ? context.upn_suffix
                                                 : dnsDomainOf(default_ou);
   n->mail_domain = np.mail_domain;
+  n->shared = {{"upn_suffix", n->upn_suffix}, {"mail_domain", n->mail_domain}};
 
   AccountBuilder b;
   b.policy_ = std::make_shared<const policy::Policy>(policy);

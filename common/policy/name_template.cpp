@@ -248,6 +248,9 @@ std::string lookupField(std::string_view name, const NameContext& ctx) {
     return ctx.record == nullptr ? std::string() : ctx.record->*member;
   }
   if (auto it = ctx.computed.find(name); it != ctx.computed.end()) return it->second;
+  if (ctx.shared) {
+    if (auto it = ctx.shared->find(name); it != ctx.shared->end()) return it->second;
+  }
   return {};
 }
 
