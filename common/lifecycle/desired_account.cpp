@@ -45,6 +45,7 @@ struct RuleTexts {
   std::vector<std::vector<std::string>> nested_ous;
   std::vector<char> in_leavers;
   std::string leavers_ou;  // "" when leavers stay in place
+  std::string remote_routing_domain;
 };
 
 namespace {
@@ -109,7 +110,11 @@ std::string DesiredAccount::mailCandidate(int n) const {
 
 void DesiredAccount::useMailCandidate(int n) { mail = mailCandidate(n); }
 
-std::string DesiredAccount::dn() const { return "CN=" + ldap::escapeDnValue(cn) + "," + parent_ou; }
+std::string DesiredAccount::dn() const {
+  std::string out = "CN=" + ldap::escapeDnValue(cn) + ",";
+  out += parent_ou;
+  return out;
+}
 
 const std::string& DesiredAccount::attribute(const std::string& name) const {
   static const std::string kEmpty;
@@ -154,6 +159,9 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   if (policy.lifecycle.leaver_move_to_leavers_ou) {
     texts->leavers_ou =
         policy.placement.leavers_ou.empty() ? b.context_.leavers_ou : policy.placement.leavers_ou;
+  }
+  if (policy.mailbox.kind == "remote") {
+    texts->remote_routing_domain = policy.mailbox.remote_routing_domain;
   }
   for (const std::string& ou : texts->placement_ous) {
     std::vector<std::string> nested;
@@ -280,7 +288,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
     d.mailbox_managed = context_.exchange_available;
     d.mailbox_unavailable = !context_.exchange_available;
   }
-  if (p.mailbox.kind == "remote") d.remote_routing_domain = p.mailbox.remote_routing_domain;
+  d.remote_routing_domain = texts.remote_routing_domain;
   d.keep_old_addresses = p.mailbox.keep_old_addresses;
   d.hidden_from_address_lists = d.terminated() && p.lifecycle.leaver_hide_from_address_lists;
 

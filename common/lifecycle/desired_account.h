@@ -72,11 +72,13 @@ struct DesiredAccount {
   std::string mail_domain;
 
   // Placement.
-  std::string parent_ou;              // where the account belongs now (leavers OU when terminated)
+  // The OUs and the routing domain are views of the policy's strings, kept alive by rule_texts
+  // (a copy of each per person was five allocations and about 200 bytes).
+  std::string_view parent_ou;  // where the account belongs now (leavers OU when terminated)
   // "placement rule 1 (department=Sales)", "default OU" (a view like DesiredGroup's).
   std::string_view placement_reason;
-  std::string active_ou;              // where it belongs while not terminated
-  std::string leavers_ou;             // "" when leavers stay in place
+  std::string_view active_ou;   // where it belongs while not terminated
+  std::string_view leavers_ou;  // "" when leavers stay in place
   // The OUs of other placement rules strictly below active_ou: an account there belongs to the
   // more specific rule. Worked out once per policy (asking the DN cache about every rule's OU for
   // every person showed in profiles); a view into rule_texts.
@@ -100,7 +102,7 @@ struct DesiredAccount {
   // Mailbox (Exchange attribute mode).
   bool mailbox_managed = false;      // policy mode auto and the schema has the attributes
   bool mailbox_unavailable = false;  // the policy wants it, the schema does not have it
-  std::string remote_routing_domain;
+  std::string_view remote_routing_domain;  // a view like parent_ou's
   bool keep_old_addresses = true;
   bool hidden_from_address_lists = false;
 

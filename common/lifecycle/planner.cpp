@@ -461,7 +461,8 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
       }
       for (size_t i = 0; i < why.size(); ++i) move->reason += (i ? "; " : "") + why[i];
       move->new_rdn = rdn;
-      moved_dn = rdn + "," + (place_ok ? live_parent : d.parent_ou);
+      moved_dn = rdn + ",";
+      moved_dn += place_ok ? std::string_view(live_parent) : d.parent_ou;
     }
   }
 
