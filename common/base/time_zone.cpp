@@ -470,8 +470,16 @@ Result<int64_t> TimeZone::startOfLocalDay(std::string_view date) const {
   return localToUtc(date, 0, 0);
 }
 
+Result<int64_t> TimeZone::startOfLocalDayNumber(int64_t days) const {
+  return localDaysToUtc(days, 0, 0);
+}
+
 Result<int64_t> TimeZone::localToUtc(std::string_view date, int hour, int minute) const {
   ASSIGN_OR_RETURN(const int64_t days, parseIsoDate(date));
+  return localDaysToUtc(days, hour, minute);
+}
+
+Result<int64_t> TimeZone::localDaysToUtc(int64_t days, int hour, int minute) const {
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59) {
     return dataError("not a time of day: " + std::to_string(hour) + ":" + std::to_string(minute));
   }
@@ -491,7 +499,7 @@ Result<int64_t> TimeZone::localToUtc(std::string_view date, int hour, int minute
     if (candidate >= starts[i] && candidate < end) return candidate;
     if (i > 0 && starts[i] + offset > local) return starts[i];
   }
-  return internalError("no instant found for " + std::string(date) + " in " + name());
+  return internalError("no instant found for " + formatIsoDate(days) + " in " + name());
 }
 
 }  // namespace tenure

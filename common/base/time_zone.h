@@ -49,6 +49,9 @@ class TimeZone {
   // The first instant of the local calendar day `date` ("YYYY-MM-DD"): local midnight, or the first
   // existing local time after it when a DST gap swallows midnight.
   Result<int64_t> startOfLocalDay(std::string_view date) const;
+  // The same for a day number (days since 1970-01-01), without formatting it as text to parse
+  // again (evaluating every person's dates did that several times each).
+  Result<int64_t> startOfLocalDayNumber(int64_t days) const;
   // The instant of local wall time `date` hour:minute (hour 0-23, minute 0-59). A time that occurs
   // twice (clocks set back) gives the earlier instant; a time a DST gap skips gives the instant the
   // gap ends (the first local time that exists after it), as startOfLocalDay does for midnight.
@@ -57,6 +60,7 @@ class TimeZone {
   struct Data;
 
  private:
+  Result<int64_t> localDaysToUtc(int64_t days, int hour, int minute) const;
   explicit TimeZone(std::shared_ptr<const Data> data) : data_(std::move(data)) {}
   std::shared_ptr<const Data> data_;
 };

@@ -144,11 +144,18 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
       fail(field, "is not valid UTF-8");
       return;
     }
-    if (auto cp = findControlCharacter(value)) {
+    // ASCII: a control character is a byte below 0x20 or 0x7F, and the length is the size (no
+    // decoding; this runs for every field of every person the job planner sees).
+    const auto ascii_control = [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+    };
+    if (ascii ? std::any_of(value.begin(), value.end(), ascii_control)
+              : findControlCharacter(value).has_value()) {
+      const auto cp = findControlCharacter(value);
       fail(field, "contains a control character (" + codePointName(*cp) + ")");
       return;
     }
-    if (utf8Length(value) > maxLengthOf(field)) {
+    if ((ascii ? value.size() : utf8Length(value)) > maxLengthOf(field)) {
       fail(field, "is longer than " + std::to_string(maxLengthOf(field)) + " characters");
     }
   };

@@ -1,5 +1,6 @@
 #include "common/lifecycle/desired_account.h"
 
+#include <map>
 #include <unordered_map>
 
 #include "common/ldap/escape.h"
@@ -16,12 +17,13 @@ struct NamingRules {
   policy::CompiledNameRule cn;
   std::string upn_suffix;
   std::string mail_domain;
+  // upn_suffix and mail_domain for the templates, shared by every person's context.
+  std::map<std::string, std::string, std::less<>> shared;
 
   policy::NameContext contextFor(const hr::HrRecord& r) const {
     policy::NameContext ctx;
     ctx.record = &r;
-    ctx.computed["upn_suffix"] = upn_suffix;
-    ctx.computed["mail_domain"] = mail_domain;
+    ctx.shared = &shared;
     return ctx;
   }
 };
@@ -37,6 +39,13 @@ struct RuleTexts {
   };
   std::vector<GroupRule> group_rules;
   size_t distinct_groups = 0;
+  // Per placement choice (0: the default OU, i + 1: rule i): its OU, the rule OUs strictly below
+  // it, and whether it lies within the leavers OU.
+  std::vector<std::string> placement_ous;
+  std::vector<std::vector<std::string>> nested_ous;
+  std::vector<char> in_leavers;
+  std::string leavers_ou;  // "" when leavers stay in place
+  std::string remote_routing_domain;
 };
 
 namespace {
@@ -101,7 +110,11 @@ std::string DesiredAccount::mailCandidate(int n) const {
 
 void DesiredAccount::useMailCandidate(int n) { mail = mailCandidate(n); }
 
-std::string DesiredAccount::dn() const { return "CN=" + ldap::escapeDnValue(cn) + "," + parent_ou; }
+std::string DesiredAccount::dn() const {
+  std::string out = "CN=" + ldap::escapeDnValue(cn) + ",";
+  out += parent_ou;
+  return out;
+}
 
 const std::string& DesiredAccount::attribute(const std::string& name) const {
   static const std::string kEmpty;
@@ -127,6 +140,7 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
                   : !context.upn_suffix.empty() ? context.upn_suffix
                                                 : dnsDomainOf(default_ou);
   n->mail_domain = np.mail_domain;
+  n->shared = {{"upn_suffix", n->upn_suffix}, {"mail_domain", n->mail_domain}};
 
   AccountBuilder b;
   b.policy_ = std::make_shared<const policy::Policy>(policy);
@@ -134,16 +148,29 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   b.context_ = std::move(context);
   b.managed_groups_ = std::make_shared<const std::vector<std::string>>(policy.managedGroups());
   auto texts = std::make_shared<RuleTexts>();
-  auto rule_ous = std::make_shared<std::vector<std::string>>();
-  rule_ous->push_back(default_ou);
+  texts->placement_ous.push_back(default_ou);
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
-    rule_ous->push_back(rule.ou);
+    texts->placement_ous.push_back(rule.ou);
     texts->placement_conditions.emplace_back(rule.when);
     texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
-  b.rule_ous_ = std::move(rule_ous);
+  if (policy.lifecycle.leaver_move_to_leavers_ou) {
+    texts->leavers_ou =
+        policy.placement.leavers_ou.empty() ? b.context_.leavers_ou : policy.placement.leavers_ou;
+  }
+  if (policy.mailbox.kind == "remote") {
+    texts->remote_routing_domain = policy.mailbox.remote_routing_domain;
+  }
+  for (const std::string& ou : texts->placement_ous) {
+    std::vector<std::string> nested;
+    for (const std::string& other : texts->placement_ous) {
+      if (!dnSame(other, ou) && dnIsWithin(other, ou)) nested.push_back(other);
+    }
+    texts->nested_ous.push_back(std::move(nested));
+    texts->in_leavers.push_back(!texts->leavers_ou.empty() && dnIsWithin(ou, texts->leavers_ou));
+  }
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
@@ -165,7 +192,8 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
   return build(std::make_shared<const hr::HrRecord>(r));
 }
 
-Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record) const {
+Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record,
+                                             const ExistingNames* existing) const {
   const policy::Policy& p = *policy_;
   const hr::HrRecord& r = *record;
   DesiredAccount d;
@@ -183,14 +211,20 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   policy::NameContext ctx = naming_->contextFor(r);
   d.display_name = policy::applyRule(naming_->display, ctx);
   ctx.computed["display_name"] = d.display_name;
-  d.sam_base = policy::applyRule(naming_->sam, ctx);
-  if (d.sam_base.empty()) {
-    return dataError("cannot derive an account name from the names or employee_id");
-  }
   d.mail_domain = naming_->mail_domain;
-  d.sam_account_name = d.samCandidate(1);
-  ctx.computed["sam_account_name"] = d.sam_account_name;
-  d.upn = policy::applyRule(naming_->upn, ctx);
+  if (existing && !existing->sam_account_name.empty()) {
+    d.sam_account_name = existing->sam_account_name;
+    d.upn = existing->upn;
+    ctx.computed["sam_account_name"] = d.sam_account_name;
+  } else {
+    d.sam_base = policy::applyRule(naming_->sam, ctx);
+    if (d.sam_base.empty()) {
+      return dataError("cannot derive an account name from the names or employee_id");
+    }
+    d.sam_account_name = d.samCandidate(1);
+    ctx.computed["sam_account_name"] = d.sam_account_name;
+    d.upn = policy::applyRule(naming_->upn, ctx);
+  }
   // mailBaseFor, with the context at hand (display_name and sam_account_name are set).
   if (!naming_->mail_domain.empty()) d.mail_base = policy::applyRule(naming_->mail, ctx);
   d.useMailCandidate(1);
@@ -199,32 +233,31 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   d.cn_alternate = d.cn + " (" + r.employee_id + ")";
 
   // Placement: first matching rule, else the default OU.
-  d.active_ou = p.placement.default_ou.empty() ? context_.users_ou : p.placement.default_ou;
+  const RuleTexts& texts = *rule_texts_;
+  size_t choice = 0;  // see RuleTexts::placement_ous
   d.placement_reason = "default OU";
-  d.rule_ous = rule_ous_;
   for (size_t i = 0; i < p.placement.rules.size(); ++i) {
-    const policy::PlacementRule& rule = p.placement.rules[i];
-    if (rule_texts_->placement_conditions[i].matches(r)) {
-      d.active_ou = rule.ou;
-      d.placement_reason = rule_texts_->placement_reasons[i];
+    if (texts.placement_conditions[i].matches(r)) {
+      choice = i + 1;
+      d.placement_reason = texts.placement_reasons[i];
       break;
     }
   }
-  if (p.lifecycle.leaver_move_to_leavers_ou) {
-    d.leavers_ou = p.placement.leavers_ou.empty() ? context_.leavers_ou : p.placement.leavers_ou;
-  }
+  d.active_ou = texts.placement_ous[choice];
+  d.nested_ous = texts.nested_ous[choice];
+  d.active_ou_in_leavers = texts.in_leavers[choice] != 0;
+  d.leavers_ou = texts.leavers_ou;
   d.parent_ou = d.terminated() && !d.leavers_ou.empty() ? d.leavers_ou : d.active_ou;
 
-  d.attributes = {
-      {"givenName", r.given_name},
-      {"sn", r.family_name},
-      {"displayName", d.display_name},
-      {"department", r.department},
-      {"title", r.title},
-      {"physicalDeliveryOfficeName", r.location},
-      {"employeeID", r.employee_id},
-      {"employeeType", r.employment_type.empty() ? "employee" : r.employment_type},
-  };
+  // Built in place: an initializer list copies every name and value twice more.
+  d.attributes.reserve(std::size(kOwnedAttributes));
+  const std::string* values[] = {&r.given_name, &r.family_name, &d.display_name, &r.department,
+                                 &r.title,      &r.location,    &r.employee_id,  &r.employment_type};
+  static_assert(std::size(values) == std::size(kOwnedAttributes));
+  for (size_t i = 0; i < std::size(values); ++i) {
+    d.attributes.emplace_back(kOwnedAttributes[i], *values[i]);
+  }
+  if (r.employment_type.empty()) d.attributes.back().second = "employee";
   if (d.state.account_expires) {
     d.account_expires = std::to_string(unixToFileTime(*d.state.account_expires));
   }
@@ -238,7 +271,6 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
       d.manage_groups = false;
     }
   } else {
-    const RuleTexts& texts = *rule_texts_;
     std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
       if (!texts.group_conditions[i].matches(r)) continue;
@@ -256,7 +288,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
     d.mailbox_managed = context_.exchange_available;
     d.mailbox_unavailable = !context_.exchange_available;
   }
-  if (p.mailbox.kind == "remote") d.remote_routing_domain = p.mailbox.remote_routing_domain;
+  d.remote_routing_domain = texts.remote_routing_domain;
   d.keep_old_addresses = p.mailbox.keep_old_addresses;
   d.hidden_from_address_lists = d.terminated() && p.lifecycle.leaver_hide_from_address_lists;
 

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,13 +72,18 @@ struct DesiredAccount {
   std::string mail_domain;
 
   // Placement.
-  std::string parent_ou;              // where the account belongs now (leavers OU when terminated)
+  // The OUs and the routing domain are views of the policy's strings, kept alive by rule_texts
+  // (a copy of each per person was five allocations and about 200 bytes).
+  std::string_view parent_ou;  // where the account belongs now (leavers OU when terminated)
   // "placement rule 1 (department=Sales)", "default OU" (a view like DesiredGroup's).
   std::string_view placement_reason;
-  std::string active_ou;              // where it belongs while not terminated
-  std::string leavers_ou;             // "" when leavers stay in place
-  // Every OU placement names (default and rules); shared by every account built from one policy.
-  std::shared_ptr<const std::vector<std::string>> rule_ous;
+  std::string_view active_ou;   // where it belongs while not terminated
+  std::string_view leavers_ou;  // "" when leavers stay in place
+  // The OUs of other placement rules strictly below active_ou: an account there belongs to the
+  // more specific rule. Worked out once per policy (asking the DN cache about every rule's OU for
+  // every person showed in profiles); a view into rule_texts.
+  std::span<const std::string> nested_ous;
+  bool active_ou_in_leavers = false;  // active_ou lies within leavers_ou
 
   // Owned HR attributes in kOwnedAttributes order; an empty value means "should not be set".
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -95,7 +102,7 @@ struct DesiredAccount {
   // Mailbox (Exchange attribute mode).
   bool mailbox_managed = false;      // policy mode auto and the schema has the attributes
   bool mailbox_unavailable = false;  // the policy wants it, the schema does not have it
-  std::string remote_routing_domain;
+  std::string_view remote_routing_domain;  // a view like parent_ou's
   bool keep_old_addresses = true;
   bool hidden_from_address_lists = false;
 
@@ -127,6 +134,14 @@ struct DesiredAccount {
   bool terminated() const { return state.state == LifecycleState::kTerminated; }
 };
 
+// The names of an account that already exists. They never change after creation, so the builder
+// takes them rather than deriving candidates that the planner would throw away (98% of a typical
+// job); later names (mail, cn) see this sAMAccountName.
+struct ExistingNames {
+  std::string_view sam_account_name;
+  std::string_view upn;
+};
+
 // Builds desired accounts for one policy; compiles the naming templates once.
 class AccountBuilder {
  public:
@@ -134,8 +149,10 @@ class AccountBuilder {
   static Result<AccountBuilder> create(const policy::Policy& policy, DesiredContext context);
   // Data errors: invalid dates, an external without an end date, no usable account name.
   Result<DesiredAccount> build(const hr::HrRecord& r) const;
-  // The same, keeping `r` rather than a copy.
-  Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r) const;
+  // The same, keeping `r` rather than a copy. With `existing` (an account with a non-empty
+  // sAMAccountName), sam_base is left empty and no sAMAccountName or UPN is derived.
+  Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r,
+                               const ExistingNames* existing = nullptr) const;
   const DesiredContext& context() const { return context_; }
   const policy::Policy& policy() const { return *policy_; }
 
@@ -145,8 +162,6 @@ class AccountBuilder {
   std::shared_ptr<const NamingRules> naming_;
   DesiredContext context_;
   std::shared_ptr<const std::vector<std::string>> managed_groups_;
-  // Worked out once per policy rather than per person (docs/benchmarks.md).
-  std::shared_ptr<const std::vector<std::string>> rule_ous_;
   std::shared_ptr<const RuleTexts> rule_texts_;
 };
 

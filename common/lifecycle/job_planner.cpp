@@ -22,8 +22,14 @@ bool sameText(std::string_view a, std::string_view b) {
                                             [&](char x, char y) { return low(x) == low(y); });
 }
 
+// "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
-  return std::to_string(static_cast<int>(kind)) + ":" + lower(value);
+  std::string key;
+  key.reserve(value.size() + 2);
+  key += static_cast<char>('0' + static_cast<int>(kind));
+  key += ':';
+  for (char c : value) key += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  return key;
 }
 
 }  // namespace
@@ -134,9 +140,9 @@ Status JobPlanner::chooseMail(PersonPlan& p) {
   const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
   if (!live_mail.empty()) {
     for (int n = 1; n <= kMaxNameCandidates; ++n) {
-      if (sameText(d.mailCandidate(n), live_mail)) {
+      if (std::string candidate = d.mailCandidate(n); sameText(candidate, live_mail)) {
         p.mail_index = n;
-        d.useMailCandidate(n);
+        d.mail = std::move(candidate);  // useMailCandidate(n), without building it again
         claimed_.insert(nameKey(NameKind::kMail, d.mail));
         return Status::ok();
       }
@@ -175,8 +181,16 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     p.error = dataError(message);
     return;
   }
-  auto desired = builder_.build(p.record);
   const hr::HrRecord& r = *p.record;
+  // The live account first: its names are final, so the builder need not derive them.
+  auto found = view_.accountsByEmployeeId(r.employee_id);
+  ExistingNames existing;
+  const bool one = found.isOk() && found->size() == 1;
+  if (one) {
+    existing.sam_account_name = found->front()->sam_account_name;
+    existing.upn = found->front()->attribute("userPrincipalName");
+  }
+  auto desired = builder_.build(p.record, one ? &existing : nullptr);
   if (!desired.isOk()) {
     p.error = desired.status();
     return;
@@ -184,7 +198,6 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
   p.desired = std::move(*desired);
   DesiredAccount& d = *p.desired;
 
-  auto found = view_.accountsByEmployeeId(r.employee_id);
   if (!found.isOk()) {
     p.error = found.status().withContext("looking up employeeID");
     return;

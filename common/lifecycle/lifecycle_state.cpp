@@ -10,7 +10,7 @@ namespace {
 // The first instant of the local day `days` (since 1970-01-01) after `date`.
 Result<int64_t> startOfDayAfter(const TimeZone& tz, const std::string& date, int64_t days) {
   ASSIGN_OR_RETURN(int64_t d, parseIsoDate(date));
-  return tz.startOfLocalDay(formatIsoDate(d + days));
+  return tz.startOfLocalDayNumber(d + days);
 }
 
 }  // namespace

@@ -47,10 +47,12 @@ Operation memberOp(OperationKind kind, const std::string& dn, std::string_view g
   return op;
 }
 
+// The value of the first RDN: only that RDN is parsed (the rest of the DN is the parent's, and a
+// whole-DN parse per person showed in profiles).
 std::string rdnValueOf(const std::string& dn) {
-  auto rdns = ldap::parseDn(dn);
+  auto rdns = ldap::parseDn(ldap::rdnOf(dn));
   if (!rdns.isOk() || rdns->empty()) return "";
-  return rdns->front().value;
+  return std::move(rdns->front().value);
 }
 
 // The reason attached to accountExpires changes.
@@ -65,17 +67,74 @@ std::string expiryReason(const DesiredAccount& d) {
 
 // True when the account already sits where the desired state wants it. Accounts an admin put in a
 // sub-OU of their target OU stay there, unless that sub-OU is itself the target of another rule.
-bool placementSatisfied(const DesiredAccount& d, const std::string& live_parent) {
-  if (d.terminated()) return d.leavers_ou.empty() || dnIsWithin(live_parent, d.leavers_ou);
-  if (!d.leavers_ou.empty() && dnIsWithin(live_parent, d.leavers_ou) &&
-      !dnIsWithin(d.active_ou, d.leavers_ou)) {
-    return false;
-  }
+bool placementSatisfied(const DesiredAccount& d, const std::string& live_parent, bool in_leavers) {
+  if (d.terminated()) return d.leavers_ou.empty() || in_leavers;
+  if (in_leavers && !d.active_ou_in_leavers) return false;
   if (!dnIsWithin(live_parent, d.active_ou)) return false;
-  for (const std::string& other : d.rule_ous ? *d.rule_ous : kNoGroups) {
-    if (dnSame(other, d.active_ou) || !dnIsWithin(other, d.active_ou)) continue;
+  for (const std::string& other : d.nested_ous) {
     if (dnIsWithin(live_parent, other)) return false;  // a more specific rule's OU
   }
+  return true;
+}
+
+std::string_view smtpPart(std::string_view proxy) {
+  return proxy.size() >= 5 && sameText(proxy.substr(0, 5), "smtp:") ? proxy.substr(5)
+                                                                     : std::string_view();
+}
+
+bool holdsAddress(const std::vector<std::string>& proxies, std::string_view address) {
+  return std::any_of(proxies.begin(), proxies.end(),
+                     [&](const std::string& v) { return sameText(smtpPart(v), address); });
+}
+
+// True when mailboxModify would change nothing on `live` (the usual case), decided on views
+// without building the mailbox state; false when unsure. Mirrors mailboxFor and
+// proxyAddressChange (common/lifecycle/mailbox.cpp).
+bool mailboxUnchanged(const DesiredAccount& d, const LiveAccount& l) {
+  if (d.mail.empty()) return false;  // rare: the full path decides
+  const std::string_view mail = d.mail;
+  if (l.attribute(kMailNickname) != l.sam_account_name) return false;
+  bool primary_present = false;
+  for (const std::string& v : l.proxy_addresses) {
+    const std::string_view addr = smtpPart(v);
+    if (addr.empty()) continue;
+    if (sameText(addr, mail)) {
+      // Exactly "SMTP:<mail>": anything else is a secondary (or differently written primary).
+      if (std::string_view(v).substr(0, 5) != "SMTP:" || addr != mail) return false;
+      primary_present = true;
+    } else if (std::string_view(v).substr(0, 5) == "SMTP:") {
+      return false;  // another primary to demote
+    }
+  }
+  if (!primary_present) return false;
+  const std::string& live_mail = l.attribute(kMailAttribute);
+  if (d.keep_old_addresses && !live_mail.empty() && !sameText(live_mail, mail) &&
+      !holdsAddress(l.proxy_addresses, live_mail)) {
+    return false;
+  }
+  if (!d.remote_routing_domain.empty()) {
+    // The routing address local@routing_domain: a secondary and the target address.
+    const size_t at = mail.find('@');
+    const std::string_view local = at == std::string_view::npos ? mail : mail.substr(0, at);
+    const std::string_view domain = d.remote_routing_domain;
+    auto isRouting = [&](std::string_view addr) {
+      return addr.size() == local.size() + 1 + domain.size() &&
+             sameText(addr.substr(0, local.size()), local) && addr[local.size()] == '@' &&
+             sameText(addr.substr(local.size() + 1), domain);
+    };
+    if (!std::any_of(l.proxy_addresses.begin(), l.proxy_addresses.end(),
+                     [&](const std::string& v) { return isRouting(smtpPart(v)); })) {
+      return false;
+    }
+    const std::string& target = l.attribute(kTargetAddress);
+    if (std::string_view(target).substr(0, 5) != "SMTP:" ||
+        !isRouting(std::string_view(target).substr(5))) {
+      return false;
+    }
+  }
+  const bool hidden = sameText(l.attribute(kHideFromAddressLists), "TRUE");
+  if (d.hidden_from_address_lists && !hidden) return false;
+  if (!d.hidden_from_address_lists && hidden && !d.terminated()) return false;
   return true;
 }
 
@@ -186,10 +245,38 @@ Plan planCreate(const DesiredAccount& d) {
 
 }  // namespace
 
-const std::string& LiveAccount::attribute(const std::string& name) const {
+AttributeMap::AttributeMap(std::initializer_list<value_type> init) {
+  for (const auto& [name, value] : init) (*this)[name] = value;
+}
+
+std::vector<AttributeMap::value_type>::iterator AttributeMap::lowerBound(std::string_view name) {
+  return std::lower_bound(items_.begin(), items_.end(), name,
+                          [](const value_type& e, std::string_view n) { return e.first < n; });
+}
+
+std::string& AttributeMap::operator[](std::string_view name) {
+  auto it = lowerBound(name);
+  if (it == items_.end() || it->first != name) it = items_.emplace(it, std::string(name), "");
+  return it->second;
+}
+
+const std::string* AttributeMap::find(std::string_view name) const {
+  auto it = std::lower_bound(items_.begin(), items_.end(), name,
+                             [](const value_type& e, std::string_view n) { return e.first < n; });
+  return it == items_.end() || it->first != name ? nullptr : &it->second;
+}
+
+size_t AttributeMap::erase(std::string_view name) {
+  auto it = lowerBound(name);
+  if (it == items_.end() || it->first != name) return 0;
+  items_.erase(it);
+  return 1;
+}
+
+const std::string& LiveAccount::attribute(std::string_view name) const {
   static const std::string kEmpty;
-  auto it = attributes.find(name);
-  return it == attributes.end() ? kEmpty : it->second;
+  const std::string* v = attributes.find(name);
+  return v ? *v : kEmpty;
 }
 
 std::vector<std::string> liveAccountAttributes() {
@@ -228,18 +315,20 @@ std::string_view operationKindName(OperationKind k) {
 
 std::optional<Operation> planManager(const std::string& dn, const std::string& live_manager_dn,
                                      const std::string& desired_manager_dn) {
+  // Most people keep their manager: decide before building anything.
+  if (desired_manager_dn.empty() ? live_manager_dn.empty()
+                                 : !live_manager_dn.empty() &&
+                                       ldap::dnEquals(live_manager_dn, desired_manager_dn)) {
+    return std::nullopt;
+  }
   Operation op;
   op.kind = OperationKind::kModify;
   op.dn = dn;
   op.changes = {kManagerAttribute};
   if (desired_manager_dn.empty()) {
-    if (live_manager_dn.empty()) return std::nullopt;
     op.modifications.push_back({AttributeChange::Op::kDelete, kManagerAttribute, {}});
     op.reason = "HR removed the manager";
     return op;
-  }
-  if (!live_manager_dn.empty() && ldap::dnEquals(live_manager_dn, desired_manager_dn)) {
-    return std::nullopt;
   }
   op.modifications.push_back(
       {AttributeChange::Op::kReplace, kManagerAttribute, {desired_manager_dn}});
@@ -346,7 +435,7 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
   std::optional<Operation> move;
   std::string moved_dn = live->dn;
   {
-    const bool place_ok = placementSatisfied(d, live_parent);
+    const bool place_ok = placementSatisfied(d, live_parent, in_leavers);
     const std::string live_cn = rdnValueOf(live->dn);
     const bool name_ok = live_cn == d.cn || live_cn == d.cn_alternate;
     if (!place_ok || !name_ok) {
@@ -372,7 +461,8 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
       }
       for (size_t i = 0; i < why.size(); ++i) move->reason += (i ? "; " : "") + why[i];
       move->new_rdn = rdn;
-      moved_dn = rdn + "," + (place_ok ? live_parent : d.parent_ou);
+      moved_dn = rdn + ",";
+      moved_dn += place_ok ? std::string_view(live_parent) : d.parent_ou;
     }
   }
 
@@ -421,7 +511,7 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     }
   }
   std::optional<Operation> mailbox;
-  if (d.mailbox_managed) {
+  if (d.mailbox_managed && !mailboxUnchanged(d, *live)) {
     Operation mb = mailboxModify(d, live, "");
     if (!mb.changes.empty()) mailbox = std::move(mb);
   }

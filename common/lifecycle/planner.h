@@ -10,11 +10,13 @@
 // ends now) → attributes → mailbox → group removals → group adds → move/rename.
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/lifecycle/desired_account.h"
@@ -26,6 +28,32 @@ inline constexpr uint32_t kUacNormalAccount = 0x200;  // 512
 // The attribute the executor fills with the initial password (a create carries it without values).
 inline constexpr const char* kPasswordAttribute = "unicodePwd";
 
+// Single-valued attributes by name: a flat vector sorted by name. An account carries about a dozen
+// and planning looks several up for every person; a std::map's node per attribute cost a third of
+// a directory snapshot's memory and its lookups built a std::string per call (docs/benchmarks.md).
+class AttributeMap {
+ public:
+  using value_type = std::pair<std::string, std::string>;
+  AttributeMap() = default;
+  AttributeMap(std::initializer_list<value_type> init);
+  // The value, inserted empty when missing (as std::map::operator[]).
+  std::string& operator[](std::string_view name);
+  // nullptr when missing.
+  const std::string* find(std::string_view name) const;
+  // Removes the attribute; the number removed (0 or 1).
+  size_t erase(std::string_view name);
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  std::vector<value_type>::const_iterator begin() const { return items_.begin(); }
+  std::vector<value_type>::const_iterator end() const { return items_.end(); }
+  bool operator==(const AttributeMap&) const = default;
+
+ private:
+  std::vector<value_type>::iterator lowerBound(std::string_view name);
+  std::vector<value_type> items_;  // sorted by name, names unique
+};
+
 // A user account as read from the directory.
 struct LiveAccount {
   std::string dn;
@@ -33,12 +61,12 @@ struct LiveAccount {
   std::string sam_account_name;
   // Single-valued attributes that are set (first value): the owned HR attributes, manager,
   // userPrincipalName, mail, accountExpires and the Exchange attributes.
-  std::map<std::string, std::string> attributes;
+  AttributeMap attributes;
   uint32_t user_account_control = kUacNormalAccount;
   std::vector<std::string> member_of;        // group DNs
   std::vector<std::string> proxy_addresses;  // as stored ("SMTP:...", "smtp:...", "X500:...")
 
-  const std::string& attribute(const std::string& name) const;
+  const std::string& attribute(std::string_view name) const;
   bool enabled() const { return (user_account_control & kUacAccountDisable) == 0; }
 };
 

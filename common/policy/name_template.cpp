@@ -248,6 +248,9 @@ std::string lookupField(std::string_view name, const NameContext& ctx) {
     return ctx.record == nullptr ? std::string() : ctx.record->*member;
   }
   if (auto it = ctx.computed.find(name); it != ctx.computed.end()) return it->second;
+  if (ctx.shared) {
+    if (auto it = ctx.shared->find(name); it != ctx.shared->end()) return it->second;
+  }
   return {};
 }
 
@@ -524,7 +527,11 @@ Result<CompiledNameRule> compileRule(const NameRule& rule) {
 namespace {
 std::string finish(const NameRule& rule, std::string value) {
   for (const auto& t : rule.transforms) value = applyTransform(t, value);
-  if (rule.max_length > 0) value = firstCodePoints(value, rule.max_length);
+  // A value of at most max_length bytes has at most that many code points: nothing to cut (the
+  // usual case), so no copy.
+  if (rule.max_length > 0 && value.size() > rule.max_length) {
+    value = firstCodePoints(value, rule.max_length);
+  }
   return value;
 }
 }  // namespace

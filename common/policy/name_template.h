@@ -32,6 +32,9 @@ struct NameContext {
   // sam_account_name, display_name, upn_suffix, mail_domain (a missing key reads as "").
   // Transparent: a template's field lookup needs no key copy.
   std::map<std::string, std::string, std::less<>> computed;
+  // Consulted after `computed`: values shared by every person of a job (upn_suffix,
+  // mail_domain), so that each person's context need not copy them. Optional.
+  const std::map<std::string, std::string, std::less<>>* shared = nullptr;
 };
 
 // One node of a compiled expression.
