@@ -12,6 +12,33 @@ namespace tenure::cp {
 
 namespace bj = boost::json;
 
+bj::object outcomeToJson(const protocol::IdentityOutcome& out) {
+  bj::array ops;
+  for (const auto& op : out.operations) {
+    ops.push_back(bj::object{{"kind", op.kind},
+                             {"dn", op.dn},
+                             {"target", op.target},
+                             {"reason", op.reason},
+                             {"changes", bj::value_from(op.changes)}});
+  }
+  bj::object p{{"employee_id", out.employee_id},
+               {"action", out.action},
+               {"state", out.state},
+               {"dn", out.dn},
+               {"sam_account_name", out.sam_account_name},
+               {"changes", bj::value_from(out.changes)},
+               {"operations", std::move(ops)}};
+  if (out.failed()) {
+    p["error"] = bj::object{{"class", out.error_class},
+                            {"message", out.error_message},
+                            {"directory_code", out.directory_code}};
+  } else {
+    p["error"] = nullptr;
+  }
+  return p;
+}
+
+
 namespace {
 
 std::string isoOrEmpty(int64_t ms) { return ms ? formatIso8601Utc(ms / 1000) : ""; }
@@ -151,29 +178,11 @@ bj::object runReportJson(const RunReport& rep) {
   bj::array people;
   bj::array errors;
   for (const auto& o : rep.outcomes) {
-    bj::array ops;
-    for (const auto& op : o.operations) {
-      ops.push_back(bj::object{{"kind", op.kind},
-                               {"dn", op.dn},
-                               {"target", op.target},
-                               {"reason", op.reason},
-                               {"changes", bj::value_from(op.changes)}});
-    }
-    bj::object p{{"employee_id", o.employee_id},
-                 {"action", o.action},
-                 {"state", o.state},
-                 {"dn", o.dn},
-                 {"sam_account_name", o.sam_account_name},
-                 {"changes", bj::value_from(o.changes)},
-                 {"operations", std::move(ops)},
-                 {"error", nullptr}};
+    bj::object p = outcomeToJson(o);
     if (needsHint(o)) {
       const std::string hint = hintFor(o);
       if (o.failed()) {
-        p["error"] = bj::object{{"class", o.error_class},
-                                {"message", o.error_message},
-                                {"directory_code", o.directory_code},
-                                {"hint", hint}};
+        p["error"].as_object()["hint"] = hint;
       }
       errors.push_back(bj::object{{"employee_id", o.employee_id},
                                   {"class", o.failed() ? o.error_class : "data"},

@@ -15,6 +15,10 @@
 namespace tenure::cp {
 
 // HTML text and attribute escaping (& < > " ').
+// One person's outcome as the tenant API shows it (run detail, held plans, report.json):
+// action, state, DN, changes, every operation with its reason, and the error if it failed.
+boost::json::object outcomeToJson(const protocol::IdentityOutcome& outcome);
+
 std::string htmlEscape(std::string_view s);
 // One RFC 4180 field: a value starting with = + - @ TAB or CR is prefixed with ' so that
 // spreadsheets never evaluate it as a formula; quoted when it holds a comma, quote, CR or LF.

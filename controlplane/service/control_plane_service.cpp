@@ -182,32 +182,6 @@ bj::object runToJson(const RunRecord& r) {
   return o;
 }
 
-bj::object outcomeToJson(const protocol::IdentityOutcome& out) {
-  bj::array ops;
-  for (const auto& op : out.operations) {
-    ops.push_back(bj::object{{"kind", op.kind},
-                             {"dn", op.dn},
-                             {"target", op.target},
-                             {"reason", op.reason},
-                             {"changes", json::toJsonArray(op.changes)}});
-  }
-  bj::object p{{"employee_id", out.employee_id},
-               {"action", out.action},
-               {"state", out.state},
-               {"dn", out.dn},
-               {"sam_account_name", out.sam_account_name},
-               {"changes", json::toJsonArray(out.changes)},
-               {"operations", std::move(ops)}};
-  if (out.failed()) {
-    p["error"] = bj::object{{"class", out.error_class},
-                            {"message", out.error_message},
-                            {"directory_code", out.directory_code}};
-  } else {
-    p["error"] = nullptr;
-  }
-  return p;
-}
-
 bj::object policyErrorsToJson(const std::vector<policy::PolicyError>& errors,
                               const Status& status) {
   bj::array arr;
