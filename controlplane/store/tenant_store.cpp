@@ -299,6 +299,16 @@ Result<std::vector<RunRecord>> TenantStore::listRuns(int limit) {
   return readRuns(st);
 }
 
+Result<std::vector<RunRecord>> TenantStore::runsCreatedBetween(int64_t from_ms, int64_t to_ms,
+                                                               int limit) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
+                                        " FROM runs WHERE created_at_ms >= ? AND "
+                                        "created_at_ms < ? ORDER BY created_at_ms, rowid LIMIT ?"));
+  st.bindInt64(1, from_ms).bindInt64(2, to_ms).bindInt64(3, limit);
+  return readRuns(st);
+}
+
 Result<std::optional<RunRecord>> TenantStore::run(const std::string& run_id) {
   std::lock_guard lock(mu_);
   return queryRun(db_, run_id);

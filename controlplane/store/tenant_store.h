@@ -91,6 +91,8 @@ class TenantStore {
   // identities the run's job carries. Nothing is written if any part fails.
   Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities);
   Result<std::vector<RunRecord>> listRuns(int limit = 100);
+  // Runs created in [from_ms, to_ms), oldest first, at most `limit` (report digests).
+  Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit);
   Result<std::optional<RunRecord>> run(const std::string& run_id);
   Result<std::optional<RunReport>> report(const std::string& run_id);
   // The identities a run carries, in upload order.
