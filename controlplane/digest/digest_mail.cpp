@@ -86,7 +86,8 @@ std::string periodText(const DigestContent& c) {
 }
 
 std::string errorTitle(const DigestError& e) {
-  return e.error_class + (e.directory_code ? " (LDAP " + std::to_string(e.directory_code) + ")" : "");
+  return e.error_class +
+         (e.directory_code ? " (LDAP " + std::to_string(e.directory_code) + ")" : "");
 }
 
 }  // namespace
@@ -102,8 +103,8 @@ bool isMailAddress(std::string_view a) {
     }
   }
   const std::string_view domain = a.substr(at + 1);
-  if (domain.find('@') != std::string_view::npos || domain.front() == '.' ||
-      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+  if (domain.find('@') != std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos) {
     return false;
   }
   return true;
@@ -154,7 +155,8 @@ std::vector<DigestFieldError> applyDigestSettings(const bj::value& body, DigestS
       }
       CronError ce;
       if (!CronExpression::parse(value.get_string(), &ce).isOk()) {
-        errors.push_back({"schedule", "position " + std::to_string(ce.position) + ": " + ce.reason});
+        errors.push_back(
+            {"schedule", "position " + std::to_string(ce.position) + ": " + ce.reason});
       } else {
         s.schedule = std::string(value.get_string());
       }
@@ -205,10 +207,9 @@ std::string formatLocalTime(int64_t unix_ms, const TimeZone& zone) {
   const int64_t off_min = (offset < 0 ? -offset : offset) / 60;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld %c%02lld:%02lld",
-                static_cast<long long>(d.year), d.month, d.day,
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs % 3600 / 60),
-                offset < 0 ? '-' : '+', static_cast<long long>(off_min / 60),
-                static_cast<long long>(off_min % 60));
+                static_cast<long long>(d.year), d.month, d.day, static_cast<long long>(secs / 3600),
+                static_cast<long long>(secs % 3600 / 60), offset < 0 ? '-' : '+',
+                static_cast<long long>(off_min / 60), static_cast<long long>(off_min % 60));
   return buf;
 }
 
@@ -239,13 +240,13 @@ std::vector<DigestError> topDigestErrors(const std::vector<RunReport>& reports, 
     }
     for (const auto& o : rep.outcomes) {
       if (!o.failed()) continue;
-      const std::string dn = !o.dn.empty() ? o.dn
+      const std::string dn = !o.dn.empty()          ? o.dn
                              : o.operations.empty() ? ""
                                                     : o.operations.front().dn;
-      add(DigestError{o.error_class, o.directory_code,
-                      errorHint(ErrorContext{o.error_class, o.directory_code, o.error_message, dn,
-                                             o.changes}),
-                      o.error_message, o.employee_id, r.run_id, 0});
+      add(DigestError{
+          o.error_class, o.directory_code,
+          errorHint(ErrorContext{o.error_class, o.directory_code, o.error_message, dn, o.changes}),
+          o.error_message, o.employee_id, r.run_id, 0});
     }
   }
   std::vector<DigestError> out;
@@ -315,14 +316,15 @@ std::string digestText(const DigestContent& c) {
   for (const DigestRun* dr : digestRunOrder(c)) {
     const RunRecord& r = dr->run;
     const std::string status(runStatusName(r.status));
-    s += "  " + std::string(isFailed(r) || r.status == RunStatus::kHeld ? "!! " : "   ") + r.run_id +
-         "  " + r.kind + "  " + r.source + "  " + status + (r.dry_run ? " (dry run)" : "") +
-         "  created " + formatLocalTime(r.created_at_ms, c.zone) + "\n      " +
-         countsText(dr->counts) + "\n";
+    s += "  " + std::string(isFailed(r) || r.status == RunStatus::kHeld ? "!! " : "   ") +
+         r.run_id + "  " + r.kind + "  " + r.source + "  " + status +
+         (r.dry_run ? " (dry run)" : "") + "  created " + formatLocalTime(r.created_at_ms, c.zone) +
+         "\n      " + countsText(dr->counts) + "\n";
     if (!r.hold_reason.empty() && r.status == RunStatus::kHeld) {
       s += "      held: " + r.hold_reason + " (waiting for an operator's approval)\n";
     }
-    if (!r.error_class.empty()) s += "      error: " + r.error_class + ": " + r.error_message + "\n";
+    if (!r.error_class.empty())
+      s += "      error: " + r.error_class + ": " + r.error_message + "\n";
     if (const std::string link = reportLink(c, r.run_id); !link.empty()) {
       s += "      report: " + link + "\n";
     }
@@ -335,8 +337,9 @@ std::string digestText(const DigestContent& c) {
     s += "\nTop errors and how to fix them\n";
     for (const auto& e : c.top_errors) {
       s += "  " + std::to_string(e.count) + " x " + errorTitle(e) + ": " + e.example_message +
-           "\n      e.g. " + (e.example_employee.empty() ? "run " : e.example_employee + " in run ") +
-           e.example_run + "\n      Fix: " + e.hint + "\n";
+           "\n      e.g. " +
+           (e.example_employee.empty() ? "run " : e.example_employee + " in run ") + e.example_run +
+           "\n      Fix: " + e.hint + "\n";
     }
   }
 
@@ -353,7 +356,8 @@ std::string digestText(const DigestContent& c) {
 std::string digestHtml(const DigestContent& c) {
   const DigestTotals t = digestTotals(c);
   auto e = [](std::string_view s) { return htmlEscape(s); };
-  constexpr const char* kTd = "style=\"border:1px solid #d0d7de;padding:4px 8px;vertical-align:top\"";
+  constexpr const char* kTd =
+      "style=\"border:1px solid #d0d7de;padding:4px 8px;vertical-align:top\"";
   constexpr const char* kTh =
       "style=\"border:1px solid #d0d7de;padding:4px 8px;text-align:left;background:#f3f5f7\"";
   constexpr const char* kTable = "style=\"border-collapse:collapse;width:100%;margin:4px 0 16px\"";
@@ -387,7 +391,9 @@ std::string digestHtml(const DigestContent& c) {
     const std::string status(runStatusName(r.status));
     const bool failed = isFailed(r);
     const bool held = r.status == RunStatus::kHeld;
-    const char* bg = failed ? " style=\"background:#ffebe9\"" : held ? " style=\"background:#fff8c5\"" : "";
+    const char* bg = failed ? " style=\"background:#ffebe9\""
+                     : held ? " style=\"background:#fff8c5\""
+                            : "";
     const std::string link = reportLink(c, r.run_id);
     std::string id = "<code>" + e(r.run_id) + "</code>";
     if (!link.empty()) id = "<a href=\"" + e(link) + "\">" + id + "</a>";
@@ -419,8 +425,8 @@ std::string digestHtml(const DigestContent& c) {
     for (const auto& err : c.top_errors) {
       h += std::string("<tr><td ") + kTd + ">" + std::to_string(err.count) + "</td><td " + kTd +
            "><b>" + e(errorTitle(err)) + "</b>: " + e(err.example_message) + "</td><td " + kTd +
-           ">" + (err.example_employee.empty() ? "" : e(err.example_employee) + " in ") +
-           "<code>" + e(err.example_run) + "</code></td><td " + kTd +
+           ">" + (err.example_employee.empty() ? "" : e(err.example_employee) + " in ") + "<code>" +
+           e(err.example_run) + "</code></td><td " + kTd +
            "><div style=\"background:#f6f8fa;border-left:3px solid #0969da;padding:2px 6px\">" +
            e(err.hint) + "</div></td></tr>\n";
     }
@@ -496,10 +502,14 @@ std::string digestEmail(const DigestContent& c, const DigestEnvelope& env) {
   m += "MIME-Version: 1.0\r\n";
   m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
   m += "This is a multi-part message in MIME format.\r\n";
-  m += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n"
-       "Content-Transfer-Encoding: base64\r\n\r\n" + base64Lines(digestText(c));
-  m += "--" + boundary + "\r\nContent-Type: text/html; charset=utf-8\r\n"
-       "Content-Transfer-Encoding: base64\r\n\r\n" + base64Lines(digestHtml(c));
+  m += "--" + boundary +
+       "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+       "Content-Transfer-Encoding: base64\r\n\r\n" +
+       base64Lines(digestText(c));
+  m += "--" + boundary +
+       "\r\nContent-Type: text/html; charset=utf-8\r\n"
+       "Content-Transfer-Encoding: base64\r\n\r\n" +
+       base64Lines(digestHtml(c));
   m += "--" + boundary + "--\r\n";
   return m;
 }

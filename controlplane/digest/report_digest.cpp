@@ -92,19 +92,19 @@ bj::value isoOrNull(int64_t ms) {
 }
 
 bj::object digestJson(const DigestRecord& d) {
-  return bj::object{{"id", d.id},
-                    {"period_start", isoOrNull(d.period_start_ms)},
-                    {"period_end", isoOrNull(d.period_end_ms)},
-                    {"trigger", d.trigger},
-                    {"status", d.status},
-                    {"attempts", d.attempts},
-                    {"next_attempt_at", d.status == "pending" ? isoOrNull(d.next_attempt_at_ms)
-                                                              : bj::value(nullptr)},
-                    {"last_error", d.last_error.empty() ? bj::value(nullptr)
-                                                        : bj::value(d.last_error)},
-                    {"created_at", isoOrNull(d.created_at_ms)},
-                    {"sent_at", isoOrNull(d.sent_at_ms)},
-                    {"subject", d.subject.empty() ? bj::value(nullptr) : bj::value(d.subject)}};
+  return bj::object{
+      {"id", d.id},
+      {"period_start", isoOrNull(d.period_start_ms)},
+      {"period_end", isoOrNull(d.period_end_ms)},
+      {"trigger", d.trigger},
+      {"status", d.status},
+      {"attempts", d.attempts},
+      {"next_attempt_at",
+       d.status == "pending" ? isoOrNull(d.next_attempt_at_ms) : bj::value(nullptr)},
+      {"last_error", d.last_error.empty() ? bj::value(nullptr) : bj::value(d.last_error)},
+      {"created_at", isoOrNull(d.created_at_ms)},
+      {"sent_at", isoOrNull(d.sent_at_ms)},
+      {"subject", d.subject.empty() ? bj::value(nullptr) : bj::value(d.subject)}};
 }
 
 HttpServerResponse json(int status, const bj::value& v) {
@@ -205,8 +205,8 @@ Result<SinkConfig> ReportDigestService::smtpSink(const std::string& tenant_id,
   return conflictError(kNoSmtpSink);
 }
 
-Result<int64_t> ReportDigestService::nextSlot(const std::string& tenant_id,
-                                              const std::string& cron, int64_t after_ms) {
+Result<int64_t> ReportDigestService::nextSlot(const std::string& tenant_id, const std::string& cron,
+                                              int64_t after_ms) {
   return service_.nextScheduledRun(tenant_id, cron, after_ms);
 }
 
@@ -237,12 +237,14 @@ Result<StoredDigestSettings> ReportDigestService::putSettings(const std::string&
   }
   return withDb(tenant_id, [&](sqlite::Database& db) -> Result<StoredDigestSettings> {
     ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "INSERT INTO report_digest_settings(id, document, origin_ms, next_slot_ms, "
-        "schedule_error, created_at_ms, updated_at_ms) VALUES(1, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(id) DO UPDATE SET document = excluded.document, next_slot_ms = "
-        "excluded.next_slot_ms, schedule_error = excluded.schedule_error, updated_at_ms = "
-        "excluded.updated_at_ms"));
+    ASSIGN_OR_RETURN(
+        auto st,
+        db.prepare(
+            "INSERT INTO report_digest_settings(id, document, origin_ms, next_slot_ms, "
+            "schedule_error, created_at_ms, updated_at_ms) VALUES(1, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET document = excluded.document, next_slot_ms = "
+            "excluded.next_slot_ms, schedule_error = excluded.schedule_error, updated_at_ms = "
+            "excluded.updated_at_ms"));
     st.bindText(1, bj::serialize(digestSettingsToJson(s))).bindInt64(2, now).bindInt64(3, next);
     st.bindText(4, schedule_error).bindInt64(5, now).bindInt64(6, now);
     RETURN_IF_ERROR(st.run());
@@ -287,9 +289,10 @@ Result<std::optional<DigestRecord>> ReportDigestService::createDigest(
     if (expected_slot && s->next_slot_ms != *expected_slot) return std::optional<DigestRecord>();
     std::optional<DigestRecord> created;
     if (end_ms > start_ms) {
-      ASSIGN_OR_RETURN(auto ins, db.prepare(
-          "INSERT INTO report_digests(period_start_ms, period_end_ms, trigger, status, "
-          "next_attempt_at_ms, created_at_ms) VALUES(?,?,?,?,?,?)"));
+      ASSIGN_OR_RETURN(
+          auto ins,
+          db.prepare("INSERT INTO report_digests(period_start_ms, period_end_ms, trigger, status, "
+                     "next_attempt_at_ms, created_at_ms) VALUES(?,?,?,?,?,?)"));
       ins.bindInt64(1, start_ms).bindInt64(2, end_ms).bindText(3, trigger).bindText(4, status);
       ins.bindInt64(5, now).bindInt64(6, now);
       RETURN_IF_ERROR(ins.run());
@@ -300,8 +303,8 @@ Result<std::optional<DigestRecord>> ReportDigestService::createDigest(
       created = readDigest(q);
     }
     if (expected_slot) {
-      ASSIGN_OR_RETURN(auto upd, db.prepare(
-          "UPDATE report_digest_settings SET next_slot_ms = ?, schedule_error = ? WHERE id = 1"));
+      ASSIGN_OR_RETURN(auto upd, db.prepare("UPDATE report_digest_settings SET next_slot_ms = ?, "
+                                            "schedule_error = ? WHERE id = 1"));
       upd.bindInt64(1, next_slot_ms)
           .bindText(2, next_slot_ms ? "" : "cannot compute the next digest time");
       RETURN_IF_ERROR(upd.run());
@@ -319,8 +322,8 @@ Result<DigestRecord> ReportDigestService::requestNow(const std::string& tenant_i
   ASSIGN_OR_RETURN(int64_t start, nextPeriodStart(tenant_id));
   const int64_t end = clock_.nowUnixMillis();
   if (end <= start) return conflictError("a digest up to now was just created");
-  ASSIGN_OR_RETURN(auto d, createDigest(tenant_id, start, end, "on_demand", "pending",
-                                        std::nullopt, 0));
+  ASSIGN_OR_RETURN(auto d,
+                   createDigest(tenant_id, start, end, "on_demand", "pending", std::nullopt, 0));
   if (!d) return conflictError("another digest was created at the same time; retry");
   spdlog::info("tenant {}: report digest {} requested ({} to {})", tenant_id, d->id,
                formatIso8601Utc(start / 1000), formatIso8601Utc(end / 1000));
@@ -403,9 +406,10 @@ Status ReportDigestService::createScheduled(const std::string& tenant_id, int64_
     auto n = nextSlot(tenant_id, s->settings.schedule, now_ms);
     if (!n.isOk()) return Status::ok();
     return withDb(tenant_id, [&](sqlite::Database& db) -> Status {
-      ASSIGN_OR_RETURN(auto st, db.prepare(
-          "UPDATE report_digest_settings SET next_slot_ms = ?, schedule_error = '' "
-          "WHERE id = 1 AND next_slot_ms = 0"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          db.prepare("UPDATE report_digest_settings SET next_slot_ms = ?, schedule_error = '' "
+                     "WHERE id = 1 AND next_slot_ms = 0"));
       st.bindInt64(1, *n);
       return st.run();
     });
@@ -446,8 +450,8 @@ Status ReportDigestService::deliver(const std::string& tenant_id, const DigestRe
   env.to = s->settings.to;
   // The same id on every attempt: a mail sent twice (crash after the server accepted it) is
   // recognisable as one.
-  env.message_id = "digest." + std::to_string(d.id) + "." + std::to_string(d.period_end_ms) +
-                   "." + tenant_id + "@tenure";
+  env.message_id = "digest." + std::to_string(d.id) + "." + std::to_string(d.period_end_ms) + "." +
+                   tenant_id + "@tenure";
   env.date_unix = clock_.nowUnix();
   *subject = digestSubject(c);
   // No store lock is held during the network call.
@@ -455,20 +459,20 @@ Status ReportDigestService::deliver(const std::string& tenant_id, const DigestRe
 }
 
 Result<int> ReportDigestService::deliverDue(const std::string& tenant_id, int64_t now_ms) {
-  ASSIGN_OR_RETURN(auto due, withDb(tenant_id, [&](sqlite::Database& db)
-                                                   -> Result<std::vector<DigestRecord>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kDigestColumns +
-                                         " FROM report_digests WHERE status = 'pending' AND "
-                                         "next_attempt_at_ms <= ? ORDER BY id LIMIT 20"));
-    st.bindInt64(1, now_ms);
-    std::vector<DigestRecord> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(readDigest(st));
-    }
-    return out;
-  }));
+  ASSIGN_OR_RETURN(
+      auto due, withDb(tenant_id, [&](sqlite::Database& db) -> Result<std::vector<DigestRecord>> {
+        ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kDigestColumns +
+                                             " FROM report_digests WHERE status = 'pending' AND "
+                                             "next_attempt_at_ms <= ? ORDER BY id LIMIT 20"));
+        st.bindInt64(1, now_ms);
+        std::vector<DigestRecord> out;
+        for (;;) {
+          ASSIGN_OR_RETURN(bool row, st.step());
+          if (!row) break;
+          out.push_back(readDigest(st));
+        }
+        return out;
+      }));
   int sent = 0;
   for (const auto& d : due) {
     std::string subject;
@@ -476,9 +480,11 @@ Result<int> ReportDigestService::deliverDue(const std::string& tenant_id, int64_
     const int64_t after = clock_.nowUnixMillis();
     RETURN_IF_ERROR(withDb(tenant_id, [&](sqlite::Database& db) -> Status {
       if (result.isOk()) {
-        ASSIGN_OR_RETURN(auto st, db.prepare(
-            "UPDATE report_digests SET status = 'sent', sent_at_ms = ?, attempts = attempts + 1, "
-            "last_error = '', subject = ? WHERE id = ? AND status = 'pending'"));
+        ASSIGN_OR_RETURN(
+            auto st,
+            db.prepare("UPDATE report_digests SET status = 'sent', sent_at_ms = ?, attempts = "
+                       "attempts + 1, "
+                       "last_error = '', subject = ? WHERE id = ? AND status = 'pending'"));
         st.bindInt64(1, after).bindText(2, subject).bindInt64(3, d.id);
         return st.run();
       }
@@ -486,9 +492,10 @@ Result<int> ReportDigestService::deliverDue(const std::string& tenant_id, int64_
       int64_t delay = options_.retry_base.count();
       for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
       delay = std::min<int64_t>(delay, options_.retry_max.count());
-      ASSIGN_OR_RETURN(auto st, db.prepare(
-          "UPDATE report_digests SET attempts = attempts + 1, next_attempt_at_ms = ?, "
-          "last_error = ? WHERE id = ? AND status = 'pending'"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          db.prepare("UPDATE report_digests SET attempts = attempts + 1, next_attempt_at_ms = ?, "
+                     "last_error = ? WHERE id = ? AND status = 'pending'"));
       st.bindInt64(1, after + delay).bindText(2, result.message()).bindInt64(3, d.id);
       return st.run();
     }));
@@ -543,9 +550,8 @@ HttpServerResponse ReportDigestService::handle(const std::string& tenant_id,
       bj::object o = digestSettingsToJson(s->has_value() ? (*s)->settings : DigestSettings{});
       o["configured"] = s->has_value();
       o["time_zone"] = policy->lifecycle.time_zone;
-      o["next_digest_at"] = s->has_value() && (*s)->settings.enabled
-                                ? isoOrNull((*s)->next_slot_ms)
-                                : bj::value(nullptr);
+      o["next_digest_at"] = s->has_value() && (*s)->settings.enabled ? isoOrNull((*s)->next_slot_ms)
+                                                                     : bj::value(nullptr);
       o["schedule_error"] = s->has_value() && !(*s)->schedule_error.empty()
                                 ? bj::value((*s)->schedule_error)
                                 : bj::value(nullptr);

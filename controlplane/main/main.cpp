@@ -56,7 +56,7 @@ constexpr const char* kUsage =
     "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
     "                  [--agent-silent-seconds N] [--ticket-check-seconds N]\n"
     "                  [--cert-warn-days N]\n"
-    "                  [--public-url URL]   (links in report digests, e.g. https://cp.example.net)\n"
+    "                  [--public-url URL]   (run links in report digests)\n"
     "                  [--digest-retry-seconds N]   (first retry of a failed digest, default 60)\n"
     "                  [--master-key-file FILE]   (default DIR/master.key)\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"

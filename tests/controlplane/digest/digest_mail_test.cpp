@@ -117,13 +117,13 @@ TEST(DigestMailTest, HtmlEscapesEverythingTenantsAndHrSent) {
   c.runs[1].run.error_class = "data";
   c.runs[1].run.error_message = "bad <img src=x onerror=alert(2)> & \"quoted\"";
   c.runs[2].run.hold_reason = "<i>over threshold</i>";
-  c.top_errors.push_back(DigestError{"permission", 50, "Grant <rights>", "<denied>", "<E1>",
-                                     "r_failed", 3});
+  c.top_errors.push_back(
+      DigestError{"permission", 50, "Grant <rights>", "<denied>", "<E1>", "r_failed", 3});
   c.open_tickets.push_back(
       DigestTicket{"tk_1", "bad_hr_data", "open", "row <2> of 'x'", 2, kStart});
   const std::string html = digestHtml(c);
-  for (const char* raw : {"<script>", "<img", "<i>over", "<rights>", "<denied>", "<E1>", "<2>",
-                          "'x'"}) {
+  for (const char* raw :
+       {"<script>", "<img", "<i>over", "<rights>", "<denied>", "<E1>", "<2>", "'x'"}) {
     EXPECT_EQ(html.find(raw), std::string::npos) << raw;
   }
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
@@ -152,8 +152,8 @@ TEST(DigestMailTest, RunRowsLinkToTheirReportOnlyWhenThePublicUrlIsKnown) {
 TEST(DigestMailTest, ATenantNameCannotInjectMailHeaders) {
   DigestContent c = sample();
   c.tenant_name = "Acme\r\nBcc: thief@evil.test\r\n\r\nbody";
-  DigestEnvelope env{"tenure@msp.test", {"it@acme.test", "hr@acme.test"}, "digest.1@tenure",
-                     1'764'745'200};
+  DigestEnvelope env{
+      "tenure@msp.test", {"it@acme.test", "hr@acme.test"}, "digest.1@tenure", 1'764'745'200};
   const std::string m = digestEmail(c, env);
   const auto lines = headerLines(m);
   for (const auto& l : lines) {
@@ -271,7 +271,8 @@ TEST(DigestMailTest, TopErrorsAreGroupedByHintMostFrequentFirst) {
 
 std::vector<std::string> errorPaths(const std::string& body, DigestSettings& s) {
   std::vector<std::string> out;
-  for (const auto& e : applyDigestSettings(bj::parse(body), s)) out.push_back(e.path + ": " + e.reason);
+  for (const auto& e : applyDigestSettings(bj::parse(body), s))
+    out.push_back(e.path + ": " + e.reason);
   return out;
 }
 

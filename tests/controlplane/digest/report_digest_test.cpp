@@ -37,8 +37,8 @@ class ReportDigestTest : public TicketEnv {
     o.retry_max = 600s;
     o.smtp_timeout = 5s;
     o.public_url = "https://cp.msp.test/";
-    return std::make_unique<ReportDigestService>(*control_, *tenants_, *service_, *tickets_,
-                                                 clock_, o);
+    return std::make_unique<ReportDigestService>(*control_, *tenants_, *service_, *tickets_, clock_,
+                                                 o);
   }
 
   std::string tid() const { return a_.tenant.tenant_id; }
@@ -203,8 +203,8 @@ TEST_F(ReportDigestTest, AnEmptyPeriodIsRecordedAsSkippedAndSendsNothing) {
   EXPECT_EQ(list[0].status, "skipped");
   EXPECT_TRUE(mails().empty());
   // An open ticket is something to tell: the next period is sent.
-  ASSERT_TRUE(tickets_->raiseOrFail(Detection{tid(), "agent_silent", "ag_1", "Agent silent", "x"})
-                  .isOk());
+  ASSERT_TRUE(
+      tickets_->raiseOrFail(Detection{tid(), "agent_silent", "ag_1", "Agent silent", "x"}).isOk());
   clock_.setUnixMillis(kNextSeven + kDay + 1'000);
   EXPECT_EQ(digests_->runDue().value(), 1);
   list = digests_->digests(tid()).value();
