@@ -308,6 +308,23 @@ TEST_F(ReportDigestIntegrationTest, ADigestWaitsWhileSmtpIsDownAndIsSentOnceAfte
   EXPECT_GE(list.at(0).at("attempts").as_int64(), 3);
 }
 
+TEST_F(ReportDigestIntegrationTest, TheScheduleSendsADigestWhenItsMinuteComes) {
+  configureSink();
+  // Every minute, so the slot comes within the test (up to 60 s of waiting).
+  auto put = api_->request("PUT", "/api/v1/report-digest", auth_, "application/json",
+                           R"({"enabled":true,"to":["ops@acme.test"],"schedule":"* * * * *"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  const std::string next(put.json.at("next_digest_at").as_string());
+  const std::string run = runWith("AE-5", {created("AE-5")}, "succeeded");
+  ASSERT_TRUE(waitForMails(1, seconds(80))) << readFile(cp_->logPath());
+  auto list = digests();
+  ASSERT_GE(list.size(), 1u);
+  const auto& first = list.back();  // newest first: the oldest is the first slot
+  EXPECT_EQ(first.at("trigger").as_string(), "schedule");
+  EXPECT_EQ(first.at("period_end").as_string(), next) << "the period ends at the slot";
+  EXPECT_NE(text(smtp_->mails().at(0), "text/plain").find(run), std::string::npos);
+}
+
 TEST_F(ReportDigestIntegrationTest, BadSettingsAreRefusedWithTheFieldAndTheReason) {
   auto no_sink = api_->request("PUT", "/api/v1/report-digest", auth_, "application/json",
                                R"({"enabled":true,"to":["ops@acme.test"]})");
