@@ -369,10 +369,10 @@ Result<DigestContent> ReportDigestService::content(const std::string& tenant_id,
   ASSIGN_OR_RETURN(auto runs, store->runsCreatedBetween(start_ms, end_ms, kMaxRunsLoaded));
   std::vector<RunReport> reports;
   for (const auto& r : runs) {
-    ASSIGN_OR_RETURN(auto rep, store->report(r.run_id));
+    ASSIGN_OR_RETURN(auto rep, store->report(r.run_id, /*failures_only=*/true));
     if (!rep) continue;
     if ((rep->run.status == RunStatus::kHeld || rep->run.status == RunStatus::kRejected) &&
-        rep->outcomes.empty()) {
+        rep->counts_by_action.empty()) {
       // As the run report does: a held run shows the plan it was stopped with.
       ASSIGN_OR_RETURN(auto plan, store->heldPlan(r.run_id));
       if (plan) {
