@@ -303,46 +303,57 @@ Status curlFailure(CURLcode rc, const std::string& what) {
 
 }  // namespace
 
-Status deliverToSink(const SinkConfig& s, const TicketNotice& n, int64_t now_unix,
-                     std::chrono::milliseconds timeout) {
+Status sendSmtpMessage(const SinkConfig& s, const std::vector<std::string>& recipients,
+                       const std::string& message, std::chrono::milliseconds timeout) {
+  if (s.type != "smtp") return configError("sink " + s.id + " is not an smtp sink");
+  if (recipients.empty()) return configError("no recipients");
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return internalError("curl_easy_init failed");
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+  const std::string host = str(s.settings, "host");
+  const int64_t port = num(s.settings, "port", 25);
+  const std::string url = "smtp://" + host + ":" + std::to_string(port);
+  curl_slist* list = nullptr;
+  for (const auto& a : recipients) list = curl_slist_append(list, ("<" + a + ">").c_str());
+  std::unique_ptr<curl_slist, SlistDeleter> rcpt(list);
+  const std::string from = "<" + str(s.settings, "from") + ">";
+  UploadSource src{&message};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, &readUpload);
+  curl_easy_setopt(c, CURLOPT_READDATA, &src);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  auto starttls = json::optionalBool(s.settings, "starttls", false);
+  if (starttls.isOk() && *starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+  const std::string user = str(s.settings, "username");
+  const std::string password = secretOf(s, "password");
+  if (!user.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
+  }
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_LOGIN_DENIED) return permissionError("smtp login refused");
+  if (rc != CURLE_OK) return curlFailure(rc, "smtp " + host);
+  return Status::ok();
+}
+
+Status deliverToSink(const SinkConfig& s, const TicketNotice& n, int64_t now_unix,
+                     std::chrono::milliseconds timeout) {
   if (s.type == "smtp") {
-    const std::string host = str(s.settings, "host");
-    const int64_t port = num(s.settings, "port", 25);
-    const std::string url = "smtp://" + host + ":" + std::to_string(port);
-    const std::string message = buildSinkEmail(s, n, now_unix);
-    std::unique_ptr<curl_slist, SlistDeleter> rcpt;
     auto to = json::optionalStringArray(s.settings, "to");
     if (!to.isOk()) return configError("sink " + s.id + ": " + to.status().message());
-    curl_slist* list = nullptr;
-    for (const auto& a : *to) list = curl_slist_append(list, ("<" + a + ">").c_str());
-    rcpt.reset(list);
-    const std::string from = "<" + str(s.settings, "from") + ">";
-    UploadSource src{&message};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, &readUpload);
-    curl_easy_setopt(c, CURLOPT_READDATA, &src);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    auto starttls = json::optionalBool(s.settings, "starttls", false);
-    if (starttls.isOk() && *starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-    const std::string user = str(s.settings, "username");
-    const std::string password = secretOf(s, "password");
-    if (!user.empty()) {
-      curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
-    }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_LOGIN_DENIED) return permissionError("smtp login refused");
-    if (rc != CURLE_OK) return curlFailure(rc, "smtp " + host);
-    return Status::ok();
+    return sendSmtpMessage(s, *to, buildSinkEmail(s, n, now_unix), timeout);
   }
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return internalError("curl_easy_init failed");
+  CURL* c = curl.get();
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
   ASSIGN_OR_RETURN(SinkHttpRequest req, buildSinkRequest(s, n, now_unix));
   curl_slist* list = nullptr;
   for (const auto& [k, v] : req.headers) list = curl_slist_append(list, (k + ": " + v).c_str());

@@ -69,6 +69,13 @@ std::string buildSinkEmail(const SinkConfig& sink, const TicketNotice& notice, i
 // Lowercase hex HMAC-SHA256(key, data).
 std::string hmacSha256Hex(const std::string& key, const std::string& data);
 
+// Sends a complete RFC 5322 `message` through an smtp sink (secrets opened): its host, port,
+// STARTTLS and credentials, envelope sender its `from`, envelope recipients `recipients` (the
+// message's own To header is the caller's). Transient error for network faults and refusals,
+// permission error for a refused login. Used by ticket notifications and the report digest.
+Status sendSmtpMessage(const SinkConfig& sink, const std::vector<std::string>& recipients,
+                       const std::string& message, std::chrono::milliseconds timeout);
+
 // Delivers `notice` through `sink` (secrets opened). Transient error for network faults and
 // 5xx/429 answers, config/permission error for 4xx; the caller retries every failure with backoff.
 Status deliverToSink(const SinkConfig& sink, const TicketNotice& notice, int64_t now_unix,

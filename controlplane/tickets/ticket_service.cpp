@@ -538,6 +538,27 @@ Result<std::vector<SinkConfig>> TicketService::sinks(const std::string& tenant_i
   });
 }
 
+Result<SinkConfig> TicketService::openSink(const std::string& tenant_id,
+                                           const std::string& sink_id) {
+  ASSIGN_OR_RETURN(auto configured, sinks(tenant_id));
+  auto it = std::find_if(configured.begin(), configured.end(),
+                         [&](const SinkConfig& s) { return s.id == sink_id; });
+  if (it == configured.end()) return notFoundError("no ticket sink '" + sink_id + "'");
+  SinkConfig open = *it;
+  for (auto& [field, sealed] : open.secrets) {
+    SecretBox* box = secrets_ ? secrets_() : nullptr;
+    if (!box) return configError("secret storage is not configured");
+    ASSIGN_OR_RETURN(sealed, box->open(tenant_id, sealContext(open, field), sealed));
+  }
+  return open;
+}
+
+void TicketService::wakeDelivery() {
+  std::lock_guard wk(wake_mu_);
+  wake_pending_ = true;
+  wake_.notify_all();
+}
+
 Result<std::vector<PendingNotification>> TicketService::pendingNotifications(
     const std::string& tenant_id) {
   return withTenantDb(tenant_id,
@@ -762,6 +783,7 @@ void TicketService::deliveryLoop() {
     lk.unlock();
     auto n = deliverDue();
     if (!n.isOk()) spdlog::error("ticket delivery: {}", n.status().toString());
+    for (const auto& task : tasks_) task();
     lk.lock();
     // A new ticket event wakes the loop at once; retries are picked up on the next period.
     wake_.wait_for(lk, options_.delivery_interval, [this] { return stopping_ || wake_pending_; });

@@ -136,6 +136,17 @@ class TicketService final : public TicketRaiser, public TicketApi {
   // The stored sinks, secrets sealed.
   Result<std::vector<SinkConfig>> sinks(const std::string& tenant_id);
 
+  // The tenant's sink `sink_id` with its secrets opened, ready for delivery (the report digest
+  // mails through the tenant's smtp sink). not_found when there is no such sink; config error
+  // when its secrets cannot be opened.
+  Result<SinkConfig> openSink(const std::string& tenant_id, const std::string& sink_id);
+
+  // Work that shares the outbox worker (it makes network calls too, and must not block the
+  // io_context): each task runs after every outbox pass. Register before start().
+  void addDeliveryTask(std::function<void()> task) { tasks_.push_back(std::move(task)); }
+  // Runs the outbox pass (and the tasks) now instead of at the next period.
+  void wakeDelivery();
+
   // Sends every due notification once; returns how many sinks accepted theirs.
   Result<int> deliverDue();
   Result<std::vector<PendingNotification>> pendingNotifications(const std::string& tenant_id);
@@ -188,6 +199,7 @@ class TicketService final : public TicketRaiser, public TicketApi {
   bool stopping_ = false;
   bool wake_pending_ = false;
   std::thread worker_;
+  std::vector<std::function<void()>> tasks_;
 };
 
 }  // namespace tenure::cp
