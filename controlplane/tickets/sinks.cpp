@@ -563,44 +563,132 @@ Status httpFailure(const SinkHttpRequest& req, long code) {
   return configError(what, static_cast<int>(code));
 }
 
+// A ServiceNow incident and its state ("1" New ... "6" Resolved, "7" Closed, "8" Canceled; ""
+// when the instance did not say).
+struct ServiceNowIncident {
+  ExternalRecord record;
+  std::string state;
+};
+
 // The incident an earlier attempt may have created without us learning its sys_id (a timeout,
 // or a restart between the instance's answer and our commit), found by correlation_id; the
 // oldest one, which is the ticket's own incident also in stores from before records were kept.
 // Only a transient failure stops the delivery; without read access the create goes ahead.
-Result<std::optional<ExternalRecord>> findServiceNowIncident(const SinkConfig& s,
-                                                             const TicketNotice& n,
-                                                             std::chrono::milliseconds timeout) {
+Result<std::optional<ServiceNowIncident>> findServiceNowIncident(
+    const SinkConfig& s, const TicketNotice& n, std::chrono::milliseconds timeout) {
   SinkHttpRequest req = vendorRequest(
       s, "GET",
       sinkTarget(s) + "/api/now/table/incident?sysparm_query=" +
           percentEncode("correlation_id=" + correlationId(n) + "^ORDERBYsys_created_on") +
-          "&sysparm_fields=sys_id%2Cnumber&sysparm_limit=1",
+          "&sysparm_fields=sys_id%2Cnumber%2Cstate&sysparm_limit=1",
       "");
   ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
   if (!success(a.code)) {
     Status st = httpFailure(req, a.code);
     if (st.errorClass() == ErrorClass::kTransient) return st;
-    return std::optional<ExternalRecord>();
+    return std::optional<ServiceNowIncident>();
   }
   boost::system::error_code ec;
   bj::value v = bj::parse(a.body, ec);
   if (ec || !v.is_object() || !v.get_object().contains("result") ||
       !v.get_object().at("result").is_array() || v.get_object().at("result").get_array().empty()) {
-    return std::optional<ExternalRecord>();
+    return std::optional<ServiceNowIncident>();
   }
-  auto rec = serviceNowRecord(s, v.get_object().at("result").get_array().front());
-  if (!rec.isOk()) return std::optional<ExternalRecord>();
-  return std::optional<ExternalRecord>(std::move(*rec));
+  const bj::value& hit = v.get_object().at("result").get_array().front();
+  auto rec = serviceNowRecord(s, hit);
+  if (!rec.isOk()) return std::optional<ServiceNowIncident>();
+  return std::optional<ServiceNowIncident>(
+      ServiceNowIncident{std::move(*rec), str(hit.get_object(), "state")});
+}
+
+// The stored incident's current state: it decides whether a PATCH is needed or even allowed
+// (ACLs refuse writes to closed incidents). not_found (404) when it was deleted; "" when it
+// cannot be read (the PATCH is tried anyway).
+Result<std::string> serviceNowState(const SinkConfig& s, const ExternalRecord& rec,
+                                    std::chrono::milliseconds timeout) {
+  SinkHttpRequest req = vendorRequest(
+      s, "GET",
+      sinkTarget(s) + "/api/now/table/incident/" + percentEncode(rec.record_id) +
+          "?sysparm_fields=state",
+      "");
+  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
+  if (a.code == 404) {
+    return notFoundError(
+        "GET " + req.url + " answered HTTP 404: " + rec.ref + " no longer exists there", 404);
+  }
+  if (!success(a.code)) {
+    Status st = httpFailure(req, a.code);
+    if (st.errorClass() == ErrorClass::kTransient) return st;
+    return std::string();
+  }
+  boost::system::error_code ec;
+  bj::value v = bj::parse(a.body, ec);
+  if (ec || !v.is_object() || !v.get_object().contains("result") ||
+      !v.get_object().at("result").is_object()) {
+    return std::string();
+  }
+  return str(v.get_object().at("result").get_object(), "state");
+}
+
+// Whether the Jira transition a step asks for is offered from the issue's current status (GET on
+// the same URL lists them); a transition that is not would be refused with 400 forever. true
+// when the list cannot be read (the POST is tried anyway).
+Result<bool> jiraTransitionAvailable(const SinkHttpRequest& step,
+                                     std::chrono::milliseconds timeout) {
+  SinkHttpRequest req = step;
+  req.method = "GET";
+  req.body.clear();
+  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
+  if (a.code == 404) {
+    return notFoundError("GET " + req.url + " answered HTTP 404: the issue no longer exists", 404);
+  }
+  if (!success(a.code)) {
+    Status st = httpFailure(req, a.code);
+    if (st.errorClass() == ErrorClass::kTransient) return st;
+    return true;
+  }
+  boost::system::error_code ec;
+  const bj::value wanted = bj::parse(step.body, ec);
+  if (ec) return true;
+  const std::string id = str(wanted.at("transition").as_object(), "id");
+  bj::value v = bj::parse(a.body, ec);
+  if (ec || !v.is_object() || !v.get_object().contains("transitions") ||
+      !v.get_object().at("transitions").is_array()) {
+    return true;
+  }
+  for (const auto& t : v.get_object().at("transitions").get_array()) {
+    if (t.is_object() && str(t.get_object(), "id") == id) return true;
+  }
+  return false;
+}
+
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 enum class UpdateResult { kDone, kFailed, kGone };
 
 // Sends the update requests of `n` for out.record from out.steps_done on, counting each one the
-// ITSM tool accepts.
+// ITSM tool accepts (or that is skipped as not applicable).
 UpdateResult applyUpdates(const SinkConfig& s, const TicketNotice& n, SinkOutcome& out,
                           std::chrono::milliseconds timeout) {
   const auto steps = buildSinkUpdates(s, n, *out.record);
   for (size_t i = static_cast<size_t>(out.steps_done); i < steps.size(); ++i) {
+    if (s.type == "jira" && endsWith(steps[i].url, "/transitions")) {
+      auto available = jiraTransitionAvailable(steps[i], timeout);
+      if (!available.isOk()) {
+        out.status = available.status();
+        return available.status().errorClass() == ErrorClass::kNotFound ? UpdateResult::kGone
+                                                                         : UpdateResult::kFailed;
+      }
+      if (!*available) {
+        // Someone moved the issue already (or the workflow has no such step from here).
+        out.note = out.record->ref + ": the transition " + steps[i].body +
+                   " is not offered from the issue's current status; skipped";
+        ++out.steps_done;
+        continue;
+      }
+    }
     auto a = sendHttp(steps[i], timeout);
     if (!a.isOk()) {
       out.status = a.status();
@@ -620,6 +708,11 @@ UpdateResult applyUpdates(const SinkConfig& s, const TicketNotice& n, SinkOutcom
   }
   return UpdateResult::kDone;
 }
+
+bool serviceNowResolved(const std::string& state) {
+  return state == "6" || state == "7" || state == "8";
+}
+bool serviceNowClosed(const std::string& state) { return state == "7" || state == "8"; }
 
 }  // namespace
 
@@ -645,81 +738,109 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
     return out;
   }
 
+  const bool resolved = n.event == "resolved";
+  const bool reopened = n.event == "reopened";
   out.record = state.record;
   out.steps_done = state.steps_done;
-  bool record_gone = false;
-  if (out.record) {
-    if (n.event == "opened") {
-      out.kind = "unchanged";  // created by an earlier attempt already
-      return out;
-    }
-    out.kind = "updated";
-    switch (applyUpdates(s, n, out, timeout)) {
-      case UpdateResult::kDone:
-        return out;
-      case UpdateResult::kFailed:
-        return out;
-      case UpdateResult::kGone:
-        break;
-    }
-    // Deleted in the ITSM tool. A resolution has nothing left to resolve: given up, not retried.
-    // A reopening is a live problem again: it gets a fresh record below.
+  if (out.record && !resolved && !reopened) {
+    out.kind = "unchanged";  // created by an earlier attempt already
+    return out;
+  }
+  // The stored record was deleted in the ITSM tool. A resolution has nothing left to resolve:
+  // given up, not retried. A reopening is a live problem again: it gets a fresh record.
+  auto forgetGone = [&] {
     spdlog::warn("ticket {}: {} record {} of sink {} is gone: {}", n.ticket_id, s.type,
                  out.record->ref, s.id, out.status.message());
     out.record.reset();
     out.steps_done = 0;
-    if (n.event != "reopened") {
+    if (!reopened) {
       out.kind = "gone";
       out.permanent = true;
-      return out;
+      return false;
     }
-    record_gone = true;
     out.status = Status::ok();
-  }
+    return true;
+  };
 
-  // No record: adopt ServiceNow's (found by correlation_id) or create one. Right after a 404 the
-  // search is skipped: the ticket's record is known to be gone.
-  std::optional<ExternalRecord> found;
-  if (s.type == "servicenow" && !record_gone) {
-    auto f = findServiceNowIncident(s, n, timeout);
-    if (!f.isOk()) {
-      out.status = f.status();
+  // 1. The record and, for ServiceNow, its current state.
+  std::string sn_state;
+  bool search = s.type == "servicenow";  // look for the ticket's incident before creating one
+  if (out.record && s.type == "servicenow" && out.steps_done == 0) {
+    auto st = serviceNowState(s, *out.record, timeout);
+    if (!st.isOk()) {
+      out.status = st.status();
+      if (st.status().errorClass() != ErrorClass::kNotFound || !forgetGone()) return out;
+      search = false;  // the ticket's incident is known to be gone
+    } else {
+      sn_state = *st;
+    }
+  }
+  out.kind = out.record ? "updated" : "created";
+  if (!out.record && search) {
+    auto found = findServiceNowIncident(s, n, timeout);
+    if (!found.isOk()) {
+      out.status = found.status();
       return out;
     }
-    found = std::move(*f);
+    if (*found) {
+      out.kind = "adopted";
+      out.record = std::move((*found)->record);
+      sn_state = (*found)->state;
+      if (!resolved && !reopened) return out;
+    }
   }
+  // 2. ServiceNow: a resolved or closed incident needs no resolution (and a closed one refuses
+  // writes); a closed incident cannot be reopened, so the condition gets a new one.
+  if (out.record && s.type == "servicenow") {
+    if (resolved && serviceNowResolved(sn_state)) {
+      if (out.kind == "updated") out.kind = "unchanged";
+      out.note = out.record->ref + " is already resolved or closed there (state " + sn_state + ")";
+      return out;
+    }
+    if (reopened && serviceNowClosed(sn_state)) {
+      out.note = out.record->ref + " is closed there (state " + sn_state +
+                 ") and cannot be reopened: a new incident was created";
+      spdlog::info("ticket {}: {}", n.ticket_id, out.note);
+      out.record.reset();
+      out.steps_done = 0;
+    }
+  }
+  // 3. Update the record, or create one (a resolution then resolves it at once).
+  if (out.record) {
+    switch (applyUpdates(s, n, out, timeout)) {
+      case UpdateResult::kDone:
+      case UpdateResult::kFailed:
+        return out;
+      case UpdateResult::kGone:
+        if (!forgetGone()) return out;
+        break;
+    }
+  }
+  out.kind = "created";
   out.steps_done = 0;
-  if (found) {
-    out.kind = "adopted";
-    out.record = std::move(found);
-    if (n.event == "opened") return out;
-  } else {
-    auto req = buildSinkRequest(s, n, now_unix);
-    if (!req.isOk()) {
-      out.status = req.status();
-      return out;
-    }
-    auto a = sendHttp(*req, timeout);
-    if (!a.isOk()) {
-      out.status = a.status();
-      return out;
-    }
-    if (!success(a->code)) {
-      out.status = httpFailure(*req, a->code);
-      return out;
-    }
-    out.kind = "created";
-    auto rec = parseCreateResponse(s, a->body);
-    if (!rec.isOk()) {
-      // Created, so not retried (that would create it again); later events create anew.
-      out.note = "created, but the answer named no record (" + rec.status().message() +
-                 "): later events cannot update it";
-      return out;
-    }
-    out.record = std::move(*rec);
-    // A fresh record of a reopening is open already.
-    if (n.event != "resolved") return out;
+  auto req = buildSinkRequest(s, n, now_unix);
+  if (!req.isOk()) {
+    out.status = req.status();
+    return out;
   }
+  auto a = sendHttp(*req, timeout);
+  if (!a.isOk()) {
+    out.status = a.status();
+    return out;
+  }
+  if (!success(a->code)) {
+    out.status = httpFailure(*req, a->code);
+    return out;
+  }
+  auto rec = parseCreateResponse(s, a->body);
+  if (!rec.isOk()) {
+    // Created, so not retried (that would create it again); later events create anew.
+    out.note = "created, but the answer named no record (" + rec.status().message() +
+               "): later events cannot update it";
+    return out;
+  }
+  out.record = std::move(*rec);
+  if (!resolved) return out;  // a fresh record of an opening or reopening is open already
   if (applyUpdates(s, n, out, timeout) == UpdateResult::kGone) {
     // Deleted between our create and its update: no loop, give this notification up.
     out.record.reset();

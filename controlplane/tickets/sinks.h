@@ -115,7 +115,8 @@ struct SinkOutcome {
   Status status;  // ok; or why the attempt failed (retried with backoff unless `permanent`)
   bool permanent = false;  // not worth retrying: the record was deleted in the ITSM tool (404)
   // sent (smtp, webhook) | created | adopted (ServiceNow: found by correlation_id) | updated |
-  // unchanged (opened, record exists) | gone (404 on the update of a resolution)
+  // unchanged (opened with a record; ServiceNow incident already resolved there) | gone (404 on
+  // the update of a resolution)
   std::string kind;
   std::optional<ExternalRecord> record;  // the record to keep; nullopt: forget the stored one
   int64_t steps_done = 0;                // update requests accepted against `record`
@@ -126,8 +127,11 @@ struct SinkOutcome {
 // 5xx/429 answers, permission for 401/403, config for other 4xx; the caller retries them with
 // backoff. ServiceNow / Jira: with a record in `state`, the record is updated; a 404 on that
 // update means the record was deleted there: a reopening creates a fresh record, a resolution is
-// given up (`permanent`, record forgotten). Without a record one is created (ServiceNow looks
-// for one with the ticket's correlation_id first), and a resolution then resolves it.
+// given up (`permanent`, record forgotten). ServiceNow reads the incident's state first: an
+// incident resolved or closed there is not resolved again, a closed one is replaced on a
+// reopening. A Jira transition not offered from the status is skipped. Without a record
+// one is created (ServiceNow looks for one with the ticket's correlation_id first), and a
+// resolution then resolves it.
 SinkOutcome deliverToSink(const SinkConfig& sink, const TicketNotice& notice,
                           const SinkDeliveryState& state, int64_t now_unix,
                           std::chrono::milliseconds timeout);

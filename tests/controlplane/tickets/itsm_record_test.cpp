@@ -94,15 +94,20 @@ TEST_F(ItsmRecordTest, ServiceNowResolveAndReopenPatchTheOneIncidentItCreated) {
   EXPECT_EQ(text(incident, "state"), "6");
 
   auto got = received();
-  ASSERT_EQ(got.size(), 5u);  // look-up, create, resolve, reopen, resolve
+  // look-up, create, then per event: read the incident's state, PATCH it
+  ASSERT_EQ(got.size(), 8u);
   EXPECT_EQ(count(got, "POST", "/api/now/table/incident"), 1);
-  for (size_t i = 2; i < got.size(); ++i) {
-    EXPECT_EQ(got[i].at("method").as_string(), "PATCH");
-    EXPECT_EQ(got[i].at("path").as_string(), "/api/now/table/incident/" + sys_id);
+  for (size_t i = 2; i < got.size(); i += 2) {
+    EXPECT_EQ(got[i].at("method").as_string(), "GET");
+    EXPECT_EQ(got[i].at("path").as_string(),
+              "/api/now/table/incident/" + sys_id + "?sysparm_fields=state");
     EXPECT_EQ(field(got[i], "authorization"), snow_auth_);
-    EXPECT_EQ(field(got[i], "content-type"), "application/json");
+    EXPECT_EQ(got[i + 1].at("method").as_string(), "PATCH");
+    EXPECT_EQ(got[i + 1].at("path").as_string(), "/api/now/table/incident/" + sys_id);
+    EXPECT_EQ(field(got[i + 1], "authorization"), snow_auth_);
+    EXPECT_EQ(field(got[i + 1], "content-type"), "application/json");
   }
-  const bj::value resolved = body(got[2]);
+  const bj::value resolved = body(got[3]);
   EXPECT_EQ(text(resolved, "state"), "6");
   EXPECT_EQ(text(resolved, "close_code"), "Solved (Permanently)");
   const std::string notes = text(resolved, "close_notes");
@@ -110,14 +115,14 @@ TEST_F(ItsmRecordTest, ServiceNowResolveAndReopenPatchTheOneIncidentItCreated) {
       << notes;
   EXPECT_TRUE(contains(notes, "HR row 2 (E1) rejected: Zoë")) << notes;
   EXPECT_TRUE(contains(notes, "Tenure ticket: " + id)) << notes;
-  const bj::value reopened = body(got[3]);
+  const bj::value reopened = body(got[5]);
   EXPECT_EQ(text(reopened, "state"), "2") << "In Progress by default";
   EXPECT_FALSE(reopened.as_object().contains("close_code"));
   const std::string work = text(reopened, "work_notes");
   EXPECT_TRUE(contains(work, "Reopened by Tenure: the condition is back.")) << work;
   EXPECT_TRUE(contains(work, "How to fix: Add an end date")) << work;
   EXPECT_TRUE(contains(work, "Occurrences: 2")) << work;
-  EXPECT_TRUE(contains(text(body(got[4]), "close_notes"), "Resolved in Tenure by olga."));
+  EXPECT_TRUE(contains(text(body(got[7]), "close_notes"), "Resolved in Tenure by olga."));
 
   const Ticket t = only();
   ASSERT_EQ(t.external.size(), 1u);
@@ -137,9 +142,9 @@ TEST_F(ItsmRecordTest, ServiceNowSettingsChooseTheCloseCodeAndTheReopenState) {
   raise();
   ASSERT_EQ(tickets_->deliverDue().value(), 3);
   auto got = received();
-  ASSERT_EQ(got.size(), 4u);
-  EXPECT_EQ(text(body(got[2]), "close_code"), "Workaround provided");
-  EXPECT_EQ(text(body(got[3]), "state"), "1");
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(text(body(got[3]), "close_code"), "Workaround provided");
+  EXPECT_EQ(text(body(got[5]), "state"), "1");
 }
 
 TEST_F(ItsmRecordTest, JiraResolveAndReopenCommentOnTheOneIssueAndTransitionIt) {
@@ -154,27 +159,33 @@ TEST_F(ItsmRecordTest, JiraResolveAndReopenCommentOnTheOneIssueAndTransitionIt) 
   ASSERT_EQ(tickets_->deliverDue().value(), 1);
 
   auto got = received();
-  ASSERT_EQ(got.size(), 5u);
+  ASSERT_EQ(got.size(), 7u);
   EXPECT_EQ(count(got, "POST", "/rest/api/2/issue"), 1);
-  const std::vector<std::string> paths{"/rest/api/2/issue", "/rest/api/2/issue/10000/comment",
-                                       "/rest/api/2/issue/10000/transitions",
-                                       "/rest/api/2/issue/10000/comment",
-                                       "/rest/api/2/issue/10000/transitions"};
+  const std::string issue = "/rest/api/2/issue/10000";
+  const std::vector<std::pair<std::string, std::string>> sent{
+      {"POST", "/rest/api/2/issue"},
+      {"POST", issue + "/comment"},
+      {"GET", issue + "/transitions"},  // is the transition offered from here?
+      {"POST", issue + "/transitions"},
+      {"POST", issue + "/comment"},
+      {"GET", issue + "/transitions"},
+      {"POST", issue + "/transitions"}};
   for (size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i].at("method").as_string(), "POST");
-    EXPECT_EQ(got[i].at("path").as_string(), paths[i]);
+    EXPECT_EQ(got[i].at("method").as_string(), sent[i].first);
+    EXPECT_EQ(got[i].at("path").as_string(), sent[i].second);
     EXPECT_EQ(field(got[i], "authorization"), jira_auth_);
     EXPECT_EQ(field(got[i], "content-type"), "application/json");
   }
   EXPECT_TRUE(contains(text(body(got[1]), "body"),
                        "Resolved automatically by Tenure: the condition cleared."));
-  EXPECT_EQ(bj::serialize(body(got[2])), R"({"transition":{"id":"31"}})");
-  EXPECT_TRUE(contains(text(body(got[3]), "body"), "Reopened by Tenure"));
-  EXPECT_EQ(bj::serialize(body(got[4])), R"({"transition":{"id":"11"}})");
+  EXPECT_EQ(bj::serialize(body(got[3])), R"({"transition":{"id":"31"}})");
+  EXPECT_TRUE(contains(text(body(got[4]), "body"), "Reopened by Tenure"));
+  EXPECT_EQ(bj::serialize(body(got[6])), R"({"transition":{"id":"11"}})");
 
   const bj::value state = itsmState();
   ASSERT_EQ(state.at("issues").as_array().size(), 1u);
   EXPECT_EQ(state.at("issues").at(0).at("comments").as_array().size(), 2u);
+  EXPECT_EQ(text(state.at("issues").at(0), "status"), "To Do");
   const Ticket t = only();
   ASSERT_EQ(t.external.size(), 1u);
   EXPECT_EQ(t.external[0].ref, "OPS-1");
@@ -207,9 +218,9 @@ TEST_F(ItsmRecordTest, ResolutionWaitsForTheCreateItUpdates) {
   clock_.advance(1s);
   EXPECT_EQ(tickets_->deliverDue().value(), 2);
   auto got = received();
-  ASSERT_EQ(got.size(), 4u);  // failed look-up, look-up, create, resolve
+  ASSERT_EQ(got.size(), 5u);  // failed look-up, look-up, create, read state, resolve
   EXPECT_EQ(count(got, "POST", "/api/now/table/incident"), 1);
-  EXPECT_EQ(got[3].at("method").as_string(), "PATCH");
+  EXPECT_EQ(got[4].at("method").as_string(), "PATCH");
   EXPECT_EQ(text(itsmState().at("incidents").at(0), "state"), "6");
 }
 
@@ -332,8 +343,8 @@ TEST_F(ItsmRecordTest, TheRecordSurvivesARestart) {
   ASSERT_TRUE(restarted.clearOrFail(a_.tenant.tenant_id, "bad_hr_data", "E1").isOk());
   EXPECT_EQ(restarted.deliverDue().value(), 1);
   auto got = received();
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[2].at("method").as_string(), "PATCH");
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[3].at("method").as_string(), "PATCH");
   EXPECT_EQ(count(got, "POST", "/api/now/table/incident"), 1);
 }
 
@@ -345,13 +356,71 @@ TEST_F(ItsmRecordTest, JiraResolutionWithoutARecordCreatesTheIssueAndResolvesIt)
   clear();
   ASSERT_EQ(tickets_->deliverDue().value(), 1);
   auto got = received();
-  ASSERT_EQ(got.size(), 3u);
+  ASSERT_EQ(got.size(), 4u);
   EXPECT_EQ(got[0].at("path").as_string(), "/rest/api/2/issue");
   EXPECT_TRUE(contains(text(body(got[0]).at("fields"), "summary"), "[Tenure] Resolved:"));
   EXPECT_EQ(got[1].at("path").as_string(), "/rest/api/2/issue/10000/comment");
-  EXPECT_EQ(got[2].at("path").as_string(), "/rest/api/2/issue/10000/transitions");
+  EXPECT_EQ(got[3].at("method").as_string(), "POST");
+  EXPECT_EQ(got[3].at("path").as_string(), "/rest/api/2/issue/10000/transitions");
+  EXPECT_EQ(text(itsmState().at("issues").at(0), "status"), "Done");
   ASSERT_EQ(only().external.size(), 1u);
   EXPECT_EQ(only().external[0].ref, "OPS-1");
+}
+
+TEST_F(ItsmRecordTest, IncidentClosedInServiceNowIsLeftAloneAndAReopeningCreatesAnother) {
+  auto server = httpSink();
+  ASSERT_TRUE(server);
+  serviceNow(*server);
+  raise();
+  ASSERT_EQ(tickets_->deliverDue().value(), 1);
+  const std::string sys_id = text(itsmState().at("incidents").at(0), "sys_id");
+  // The service desk closes the incident before the condition clears in Tenure.
+  ASSERT_EQ(directRequest("PATCH", url(*server) + "/api/now/table/incident/" + sys_id,
+                          R"({"state":"7"})"),
+            200);
+  clear();
+  ASSERT_EQ(tickets_->deliverDue().value(), 1);
+  auto got = received();
+  EXPECT_EQ(count(got, "PATCH", "/api/now/table/incident/" + sys_id), 1) << "only the desk's";
+  const std::string id = only().ticket_id;
+  auto history = tickets_->notifications(a_.tenant.tenant_id, id).value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].outcome, "unchanged");
+  EXPECT_TRUE(contains(history[1].last_error, "already resolved or closed")) << history[1].last_error;
+
+  raise();  // a closed incident refuses writes: the condition gets a new one
+  ASSERT_EQ(tickets_->deliverDue().value(), 1);
+  got = received();
+  EXPECT_EQ(count(got, "PATCH", "/api/now/table/incident/" + sys_id), 1);
+  EXPECT_EQ(count(got, "POST", "/api/now/table/incident"), 2);
+  EXPECT_EQ(itsmState().at("incidents").as_array().size(), 2u);
+  ASSERT_EQ(only().external.size(), 1u);
+  EXPECT_EQ(only().external[0].ref, "INC0010002");
+  history = tickets_->notifications(a_.tenant.tenant_id, id).value();
+  EXPECT_EQ(history[2].outcome, "created");
+  EXPECT_TRUE(contains(history[2].last_error, "INC0010001 is closed")) << history[2].last_error;
+  EXPECT_TRUE(tickets_->pendingNotifications(a_.tenant.tenant_id)->empty());
+}
+
+TEST_F(ItsmRecordTest, JiraTransitionNoLongerOfferedIsSkippedNotRetried) {
+  auto server = httpSink();
+  ASSERT_TRUE(server);
+  jira(*server, R"(,"resolve_transition_id":"31")");
+  raise();
+  ASSERT_EQ(tickets_->deliverDue().value(), 1);
+  // Someone closes the issue in Jira first.
+  ASSERT_EQ(directRequest("POST", url(*server) + "/rest/api/2/issue/10000/transitions",
+                          R"({"transition":{"id":"31"}})"),
+            204);
+  clear();
+  ASSERT_EQ(tickets_->deliverDue().value(), 1);
+  EXPECT_TRUE(tickets_->pendingNotifications(a_.tenant.tenant_id)->empty());
+  auto got = received();
+  EXPECT_EQ(count(got, "POST", "/rest/api/2/issue/10000/transitions"), 1) << "only the person's";
+  EXPECT_EQ(count(got, "POST", "/rest/api/2/issue/10000/comment"), 1);
+  const auto history = tickets_->notifications(a_.tenant.tenant_id, only().ticket_id).value();
+  EXPECT_EQ(history.back().outcome, "updated");
+  EXPECT_TRUE(contains(history.back().last_error, "not offered")) << history.back().last_error;
 }
 
 // A tenant store written before records were kept (tickets schema version 1), with a ticket whose

@@ -60,7 +60,7 @@ TEST_F(SinkDeliveryTest, ServiceNowGetsATableApiIncident) {
   EXPECT_EQ(got[0].at("path").as_string(),
             "/api/now/table/incident?sysparm_query=correlation_id%3Dtenure%3A" +
                 a_.tenant.tenant_id + "%3A" + id +
-                "%5EORDERBYsys_created_on&sysparm_fields=sys_id%2Cnumber&sysparm_limit=1");
+                "%5EORDERBYsys_created_on&sysparm_fields=sys_id%2Cnumber%2Cstate&sysparm_limit=1");
   EXPECT_EQ(field(got[0], "authorization"), "Basic " + base64("tenure.integration:pw:1"));
   EXPECT_EQ(got[1].at("method").as_string(), "POST");
   EXPECT_EQ(got[1].at("path").as_string(), "/api/now/table/incident");
