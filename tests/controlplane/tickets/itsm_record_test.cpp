@@ -386,7 +386,8 @@ TEST_F(ItsmRecordTest, IncidentClosedInServiceNowIsLeftAloneAndAReopeningCreates
   auto history = tickets_->notifications(a_.tenant.tenant_id, id).value();
   ASSERT_EQ(history.size(), 2u);
   EXPECT_EQ(history[1].outcome, "unchanged");
-  EXPECT_TRUE(contains(history[1].last_error, "already resolved or closed")) << history[1].last_error;
+  EXPECT_TRUE(contains(history[1].last_error, "already resolved or closed"))
+      << history[1].last_error;
 
   raise();  // a closed incident refuses writes: the condition gets a new one
   ASSERT_EQ(tickets_->deliverDue().value(), 1);
