@@ -63,8 +63,8 @@ std::string mailBaseFor(const NamingRules& n, const hr::HrRecord& r, const std::
                         const std::string& sam) {
   if (n.mail_domain.empty()) return "";
   policy::NameContext ctx = n.contextFor(r);
-  ctx.computed["display_name"] = display;
-  ctx.computed["sam_account_name"] = sam;
+  ctx.display_name = &display;
+  ctx.sam_account_name = &sam;
   return policy::applyRule(n.mail, ctx);
 }
 
@@ -87,8 +87,8 @@ std::string DesiredAccount::samCandidate(int n) const {
 
 std::string DesiredAccount::upnFor(const std::string& sam) const {
   policy::NameContext ctx = naming->contextFor(*record);
-  ctx.computed["display_name"] = display_name;
-  ctx.computed["sam_account_name"] = sam;
+  ctx.display_name = &display_name;
+  ctx.sam_account_name = &sam;
   return policy::applyRule(naming->upn, ctx);
 }
 
@@ -210,19 +210,19 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   // Names, in the order name_template.h prescribes.
   policy::NameContext ctx = naming_->contextFor(r);
   d.display_name = policy::applyRule(naming_->display, ctx);
-  ctx.computed["display_name"] = d.display_name;
+  ctx.display_name = &d.display_name;
   d.mail_domain = naming_->mail_domain;
   if (existing && !existing->sam_account_name.empty()) {
     d.sam_account_name = existing->sam_account_name;
     d.upn = existing->upn;
-    ctx.computed["sam_account_name"] = d.sam_account_name;
+    ctx.sam_account_name = &d.sam_account_name;
   } else {
     d.sam_base = policy::applyRule(naming_->sam, ctx);
     if (d.sam_base.empty()) {
       return dataError("cannot derive an account name from the names or employee_id");
     }
     d.sam_account_name = d.samCandidate(1);
-    ctx.computed["sam_account_name"] = d.sam_account_name;
+    ctx.sam_account_name = &d.sam_account_name;
     d.upn = policy::applyRule(naming_->upn, ctx);
   }
   // mailBaseFor, with the context at hand (display_name and sam_account_name are set).
