@@ -1,6 +1,7 @@
 #include "common/lifecycle/desired_account.h"
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "common/ldap/escape.h"
@@ -30,8 +31,8 @@ struct NamingRules {
 
 struct RuleTexts {
   std::vector<std::string> placement_reasons;  // per placement rule
-  std::vector<policy::CompiledCondition> placement_conditions;
-  std::vector<policy::CompiledCondition> group_conditions;
+  // The placement rules' conditions, then the group rules'.
+  std::optional<policy::ConditionSet> conditions;
   struct GroupRule {
     std::string reason;               // "group rule 2 (department=Engineering)"
     std::vector<std::string> groups;  // as the rule names them
@@ -152,7 +153,6 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
     texts->placement_ous.push_back(rule.ou);
-    texts->placement_conditions.emplace_back(rule.when);
     texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
@@ -174,7 +174,6 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
-    texts->group_conditions.emplace_back(rule.when);
     RuleTexts::GroupRule c;
     c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
     for (const std::string& g : rule.groups) {
@@ -184,6 +183,10 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
     texts->group_rules.push_back(std::move(c));
   }
   texts->distinct_groups = ids.size();
+  std::vector<const policy::Condition*> conditions;
+  for (const auto& rule : policy.placement.rules) conditions.push_back(&rule.when);
+  for (const auto& rule : policy.groups) conditions.push_back(&rule.when);
+  texts->conditions.emplace(conditions);
   b.rule_texts_ = std::move(texts);
   return b;
 }
@@ -232,12 +235,16 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   if (d.cn.empty()) d.cn = d.sam_account_name;
   d.cn_alternate = d.cn + " (" + r.employee_id + ")";
 
-  // Placement: first matching rule, else the default OU.
+  // Placement: first matching rule, else the default OU. Every rule's condition is matched at
+  // once (build is const, and may run on several threads: hence the storage per thread).
   const RuleTexts& texts = *rule_texts_;
+  thread_local std::vector<uint32_t> matched;
+  texts.conditions->matchAll(r, matched);
+  const size_t placement_rules = p.placement.rules.size();
   size_t choice = 0;  // see RuleTexts::placement_ous
   d.placement_reason = "default OU";
-  for (size_t i = 0; i < p.placement.rules.size(); ++i) {
-    if (texts.placement_conditions[i].matches(r)) {
+  for (size_t i = 0; i < placement_rules; ++i) {
+    if (matched[i]) {
       choice = i + 1;
       d.placement_reason = texts.placement_reasons[i];
       break;
@@ -273,7 +280,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   } else {
     std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
     for (size_t i = 0; i < p.groups.size(); ++i) {
-      if (!texts.group_conditions[i].matches(r)) continue;
+      if (!matched[placement_rules + i]) continue;
       const RuleTexts::GroupRule& rule = texts.group_rules[i];
       for (size_t k = 0; k < rule.groups.size(); ++k) {
         if (seen[rule.group_ids[k]]) continue;
