@@ -155,7 +155,10 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
       fail(field, "contains a control character (" + codePointName(*cp) + ")");
       return;
     }
-    if ((ascii ? value.size() : utf8Length(value)) > maxLengthOf(field)) {
+    // Every limit is at least kMaxNameLength code points, so a value no longer than that in bytes
+    // (nearly every one) passes without its limit being looked up by name.
+    if (value.size() > kMaxNameLength &&
+        (ascii ? value.size() : utf8Length(value)) > maxLengthOf(field)) {
       fail(field, "is longer than " + std::to_string(maxLengthOf(field)) + " characters");
     }
   };

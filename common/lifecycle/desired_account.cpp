@@ -36,6 +36,7 @@ struct RuleTexts {
   struct GroupRule {
     std::string reason;               // "group rule 2 (department=Engineering)"
     std::vector<std::string> groups;  // as the rule names them
+    std::vector<std::string> keys;    // their dnKey
     std::vector<size_t> group_ids;    // same DN (dnKey) ⇔ same id
   };
   std::vector<GroupRule> group_rules;
@@ -106,7 +107,13 @@ void DesiredAccount::useSamCandidate(int n) {
 
 std::string DesiredAccount::mailCandidate(int n) const {
   if (mail_base.empty() || mail_domain.empty()) return "";
-  return policy::numberedCandidate(naming->mail.rule, mail_base, n) + "@" + mail_domain;
+  // One string: the number takes at most a few digits.
+  std::string out;
+  out.reserve(mail_base.size() + 4 + 1 + mail_domain.size());
+  policy::appendNumberedCandidate(naming->mail.rule, mail_base, n, out);
+  out += '@';
+  out += mail_domain;
+  return out;
 }
 
 void DesiredAccount::useMailCandidate(int n) { mail = mailCandidate(n); }
@@ -178,7 +185,8 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
     c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
     for (const std::string& g : rule.groups) {
       c.groups.push_back(g);
-      c.group_ids.push_back(ids.emplace(dnKey(g), ids.size()).first->second);
+      c.keys.push_back(dnKey(g));
+      c.group_ids.push_back(ids.emplace(c.keys.back(), ids.size()).first->second);
     }
     texts->group_rules.push_back(std::move(c));
   }
@@ -278,14 +286,20 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
       d.manage_groups = false;
     }
   } else {
-    std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
+    thread_local std::vector<char> seen;  // by group id: the groups so far
+    seen.assign(texts.distinct_groups, 0);
+    size_t at_most = 0;
+    for (size_t i = 0; i < p.groups.size(); ++i) {
+      if (matched[placement_rules + i]) at_most += texts.group_rules[i].groups.size();
+    }
+    d.groups.reserve(at_most);
     for (size_t i = 0; i < p.groups.size(); ++i) {
       if (!matched[placement_rules + i]) continue;
       const RuleTexts::GroupRule& rule = texts.group_rules[i];
       for (size_t k = 0; k < rule.groups.size(); ++k) {
         if (seen[rule.group_ids[k]]) continue;
-        seen[rule.group_ids[k]] = true;
-        d.groups.push_back({rule.groups[k], rule.reason});
+        seen[rule.group_ids[k]] = 1;
+        d.groups.push_back({rule.groups[k], rule.reason, rule.keys[k]});
       }
     }
   }

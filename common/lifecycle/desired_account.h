@@ -46,6 +46,8 @@ inline constexpr const char* kAccountExpiresAttribute = "accountExpires";
 struct DesiredGroup {
   std::string_view dn;
   std::string_view reason;
+  // dnKey(dn), worked out once per policy; empty when not known (the planner works it out).
+  std::string_view key;
 };
 
 // The rule texts of one policy (placement and group reasons, group DNs), shared by every

@@ -711,6 +711,12 @@ Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx) {
 }
 
 std::string numberedCandidate(const NameRule& rule, std::string_view base, int n) {
+  std::string out;
+  appendNumberedCandidate(rule, base, n, out);
+  return out;
+}
+
+void appendNumberedCandidate(const NameRule& rule, std::string_view base, int n, std::string& out) {
   // A rule that yields a whole address (a UPN template "...@{upn_suffix}") is numbered in its
   // local part: jsmith2@example.com, not jsmith@example.com2.
   const size_t at = base.rfind('@');
@@ -720,10 +726,12 @@ std::string numberedCandidate(const NameRule& rule, std::string_view base, int n
   const size_t limit = rule.max_length;
   const size_t domain_len = codePointCount(domain);
   const std::string suffix = n <= 1 ? std::string() : std::to_string(n);
-  if (limit == 0) return std::string(local) + suffix + std::string(domain);
   const size_t reserved = suffix.size() + domain_len;
-  const size_t keep = reserved >= limit ? 0 : limit - reserved;
-  return firstCodePoints(local, keep) + suffix + std::string(domain);
+  const size_t keep = limit == 0 ? local.size() : reserved >= limit ? 0 : limit - reserved;
+  // Appended in place (this runs for every person's mail address).
+  out += local.substr(0, prefixBytes(local, keep));
+  out += suffix;
+  out += domain;
 }
 
 }  // namespace tenure::policy

@@ -98,6 +98,8 @@ Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx);
 // rule's max_length by cutting the base (at a code point boundary), never the number. For mail the
 // rule yields the local part, so the number lands before the '@' the caller appends.
 std::string numberedCandidate(const NameRule& rule, std::string_view base, int n);
+// The same, appended to `out`.
+void appendNumberedCandidate(const NameRule& rule, std::string_view base, int n, std::string& out);
 
 // Unicode-aware helpers used by the template functions (exposed for the lifecycle engine and
 // tests). First / last n code points.
