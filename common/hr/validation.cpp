@@ -123,11 +123,18 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
     return std::find(bad_fields.begin(), bad_fields.end(), field) != bad_fields.end();
   };
 
-  auto cleanValue = [&](std::string_view field, std::string& value) {
+  // `field` is a const char* or a std::string (custom columns): made a view only when a message
+  // needs it (this runs for every field of every person the job planner sees).
+  auto cleanValue = [&](const auto& field, std::string& value) {
     // ASCII (nearly every value): trimUnicodeSpace trims the six ASCII spaces and the text is
     // valid UTF-8, so both are done in place; the job planner runs this for every person.
-    const bool ascii = std::all_of(value.begin(), value.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    bool ascii = true;
+    bool control = false;  // meaningful for ASCII only
+    for (char c : value) {
+      const auto u = static_cast<unsigned char>(c);
+      ascii &= u < 0x80;
+      control |= u < 0x20 || u == 0x7F;
+    }
     if (ascii) {
       auto space = [](char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -149,7 +156,9 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
     const auto ascii_control = [](char c) {
       return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
     };
-    if (ascii ? std::any_of(value.begin(), value.end(), ascii_control)
+    // Without a control character before trimming there is none after; with one, the trimmed
+    // value is looked at again (\t \n \v \f \r at the ends were trimmed as spaces).
+    if (ascii ? control && std::any_of(value.begin(), value.end(), ascii_control)
               : findControlCharacter(value).has_value()) {
       const auto cp = findControlCharacter(value);
       fail(field, "contains a control character (" + codePointName(*cp) + ")");

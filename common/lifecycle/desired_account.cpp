@@ -205,9 +205,15 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
 
 Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record,
                                              const ExistingNames* existing) const {
+  DesiredAccount d;
+  RETURN_IF_ERROR(buildInto(std::move(record), existing, d));
+  return d;
+}
+
+Status AccountBuilder::buildInto(std::shared_ptr<const hr::HrRecord> record,
+                                 const ExistingNames* existing, DesiredAccount& d) const {
   const policy::Policy& p = *policy_;
   const hr::HrRecord& r = *record;
-  DesiredAccount d;
   d.naming = naming_;
   d.rule_texts = rule_texts_;
   d.record = std::move(record);
@@ -315,7 +321,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
 
   d.manager_employee_id = r.manager_id;
   if (r.manager_id.empty()) d.manager_dn = std::string();
-  return d;
+  return Status::ok();
 }
 
 Result<DesiredAccount> desiredAccount(const hr::HrRecord& r, const policy::Policy& policy,

@@ -63,9 +63,11 @@ bool isSpaceByte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r
 // The first RDN's text up to its first separator when it is plain: no escapes, quotes, '+' or
 // space at either end ("CN=Jane Doe" as Tenure writes names); empty otherwise.
 std::string_view plainFirstRdn(std::string_view dn) {
-  const size_t end = dn.find_first_of(",;\\\"+");
+  size_t end = 0;
+  for (; end < dn.size() && dn[end] != ',' && dn[end] != ';'; ++end) {
+    if (dn[end] == '\\' || dn[end] == '"' || dn[end] == '+') return {};
+  }
   const std::string_view rdn = dn.substr(0, end);
-  if (end != std::string_view::npos && dn[end] != ',' && dn[end] != ';') return {};
   if (rdn.empty() || isSpaceByte(rdn.front()) || isSpaceByte(rdn.back())) return {};
   return rdn;
 }
@@ -117,10 +119,7 @@ bool placementSatisfied(const DesiredAccount& d, std::string_view live_parent, b
   if (d.terminated()) return d.leavers_ou.empty() || in_leavers;
   if (in_leavers && !d.active_ou_in_leavers) return false;
   if (!dnIsWithin(live_parent, d.active_ou)) return false;
-  for (const std::string& other : d.nested_ous) {
-    if (dnIsWithin(live_parent, other)) return false;  // a more specific rule's OU
-  }
-  return true;
+  return !dnIsWithinAny(live_parent, d.nested_ous);  // a more specific rule's OU
 }
 
 std::string_view smtpPart(std::string_view proxy) {
@@ -431,9 +430,9 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
       return p;
     }
   }
+  const auto live_expires = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
   const bool rehire = !d.terminated() && d.state.state != LifecycleState::kRescinded &&
-                      (in_leavers || accountExpiresToUnix(live->attribute(kAccountExpiresAttribute))
-                                             .value_or(d.evaluated_at + 1) <= d.evaluated_at);
+                      (in_leavers || live_expires.value_or(d.evaluated_at + 1) <= d.evaluated_at);
   if (rehire) p.state = "rehire";
 
   // Owned HR attributes.
@@ -459,13 +458,12 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     reasons.push_back(r);
   }
   const std::string hr_summary = reasons.empty() ? "" : reasons.front();
-  if (!d.mail_domain.empty() && !d.mail.empty() &&
-      !sameText(live->attribute(kMailAttribute), d.mail)) {
-    change(kMailAttribute, d.mail, live->attribute(kMailAttribute));
-    reasons.push_back("mail: " + shown(live->attribute(kMailAttribute)) + " → " + d.mail);
+  if (const std::string& live_mail = live->attribute(kMailAttribute);
+      !d.mail_domain.empty() && !d.mail.empty() && !sameText(live_mail, d.mail)) {
+    change(kMailAttribute, d.mail, live_mail);
+    reasons.push_back("mail: " + shown(live_mail) + " → " + d.mail);
   }
   {
-    const auto live_expires = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
     const auto want = d.state.account_expires;
     // A termination without an end date takes effect "now": an expiry already in the past stands.
     const bool keep =
@@ -489,7 +487,7 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
 
   // Placement and name (one modify-DN when both change).
   std::optional<Operation> move;
-  std::string moved_dn = live->dn;
+  std::string moved_dn;  // set when `move` is
   {
     const bool place_ok = placementSatisfied(d, live_parent, in_leavers);
     std::string cn_storage;
@@ -593,10 +591,10 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
   const bool live_enabled = live->enabled();
   if (d.enabled) {
     if (move) {
-      push(*move);
-      dn = moved_dn;
+      push(std::move(*move));
+      dn = std::move(moved_dn);
     }
-    if (!modify.changes.empty()) push(modify);
+    if (!modify.changes.empty()) push(std::move(modify));
     pushGroups();
     if (mailbox) push(*mailbox);
     if (!live_enabled) {
@@ -606,15 +604,15 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     }
   } else {
     if (live_enabled) push(uacChange(dn, live->user_account_control, false, d.state.reason));
-    if (!modify.changes.empty()) push(modify);
+    if (!modify.changes.empty()) push(std::move(modify));
     if (mailbox) push(*mailbox);
     pushGroups();
     if (move) {
-      push(*move);
-      dn = moved_dn;
+      push(std::move(*move));
+      dn = std::move(moved_dn);
     }
   }
-  p.final_dn = dn;
+  p.final_dn = std::move(dn);
   return p;
 }
 
