@@ -27,11 +27,12 @@ bool sameText(std::string_view a, std::string_view b) {
 
 // "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
-  std::string key;
-  key.reserve(value.size() + 2);
-  key += static_cast<char>('0' + static_cast<int>(kind));
-  key += ':';
-  for (char c : value) key += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string key(value.size() + 2, ':');
+  key[0] = static_cast<char>('0' + static_cast<int>(kind));
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    key[i + 2] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
   return key;
 }
 

@@ -138,13 +138,15 @@ ConditionSet::ConditionSet(const std::vector<const Condition*>& conditions) {
       clause_checks_.emplace_back(Condition{.equals = {{field, values}}});
       const bool slow = !std::all_of(values.begin(), values.end(),
                                      [](const std::string& v) { return isAscii(v); });
-      clause_slow_.push_back(slow);
       std::string hr::HrRecord::*member = hr::canonicalField(field);
       auto f = std::find_if(fields_.begin(), fields_.end(),
                             [&](const FieldIndex& x) { return x.member == member; });
       if (f == fields_.end()) f = fields_.insert(fields_.end(), FieldIndex{.member = member});
       f->clauses.push_back(clause);
-      if (slow) continue;
+      if (slow) {
+        f->slow_clauses.push_back(clause);
+        continue;
+      }
       for (const std::string& v : values) {
         std::vector<uint32_t>& hits = f->by_value[asciiLower(trimAsciiSpace(v))];
         if (hits.empty() || hits.back() != clause) hits.push_back(clause);
@@ -156,7 +158,8 @@ ConditionSet::ConditionSet(const std::vector<const Condition*>& conditions) {
 void ConditionSet::matchAll(const hr::HrRecord& r, std::vector<uint32_t>& matched) const {
   // Count the satisfied clauses of each condition; a condition matches when all are.
   matched.assign(conditions_.size(), 0);
-  std::string folded;
+  char buffer[64];  // the folded value, when it fits (HR values nearly always do)
+  std::string long_folded;
   for (const FieldIndex& f : fields_) {
     const std::string& actual = r.*f.member;
     if (!isAscii(actual)) {
@@ -166,15 +169,19 @@ void ConditionSet::matchAll(const hr::HrRecord& r, std::vector<uint32_t>& matche
       continue;
     }
     // CompiledCondition's comparison of two ASCII texts, as one lookup.
-    folded.assign(trimAsciiSpace(actual));
-    for (char& c : folded) c = asciiLowerChar(c);
-    if (auto it = f.by_value.find(folded); it != f.by_value.end()) {
+    const std::string_view trimmed = trimAsciiSpace(actual);
+    char* folded = buffer;
+    if (trimmed.size() > sizeof buffer) {
+      long_folded.resize(trimmed.size());
+      folded = long_folded.data();
+    }
+    std::transform(trimmed.begin(), trimmed.end(), folded, asciiLowerChar);
+    if (auto it = f.by_value.find(std::string_view(folded, trimmed.size()));
+        it != f.by_value.end()) {
       for (uint32_t clause : it->second) ++matched[clause_condition_[clause]];
     }
-    for (uint32_t clause : f.clauses) {
-      if (clause_slow_[clause] && clause_checks_[clause].matches(r)) {
-        ++matched[clause_condition_[clause]];
-      }
+    for (uint32_t clause : f.slow_clauses) {
+      if (clause_checks_[clause].matches(r)) ++matched[clause_condition_[clause]];
     }
   }
   for (size_t i = 0; i < conditions_.size(); ++i) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -112,17 +113,21 @@ class ConditionSet {
 
  private:
   // A clause is one field of one condition.
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct FieldIndex {
     std::string hr::HrRecord::*member = nullptr;
-    std::vector<uint32_t> clauses;  // every clause on this field
+    std::vector<uint32_t> clauses;       // every clause on this field
+    std::vector<uint32_t> slow_clauses;  // those with a value not in ASCII
     // Trimmed, lower-cased ASCII value → the clauses without non-ASCII values it satisfies.
-    std::unordered_map<std::string, std::vector<uint32_t>> by_value;
+    std::unordered_map<std::string, std::vector<uint32_t>, ViewHash, std::equal_to<>> by_value;
   };
   std::vector<CompiledCondition> conditions_;  // for the conditions not indexed
   std::vector<char> indexed_;                  // per condition: every field is a record member
   std::vector<uint32_t> clause_count_;         // per condition
   std::vector<uint32_t> clause_condition_;     // per clause
-  std::vector<char> clause_slow_;              // per clause: it has a value not in ASCII
   std::vector<CompiledCondition> clause_checks_;  // per clause: its field alone
   std::vector<FieldIndex> fields_;
 };
