@@ -124,10 +124,10 @@ class ConditionSet {
     // Trimmed, lower-cased ASCII value → the clauses without non-ASCII values it satisfies.
     std::unordered_map<std::string, std::vector<uint32_t>, ViewHash, std::equal_to<>> by_value;
   };
-  std::vector<CompiledCondition> conditions_;  // for the conditions not indexed
-  std::vector<char> indexed_;                  // per condition: every field is a record member
-  std::vector<uint32_t> clause_count_;         // per condition
-  std::vector<uint32_t> clause_condition_;     // per clause
+  std::vector<CompiledCondition> conditions_;     // for the conditions not indexed
+  std::vector<char> indexed_;                     // per condition: every field is a record member
+  std::vector<uint32_t> clause_count_;            // per condition
+  std::vector<uint32_t> clause_condition_;        // per clause
   std::vector<CompiledCondition> clause_checks_;  // per clause: its field alone
   std::vector<FieldIndex> fields_;
 };
