@@ -489,15 +489,17 @@ Result<int64_t> TimeZone::localDaysToUtc(int64_t days, int hour, int minute) con
   // none does, `local` falls in a gap, and the first stretch starting after it is where the gap
   // ends.
   const int64_t t0 = local - kMaxOffset, t1 = local + kMaxOffset;
-  std::vector<int64_t> starts = {t0};
+  // The stretches start at t0 and at each transition in between (no vector of them: this runs
+  // for every date of every person a job plans).
   const std::vector<int64_t> inner = data_->transitionsIn(t0, t1);
-  starts.insert(starts.end(), inner.begin(), inner.end());
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const int64_t offset = data_->offsetAt(starts[i]);
-    const int64_t end = i + 1 < starts.size() ? starts[i + 1] : t1 + 1;
+  auto start = [&](size_t i) { return i == 0 ? t0 : inner[i - 1]; };
+  const size_t count = inner.size() + 1;
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t offset = data_->offsetAt(start(i));
+    const int64_t end = i + 1 < count ? start(i + 1) : t1 + 1;
     const int64_t candidate = local - offset;
-    if (candidate >= starts[i] && candidate < end) return candidate;
-    if (i > 0 && starts[i] + offset > local) return starts[i];
+    if (candidate >= start(i) && candidate < end) return candidate;
+    if (i > 0 && start(i) + offset > local) return start(i);
   }
   return internalError("no instant found for " + formatIsoDate(days) + " in " + name());
 }

@@ -34,6 +34,13 @@ size_t maxLengthOf(std::string_view field) {
   return 1024;
 }
 
+// asciiLower(s), without a copy (this runs twice for every record the job planner sees).
+void lowerInPlace(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
 // A value quoted for a message: shortened so one bad cell cannot flood a report.
 std::string quoted(std::string_view v) {
   constexpr size_t kMaxShown = 40;
@@ -123,11 +130,18 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
     return std::find(bad_fields.begin(), bad_fields.end(), field) != bad_fields.end();
   };
 
-  auto cleanValue = [&](std::string_view field, std::string& value) {
+  // `field` is a const char* or a std::string (custom columns): made a view only when a message
+  // needs it (this runs for every field of every person the job planner sees).
+  auto cleanValue = [&](const auto& field, std::string& value) {
     // ASCII (nearly every value): trimUnicodeSpace trims the six ASCII spaces and the text is
     // valid UTF-8, so both are done in place; the job planner runs this for every person.
-    const bool ascii = std::all_of(value.begin(), value.end(),
-                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    bool ascii = true;
+    bool control = false;  // meaningful for ASCII only
+    for (char c : value) {
+      const auto u = static_cast<unsigned char>(c);
+      ascii &= u < 0x80;
+      control |= u < 0x20 || u == 0x7F;
+    }
     if (ascii) {
       auto space = [](char c) {
         return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -149,13 +163,18 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
     const auto ascii_control = [](char c) {
       return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
     };
-    if (ascii ? std::any_of(value.begin(), value.end(), ascii_control)
+    // Without a control character before trimming there is none after; with one, the trimmed
+    // value is looked at again (\t \n \v \f \r at the ends were trimmed as spaces).
+    if (ascii ? control && std::any_of(value.begin(), value.end(), ascii_control)
               : findControlCharacter(value).has_value()) {
       const auto cp = findControlCharacter(value);
       fail(field, "contains a control character (" + codePointName(*cp) + ")");
       return;
     }
-    if ((ascii ? value.size() : utf8Length(value)) > maxLengthOf(field)) {
+    // Every limit is at least kMaxNameLength code points, so a value no longer than that in bytes
+    // (nearly every one) passes without its limit being looked up by name.
+    if (value.size() > kMaxNameLength &&
+        (ascii ? value.size() : utf8Length(value)) > maxLengthOf(field)) {
       fail(field, "is longer than " + std::to_string(maxLengthOf(field)) + " characters");
     }
   };
@@ -178,7 +197,7 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
   }
 
   if (!isBad("employment_type")) {
-    r.employment_type = asciiLower(r.employment_type);
+    lowerInPlace(r.employment_type);
     if (r.employment_type.empty()) r.employment_type = "employee";
     if (!oneOf(r.employment_type, kEmploymentTypes)) {
       fail("employment_type",
@@ -186,7 +205,7 @@ std::vector<RowError> normalizeAndValidate(HrRecord& r, int row) {
     }
   }
   if (!isBad("status")) {
-    r.status = asciiLower(r.status);
+    lowerInPlace(r.status);
     if (r.status.empty()) r.status = "active";
     if (!oneOf(r.status, kStatuses)) {
       fail("status", quoted(r.status) + " is not one of " + joinOptions(kStatuses));

@@ -1,6 +1,7 @@
 #include "common/lifecycle/desired_account.h"
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "common/ldap/escape.h"
@@ -30,11 +31,12 @@ struct NamingRules {
 
 struct RuleTexts {
   std::vector<std::string> placement_reasons;  // per placement rule
-  std::vector<policy::CompiledCondition> placement_conditions;
-  std::vector<policy::CompiledCondition> group_conditions;
+  // The placement rules' conditions, then the group rules'.
+  std::optional<policy::ConditionSet> conditions;
   struct GroupRule {
     std::string reason;               // "group rule 2 (department=Engineering)"
     std::vector<std::string> groups;  // as the rule names them
+    std::vector<std::string> keys;    // their dnKey
     std::vector<size_t> group_ids;    // same DN (dnKey) ⇔ same id
   };
   std::vector<GroupRule> group_rules;
@@ -63,8 +65,8 @@ std::string mailBaseFor(const NamingRules& n, const hr::HrRecord& r, const std::
                         const std::string& sam) {
   if (n.mail_domain.empty()) return "";
   policy::NameContext ctx = n.contextFor(r);
-  ctx.computed["display_name"] = display;
-  ctx.computed["sam_account_name"] = sam;
+  ctx.display_name = &display;
+  ctx.sam_account_name = &sam;
   return policy::applyRule(n.mail, ctx);
 }
 
@@ -87,8 +89,8 @@ std::string DesiredAccount::samCandidate(int n) const {
 
 std::string DesiredAccount::upnFor(const std::string& sam) const {
   policy::NameContext ctx = naming->contextFor(*record);
-  ctx.computed["display_name"] = display_name;
-  ctx.computed["sam_account_name"] = sam;
+  ctx.display_name = &display_name;
+  ctx.sam_account_name = &sam;
   return policy::applyRule(naming->upn, ctx);
 }
 
@@ -105,7 +107,13 @@ void DesiredAccount::useSamCandidate(int n) {
 
 std::string DesiredAccount::mailCandidate(int n) const {
   if (mail_base.empty() || mail_domain.empty()) return "";
-  return policy::numberedCandidate(naming->mail.rule, mail_base, n) + "@" + mail_domain;
+  // One string: the number takes at most a few digits.
+  std::string out;
+  out.reserve(mail_base.size() + 4 + 1 + mail_domain.size());
+  policy::appendNumberedCandidate(naming->mail.rule, mail_base, n, out);
+  out += '@';
+  out += mail_domain;
+  return out;
 }
 
 void DesiredAccount::useMailCandidate(int n) { mail = mailCandidate(n); }
@@ -152,7 +160,6 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   for (size_t i = 0; i < policy.placement.rules.size(); ++i) {
     const policy::PlacementRule& rule = policy.placement.rules[i];
     texts->placement_ous.push_back(rule.ou);
-    texts->placement_conditions.emplace_back(rule.when);
     texts->placement_reasons.push_back("placement rule " + std::to_string(i + 1) + " (" +
                                    describeCondition(rule.when) + ")");
   }
@@ -174,16 +181,20 @@ Result<AccountBuilder> AccountBuilder::create(const policy::Policy& policy,
   std::unordered_map<std::string, size_t> ids;  // dnKey → id
   for (size_t i = 0; i < policy.groups.size(); ++i) {
     const policy::GroupRule& rule = policy.groups[i];
-    texts->group_conditions.emplace_back(rule.when);
     RuleTexts::GroupRule c;
     c.reason = "group rule " + std::to_string(i + 1) + " (" + describeCondition(rule.when) + ")";
     for (const std::string& g : rule.groups) {
       c.groups.push_back(g);
-      c.group_ids.push_back(ids.emplace(dnKey(g), ids.size()).first->second);
+      c.keys.push_back(dnKey(g));
+      c.group_ids.push_back(ids.emplace(c.keys.back(), ids.size()).first->second);
     }
     texts->group_rules.push_back(std::move(c));
   }
   texts->distinct_groups = ids.size();
+  std::vector<const policy::Condition*> conditions;
+  for (const auto& rule : policy.placement.rules) conditions.push_back(&rule.when);
+  for (const auto& rule : policy.groups) conditions.push_back(&rule.when);
+  texts->conditions.emplace(conditions);
   b.rule_texts_ = std::move(texts);
   return b;
 }
@@ -194,9 +205,15 @@ Result<DesiredAccount> AccountBuilder::build(const hr::HrRecord& r) const {
 
 Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord> record,
                                              const ExistingNames* existing) const {
+  DesiredAccount d;
+  RETURN_IF_ERROR(buildInto(std::move(record), existing, d));
+  return d;
+}
+
+Status AccountBuilder::buildInto(std::shared_ptr<const hr::HrRecord> record,
+                                 const ExistingNames* existing, DesiredAccount& d) const {
   const policy::Policy& p = *policy_;
   const hr::HrRecord& r = *record;
-  DesiredAccount d;
   d.naming = naming_;
   d.rule_texts = rule_texts_;
   d.record = std::move(record);
@@ -210,19 +227,19 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   // Names, in the order name_template.h prescribes.
   policy::NameContext ctx = naming_->contextFor(r);
   d.display_name = policy::applyRule(naming_->display, ctx);
-  ctx.computed["display_name"] = d.display_name;
+  ctx.display_name = &d.display_name;
   d.mail_domain = naming_->mail_domain;
   if (existing && !existing->sam_account_name.empty()) {
     d.sam_account_name = existing->sam_account_name;
     d.upn = existing->upn;
-    ctx.computed["sam_account_name"] = d.sam_account_name;
+    ctx.sam_account_name = &d.sam_account_name;
   } else {
     d.sam_base = policy::applyRule(naming_->sam, ctx);
     if (d.sam_base.empty()) {
       return dataError("cannot derive an account name from the names or employee_id");
     }
     d.sam_account_name = d.samCandidate(1);
-    ctx.computed["sam_account_name"] = d.sam_account_name;
+    ctx.sam_account_name = &d.sam_account_name;
     d.upn = policy::applyRule(naming_->upn, ctx);
   }
   // mailBaseFor, with the context at hand (display_name and sam_account_name are set).
@@ -232,12 +249,16 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
   if (d.cn.empty()) d.cn = d.sam_account_name;
   d.cn_alternate = d.cn + " (" + r.employee_id + ")";
 
-  // Placement: first matching rule, else the default OU.
+  // Placement: first matching rule, else the default OU. Every rule's condition is matched at
+  // once (build is const, and may run on several threads: hence the storage per thread).
   const RuleTexts& texts = *rule_texts_;
+  thread_local std::vector<uint32_t> matched;
+  texts.conditions->matchAll(r, matched);
+  const size_t placement_rules = p.placement.rules.size();
   size_t choice = 0;  // see RuleTexts::placement_ous
   d.placement_reason = "default OU";
-  for (size_t i = 0; i < p.placement.rules.size(); ++i) {
-    if (texts.placement_conditions[i].matches(r)) {
+  for (size_t i = 0; i < placement_rules; ++i) {
+    if (matched[i]) {
       choice = i + 1;
       d.placement_reason = texts.placement_reasons[i];
       break;
@@ -271,14 +292,20 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
       d.manage_groups = false;
     }
   } else {
-    std::vector<bool> seen(texts.distinct_groups);  // by group id: the groups so far
+    thread_local std::vector<char> seen;  // by group id: the groups so far
+    seen.assign(texts.distinct_groups, 0);
+    size_t at_most = 0;
     for (size_t i = 0; i < p.groups.size(); ++i) {
-      if (!texts.group_conditions[i].matches(r)) continue;
+      if (matched[placement_rules + i]) at_most += texts.group_rules[i].groups.size();
+    }
+    d.groups.reserve(at_most);
+    for (size_t i = 0; i < p.groups.size(); ++i) {
+      if (!matched[placement_rules + i]) continue;
       const RuleTexts::GroupRule& rule = texts.group_rules[i];
       for (size_t k = 0; k < rule.groups.size(); ++k) {
         if (seen[rule.group_ids[k]]) continue;
-        seen[rule.group_ids[k]] = true;
-        d.groups.push_back({rule.groups[k], rule.reason});
+        seen[rule.group_ids[k]] = 1;
+        d.groups.push_back({rule.groups[k], rule.reason, rule.keys[k]});
       }
     }
   }
@@ -294,7 +321,7 @@ Result<DesiredAccount> AccountBuilder::build(std::shared_ptr<const hr::HrRecord>
 
   d.manager_employee_id = r.manager_id;
   if (r.manager_id.empty()) d.manager_dn = std::string();
-  return d;
+  return Status::ok();
 }
 
 Result<DesiredAccount> desiredAccount(const hr::HrRecord& r, const policy::Policy& policy,

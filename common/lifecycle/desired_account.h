@@ -46,6 +46,8 @@ inline constexpr const char* kAccountExpiresAttribute = "accountExpires";
 struct DesiredGroup {
   std::string_view dn;
   std::string_view reason;
+  // dnKey(dn), worked out once per policy; empty when not known (the planner works it out).
+  std::string_view key;
 };
 
 // The rule texts of one policy (placement and group reasons, group DNs), shared by every
@@ -153,6 +155,11 @@ class AccountBuilder {
   // sAMAccountName), sam_base is left empty and no sAMAccountName or UPN is derived.
   Result<DesiredAccount> build(std::shared_ptr<const hr::HrRecord> r,
                                const ExistingNames* existing = nullptr) const;
+  // The same, filling `d` (default-constructed) in place: the job planner builds into its plan of
+  // the person (moving a whole DesiredAccount per person showed in profiles). On error `d` is
+  // left partly filled.
+  Status buildInto(std::shared_ptr<const hr::HrRecord> r, const ExistingNames* existing,
+                   DesiredAccount& d) const;
   const DesiredContext& context() const { return context_; }
   const policy::Policy& policy() const { return *policy_; }
 

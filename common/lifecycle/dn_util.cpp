@@ -86,6 +86,19 @@ bool dnIsWithin(std::string_view dn, std::string_view base) {
   return std::equal(b.rdns.rbegin(), b.rdns.rend(), d.rdns.rbegin());
 }
 
+bool dnIsWithinAny(std::string_view dn, std::span<const std::string> bases) {
+  if (bases.empty()) return false;
+  NormalizedDn d_scratch;
+  const NormalizedDn& d = normalized(dn, d_scratch);
+  if (!d.parsed) return false;
+  return std::any_of(bases.begin(), bases.end(), [&](const std::string& base) {
+    NormalizedDn b_scratch;
+    const NormalizedDn& b = normalized(base, b_scratch);
+    return b.parsed && b.rdns.size() <= d.rdns.size() &&
+           std::equal(b.rdns.rbegin(), b.rdns.rend(), d.rdns.rbegin());
+  });
+}
+
 bool dnSame(std::string_view a, std::string_view b) {
   NormalizedDn a_scratch;
   NormalizedDn b_scratch;

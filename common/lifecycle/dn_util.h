@@ -1,6 +1,7 @@
 #pragma once
 // DN questions the lifecycle engine asks beyond common/ldap/escape.h: containment and the domain.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,8 @@ namespace tenure::lifecycle {
 
 // True when `dn` equals `base` or lies below it (compared as ldap::dnEquals compares).
 bool dnIsWithin(std::string_view dn, std::string_view base);
+// dnIsWithin(dn, base) for some base, `dn` parsed once.
+bool dnIsWithinAny(std::string_view dn, std::span<const std::string> bases);
 // A key two DNs share exactly when ldap::dnEquals says they are equal: for checking one DN against
 // many (group memberships) with one parse each instead of one per pair.
 std::string dnKey(std::string_view dn);

@@ -15,20 +15,24 @@ std::string lower(std::string_view s) { return asciiLower(s); }
 
 const std::string kNoValue;
 
-// asciiLower(a) == asciiLower(b) without the copies.
+// asciiLower(a) == asciiLower(b) without the copies. Equal text is the usual case when the
+// sizes match, so that is tried first (one memcmp rather than a loop folding every byte).
 bool sameText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a == b) return true;
   auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return low(x) == low(y); });
+  return std::equal(a.begin(), a.end(), b.begin(),
+                    [&](char x, char y) { return low(x) == low(y); });
 }
 
 // "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
-  std::string key;
-  key.reserve(value.size() + 2);
-  key += static_cast<char>('0' + static_cast<int>(kind));
-  key += ':';
-  for (char c : value) key += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string key(value.size() + 2, ':');
+  key[0] = static_cast<char>('0' + static_cast<int>(kind));
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    key[i + 2] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
   return key;
 }
 
@@ -130,7 +134,7 @@ Status JobPlanner::chooseSam(PersonPlan& p) {
 
 // Keeps a live address that is still a candidate of the person's mail rule (jsmith2@ stays
 // jsmith2@ even when jsmith@ became free); otherwise the first free candidate.
-Status JobPlanner::chooseMail(PersonPlan& p) {
+Status JobPlanner::chooseMail(PersonPlan& p, bool first_built) {
   DesiredAccount& d = *p.desired;
   if (d.mail_base.empty() || d.mail_domain.empty()) {
     d.mail.clear();
@@ -139,7 +143,12 @@ Status JobPlanner::chooseMail(PersonPlan& p) {
   const std::string& own_dn = p.live ? p.live->dn : kNoValue;
   const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
   if (!live_mail.empty()) {
-    for (int n = 1; n <= kMaxNameCandidates; ++n) {
+    if (first_built && sameText(d.mail, live_mail)) {  // the usual case: the address is kept
+      p.mail_index = 1;
+      claimed_.insert(nameKey(NameKind::kMail, d.mail));
+      return Status::ok();
+    }
+    for (int n = first_built ? 2 : 1; n <= kMaxNameCandidates; ++n) {
       if (std::string candidate = d.mailCandidate(n); sameText(candidate, live_mail)) {
         p.mail_index = n;
         d.mail = std::move(candidate);  // useMailCandidate(n), without building it again
@@ -190,13 +199,12 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     existing.sam_account_name = found->front()->sam_account_name;
     existing.upn = found->front()->attribute("userPrincipalName");
   }
-  auto desired = builder_.build(p.record, one ? &existing : nullptr);
-  if (!desired.isOk()) {
-    p.error = desired.status();
+  DesiredAccount& d = p.desired.emplace();
+  if (Status st = builder_.buildInto(p.record, one ? &existing : nullptr, d); !st.isOk()) {
+    p.desired.reset();
+    p.error = st;
     return;
   }
-  p.desired = std::move(*desired);
-  DesiredAccount& d = *p.desired;
 
   if (!found.isOk()) {
     p.error = found.status().withContext("looking up employeeID");
@@ -212,8 +220,8 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
   if (found->size() == 1) {
     p.live = std::move(found->front());
     // A sAMAccountName never changes after creation (nor the UPN derived from it).
-    d.sam_account_name = p.live->sam_account_name;
-    d.upn = p.live->attribute("userPrincipalName");
+    d.sam_account_name = p.live->sam_account_name;  // as the builder took them (ExistingNames)
+    d.upn = existing.upn;
   } else if (d.state.may_create) {
     if (Status st = chooseSam(p); !st.isOk()) {
       p.error = st;
@@ -221,7 +229,9 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     }
   }
   if (p.live || d.state.may_create) {
-    if (Status st = chooseMail(p); !st.isOk()) {
+    // With a live account no sAMAccountName was chosen, so d.mail is still the builder's first
+    // candidate.
+    if (Status st = chooseMail(p, p.live != nullptr); !st.isOk()) {
       p.error = st;
       return;
     }
@@ -317,6 +327,7 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
 
 std::vector<PersonPlan> JobPlanner::planAll(const std::vector<hr::HrRecord>& records) {
   std::vector<PersonPlan> people(records.size());
+  claimed_.reserve(claimed_.size() + records.size());  // most people claim their mail address
   std::unordered_set<std::string> dns;  // lower-case DNs of the accounts this job creates
   for (size_t i = 0; i < records.size(); ++i) {
     PersonPlan& p = people[i];

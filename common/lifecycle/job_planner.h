@@ -109,7 +109,8 @@ class JobPlanner {
   void planOne(PersonPlan& p, const hr::HrRecord& input);
   Result<bool> nameFree(NameKind kind, const std::string& value, const std::string& own_dn);
   Status chooseSam(PersonPlan& p);
-  Status chooseMail(PersonPlan& p);
+  // `first_built`: d.mail is candidate 1 already (as AccountBuilder leaves it).
+  Status chooseMail(PersonPlan& p, bool first_built = false);
   void resolveManagers(std::vector<PersonPlan>& people);
 
   AccountBuilder builder_;

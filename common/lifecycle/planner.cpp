@@ -17,11 +17,14 @@ const std::vector<std::string> kNoGroups;
 
 std::string shown(const std::string& v) { return v.empty() ? "(none)" : v; }
 
-// asciiLower(a) == asciiLower(b) without the copies.
+// asciiLower(a) == asciiLower(b) without the copies. Equal text is the usual case when the
+// sizes match, so that is tried first (one memcmp rather than a loop folding every byte).
 bool sameText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a == b) return true;
   auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [&](char x, char y) { return low(x) == low(y); });
+  return std::equal(a.begin(), a.end(), b.begin(),
+                    [&](char x, char y) { return low(x) == low(y); });
 }
 
 Operation uacChange(const std::string& dn, uint32_t uac, bool enable, const std::string& reason) {
@@ -55,6 +58,51 @@ std::string rdnValueOf(const std::string& dn) {
   return std::move(rdns->front().value);
 }
 
+bool isSpaceByte(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The first RDN's text up to its first separator when it is plain: no escapes, quotes, '+' or
+// space at either end ("CN=Jane Doe" as Tenure writes names); empty otherwise.
+std::string_view plainFirstRdn(std::string_view dn) {
+  size_t end = 0;
+  for (; end < dn.size() && dn[end] != ',' && dn[end] != ';'; ++end) {
+    if (dn[end] == '\\' || dn[end] == '"' || dn[end] == '+') return {};
+  }
+  const std::string_view rdn = dn.substr(0, end);
+  if (rdn.empty() || isSpaceByte(rdn.front()) || isSpaceByte(rdn.back())) return {};
+  return rdn;
+}
+
+// rdnValueOf without the parse for a plain RDN whose type is letters and digits: its value is the
+// text after '=' as written (a whole-RDN parse per person showed in profiles).
+std::string_view rdnValueView(const std::string& dn, std::string& storage) {
+  const std::string_view rdn = plainFirstRdn(dn);
+  const size_t eq = rdn.find('=');
+  if (eq != std::string_view::npos && eq > 0 && eq + 1 < rdn.size() &&
+      std::all_of(rdn.begin(), rdn.begin() + static_cast<std::ptrdiff_t>(eq),
+                  [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9');
+                  }) &&
+      rdn[eq + 1] != '#' && !isSpaceByte(rdn[eq + 1]) && rdn.find('=', eq + 1) == rdn.npos) {
+    return rdn.substr(eq + 1);
+  }
+  storage = rdnValueOf(dn);
+  return storage;
+}
+
+// ldap::parentDn as a view of `dn` when nothing needs trimming, else of `storage`.
+std::string_view parentView(const std::string& dn, std::string& storage) {
+  const size_t sep = dn.find_first_of(",;");
+  if (sep != std::string::npos && !plainFirstRdn(dn).empty()) {
+    const std::string_view parent = std::string_view(dn).substr(sep + 1);
+    if (!parent.empty() && !isSpaceByte(parent.front()) && !isSpaceByte(parent.back())) {
+      return parent;
+    }
+  }
+  storage = ldap::parentDn(dn);
+  return storage;
+}
+
 // The reason attached to accountExpires changes.
 std::string expiryReason(const DesiredAccount& d) {
   if (d.terminated()) return d.state.reason + ": account expires";
@@ -67,14 +115,11 @@ std::string expiryReason(const DesiredAccount& d) {
 
 // True when the account already sits where the desired state wants it. Accounts an admin put in a
 // sub-OU of their target OU stay there, unless that sub-OU is itself the target of another rule.
-bool placementSatisfied(const DesiredAccount& d, const std::string& live_parent, bool in_leavers) {
+bool placementSatisfied(const DesiredAccount& d, std::string_view live_parent, bool in_leavers) {
   if (d.terminated()) return d.leavers_ou.empty() || in_leavers;
   if (in_leavers && !d.active_ou_in_leavers) return false;
   if (!dnIsWithin(live_parent, d.active_ou)) return false;
-  for (const std::string& other : d.nested_ous) {
-    if (dnIsWithin(live_parent, other)) return false;  // a more specific rule's OU
-  }
-  return true;
+  return !dnIsWithinAny(live_parent, d.nested_ous);  // a more specific rule's OU
 }
 
 std::string_view smtpPart(std::string_view proxy) {
@@ -249,9 +294,19 @@ AttributeMap::AttributeMap(std::initializer_list<value_type> init) {
   for (const auto& [name, value] : init) (*this)[name] = value;
 }
 
+namespace {
+// e.first < n, deciding on the first byte when it differs (most names differ there) before
+// comparing the rest: lookups run a few dozen times per person.
+bool nameLess(const AttributeMap::value_type& e, std::string_view n) {
+  if (!e.first.empty() && !n.empty() && e.first[0] != n[0]) {
+    return static_cast<unsigned char>(e.first[0]) < static_cast<unsigned char>(n[0]);
+  }
+  return std::string_view(e.first) < n;
+}
+}  // namespace
+
 std::vector<AttributeMap::value_type>::iterator AttributeMap::lowerBound(std::string_view name) {
-  return std::lower_bound(items_.begin(), items_.end(), name,
-                          [](const value_type& e, std::string_view n) { return e.first < n; });
+  return std::lower_bound(items_.begin(), items_.end(), name, nameLess);
 }
 
 std::string& AttributeMap::operator[](std::string_view name) {
@@ -261,8 +316,7 @@ std::string& AttributeMap::operator[](std::string_view name) {
 }
 
 const std::string* AttributeMap::find(std::string_view name) const {
-  auto it = std::lower_bound(items_.begin(), items_.end(), name,
-                             [](const value_type& e, std::string_view n) { return e.first < n; });
+  auto it = std::lower_bound(items_.begin(), items_.end(), name, nameLess);
   return it == items_.end() || it->first != name ? nullptr : &it->second;
 }
 
@@ -341,7 +395,8 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
 
   Plan p;
   p.state = std::string(stateName(d.state.state));
-  const std::string live_parent = ldap::parentDn(live->dn);
+  std::string parent_storage;
+  const std::string_view live_parent = parentView(live->dn, parent_storage);
   const bool in_leavers = !d.leavers_ou.empty() && dnIsWithin(live_parent, d.leavers_ou);
 
   if (d.state.state == LifecycleState::kNotYet) {
@@ -375,9 +430,9 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
       return p;
     }
   }
+  const auto live_expires = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
   const bool rehire = !d.terminated() && d.state.state != LifecycleState::kRescinded &&
-                      (in_leavers || accountExpiresToUnix(live->attribute(kAccountExpiresAttribute))
-                                             .value_or(d.evaluated_at + 1) <= d.evaluated_at);
+                      (in_leavers || live_expires.value_or(d.evaluated_at + 1) <= d.evaluated_at);
   if (rehire) p.state = "rehire";
 
   // Owned HR attributes.
@@ -403,13 +458,12 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     reasons.push_back(r);
   }
   const std::string hr_summary = reasons.empty() ? "" : reasons.front();
-  if (!d.mail_domain.empty() && !d.mail.empty() &&
-      !sameText(live->attribute(kMailAttribute), d.mail)) {
-    change(kMailAttribute, d.mail, live->attribute(kMailAttribute));
-    reasons.push_back("mail: " + shown(live->attribute(kMailAttribute)) + " → " + d.mail);
+  if (const std::string& live_mail = live->attribute(kMailAttribute);
+      !d.mail_domain.empty() && !d.mail.empty() && !sameText(live_mail, d.mail)) {
+    change(kMailAttribute, d.mail, live_mail);
+    reasons.push_back("mail: " + shown(live_mail) + " → " + d.mail);
   }
   {
-    const auto live_expires = accountExpiresToUnix(live->attribute(kAccountExpiresAttribute));
     const auto want = d.state.account_expires;
     // A termination without an end date takes effect "now": an expiry already in the past stands.
     const bool keep =
@@ -433,10 +487,11 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
 
   // Placement and name (one modify-DN when both change).
   std::optional<Operation> move;
-  std::string moved_dn = live->dn;
+  std::string moved_dn;  // set when `move` is
   {
     const bool place_ok = placementSatisfied(d, live_parent, in_leavers);
-    const std::string live_cn = rdnValueOf(live->dn);
+    std::string cn_storage;
+    const std::string_view live_cn = rdnValueView(live->dn, cn_storage);
     const bool name_ok = live_cn == d.cn || live_cn == d.cn_alternate;
     if (!place_ok || !name_ok) {
       move.emplace();
@@ -457,12 +512,12 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
       }
       if (!name_ok) {
         move->changes.push_back("cn");
-        why.push_back("name changed: " + live_cn + " → " + d.cn);
+        why.push_back("name changed: " + std::string(live_cn) + " → " + d.cn);
       }
       for (size_t i = 0; i < why.size(); ++i) move->reason += (i ? "; " : "") + why[i];
       move->new_rdn = rdn;
       moved_dn = rdn + ",";
-      moved_dn += place_ok ? std::string_view(live_parent) : d.parent_ou;
+      moved_dn += place_ok ? live_parent : d.parent_ou;
     }
   }
 
@@ -474,17 +529,22 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     // Keys, not dnEquals per pair: with dozens of rule groups the pairwise parsing dominated
     // planning time (docs/benchmarks.md). Views of the cached keys in small sorted vectors rather
     // than sets of copies: a person holds a handful of groups.
+    // The vectors are kept per thread: three small allocations per person showed in profiles.
     const size_t held = live->member_of.size();
-    std::vector<std::string> storage(held + d.groups.size());  // only when the DN cache is full
-    std::vector<std::string_view> live_groups(held);
+    thread_local std::vector<std::string> storage;  // only when the DN cache is full
+    if (storage.size() < held + d.groups.size()) storage.resize(held + d.groups.size());
+    thread_local std::vector<std::string_view> live_groups;
+    live_groups.resize(held);
     for (size_t i = 0; i < held; ++i) live_groups[i] = dnKeyView(live->member_of[i], storage[i]);
     std::sort(live_groups.begin(), live_groups.end());
     auto holds = [&](std::string_view key) {
       return std::binary_search(live_groups.begin(), live_groups.end(), key);
     };
-    std::vector<std::string_view> wanted_keys(d.groups.size());
+    thread_local std::vector<std::string_view> wanted_keys;
+    wanted_keys.resize(d.groups.size());
     for (size_t i = 0; i < d.groups.size(); ++i) {
-      wanted_keys[i] = dnKeyView(d.groups[i].dn, storage[held + i]);
+      const DesiredGroup& g = d.groups[i];
+      wanted_keys[i] = !g.key.empty() ? g.key : dnKeyView(g.dn, storage[held + i]);
     }
     auto wanted = [&](std::string_view key) {
       return std::find(wanted_keys.begin(), wanted_keys.end(), key) != wanted_keys.end();
@@ -531,10 +591,10 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
   const bool live_enabled = live->enabled();
   if (d.enabled) {
     if (move) {
-      push(*move);
-      dn = moved_dn;
+      push(std::move(*move));
+      dn = std::move(moved_dn);
     }
-    if (!modify.changes.empty()) push(modify);
+    if (!modify.changes.empty()) push(std::move(modify));
     pushGroups();
     if (mailbox) push(*mailbox);
     if (!live_enabled) {
@@ -544,15 +604,15 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
     }
   } else {
     if (live_enabled) push(uacChange(dn, live->user_account_control, false, d.state.reason));
-    if (!modify.changes.empty()) push(modify);
+    if (!modify.changes.empty()) push(std::move(modify));
     if (mailbox) push(*mailbox);
     pushGroups();
     if (move) {
-      push(*move);
-      dn = moved_dn;
+      push(std::move(*move));
+      dn = std::move(moved_dn);
     }
   }
-  p.final_dn = dn;
+  p.final_dn = std::move(dn);
   return p;
 }
 

@@ -23,6 +23,9 @@ constexpr std::string_view kComputedFields[] = {"sam_account_name", "display_nam
 constexpr std::string_view kCustomPrefix = "custom.";
 constexpr size_t kMaxTemplateBytes = 1024;
 
+// TemplateExpr::function: the index of the function in kFunctions.
+enum Function { kCoalesce, kFirst, kLast, kLower, kUpper, kAscii, kAlnum, kStrip, kReplace, kTrim };
+
 struct FunctionSpec {
   std::string_view name;
   size_t min_args;
@@ -41,6 +44,7 @@ constexpr std::array<FunctionSpec, 10> kFunctions = {{
     {"replace", 3, 3},
     {"trim", 1, 1},
 }};
+static_assert(kFunctions[kTrim].name == "trim" && kFunctions[kStrip].name == "strip");
 
 const FunctionSpec* findFunction(std::string_view name) {
   for (const auto& f : kFunctions) {
@@ -151,12 +155,17 @@ class Parser {
     if (peek(0) != '(') {
       i_ = after_name;
       if (!isKnownField(name)) return errorAt(start, "unknown field \"" + name + "\"");
-      return TemplateExpr{.kind = TemplateExpr::Kind::kField, .text = std::move(name)};
+      std::string hr::HrRecord::*member =
+          name.starts_with(kCustomPrefix) ? nullptr : hr::canonicalField(name);
+      return TemplateExpr{
+          .kind = TemplateExpr::Kind::kField, .text = std::move(name), .member = member};
     }
     const FunctionSpec* fn = findFunction(name);
     if (fn == nullptr) return errorAt(start, "unknown function \"" + name + "\"");
     ++i_;  // (
-    TemplateExpr call{.kind = TemplateExpr::Kind::kCall, .text = name};
+    TemplateExpr call{.kind = TemplateExpr::Kind::kCall,
+                      .text = name,
+                      .function = static_cast<int>(fn - kFunctions.data())};
     skipSpace();
     if (peek(0) == ')') {
       ++i_;
@@ -231,7 +240,12 @@ class Parser {
   int depth_ = 0;
 };
 
-std::string lookupField(std::string_view name, const NameContext& ctx) {
+// The value of a field: a view of the record, the context or the shared values ("" when missing).
+std::string_view lookupField(const TemplateExpr& e, const NameContext& ctx) {
+  if (e.member != nullptr) {
+    return ctx.record == nullptr ? std::string_view() : std::string_view(ctx.record->*e.member);
+  }
+  const std::string& name = e.text;
   if (name.starts_with(kCustomPrefix)) {
     if (ctx.record == nullptr) return {};
     const std::string key(name.substr(kCustomPrefix.size()));
@@ -244,9 +258,8 @@ std::string lookupField(std::string_view name, const NameContext& ctx) {
     }
     return {};
   }
-  if (auto member = hr::canonicalField(name)) {
-    return ctx.record == nullptr ? std::string() : ctx.record->*member;
-  }
+  if (ctx.display_name != nullptr && name == "display_name") return *ctx.display_name;
+  if (ctx.sam_account_name != nullptr && name == "sam_account_name") return *ctx.sam_account_name;
   if (auto it = ctx.computed.find(name); it != ctx.computed.end()) return it->second;
   if (ctx.shared) {
     if (auto it = ctx.shared->find(name); it != ctx.shared->end()) return it->second;
@@ -337,37 +350,166 @@ std::string asciiOf(std::string_view s) {
   return transliterate(s);
 }
 
-std::string evaluateExpr(const TemplateExpr& e, const NameContext& ctx) {
+bool isAsciiSpace(char c) { return isSpace(c) || c == '\v' || c == '\f'; }
+
+// trimUnicodeSpace(s).empty(), without the copy.
+bool isBlank(std::string_view s) {
+  if (asciiOnly(s)) return std::all_of(s.begin(), s.end(), isAsciiSpace);
+  return trimUnicodeSpace(s).empty();
+}
+
+void lowerAsciiInPlace(std::string& s, size_t from) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] >= 'A' && s[i] <= 'Z') s[i] = static_cast<char>(s[i] - 'A' + 'a');
+  }
+}
+
+void upperAsciiInPlace(std::string& s, size_t from) {
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s[i] >= 'a' && s[i] <= 'z') s[i] = static_cast<char>(s[i] - 'a' + 'A');
+  }
+}
+
+// keepAlnum on s[from..].
+void keepAlnumInPlace(std::string& s, size_t from) {
+  s.erase(std::remove_if(s.begin() + static_cast<std::ptrdiff_t>(from), s.end(),
+                         [](char c) {
+                           return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    (c >= '0' && c <= '9'));
+                         }),
+          s.end());
+}
+
+// collapseSpace on s[from..].
+void collapseSpaceInPlace(std::string& s, size_t from) {
+  const std::string_view tail = std::string_view(s).substr(from);
+  if (!asciiOnly(tail)) {
+    std::string collapsed = collapseSpace(tail);
+    s.resize(from);
+    s += collapsed;
+    return;
+  }
+  // ASCII: trimUnicodeSpace trims the six ASCII spaces; then runs of isSpace become one ' '.
+  size_t b = from;
+  size_t e = s.size();
+  while (b < e && isAsciiSpace(s[b])) ++b;
+  while (e > b && isAsciiSpace(s[e - 1])) --e;
+  size_t w = from;
+  bool in_space = false;
+  for (size_t i = b; i < e; ++i) {
+    const char c = s[i];
+    if (isSpace(c)) {
+      in_space = true;
+      continue;
+    }
+    if (in_space) s[w++] = ' ';
+    in_space = false;
+    s[w++] = c;
+  }
+  s.resize(w);
+}
+
+// mailLocal on the whole of s.
+void mailLocalInPlace(std::string& s) {
+  size_t w = 0;
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) continue;
+    if (c == '.' && (w == 0 || s[w - 1] == '.')) continue;
+    s[w++] = c;
+  }
+  while (w > 0 && s[w - 1] == '.') --w;
+  s.resize(w);
+}
+
+std::string evaluateExpr(const TemplateExpr& e, const NameContext& ctx);
+size_t prefixBytes(std::string_view s, size_t n);
+size_t codePointCount(std::string_view s);
+
+// Appends the value of `e` to `out`. Calls work on the tail they appended, in place where the
+// text is ASCII: evaluating into a fresh string per node was most of the template's cost
+// (docs/benchmarks.md).
+void appendExpr(const TemplateExpr& e, const NameContext& ctx, std::string& out) {
   switch (e.kind) {
     case TemplateExpr::Kind::kText:
-      return e.text;
+      out += e.text;
+      return;
     case TemplateExpr::Kind::kNumber:
-      return std::to_string(e.number);
+      out += std::to_string(e.number);
+      return;
     case TemplateExpr::Kind::kField:
-      return lookupField(e.text, ctx);
+      out += lookupField(e, ctx);
+      return;
     case TemplateExpr::Kind::kCall:
       break;
   }
-  const std::string& fn = e.text;
-  if (fn == "coalesce") {
+  const size_t start = out.size();
+  auto tail = [&] { return std::string_view(out).substr(start); };
+  auto replaceTail = [&](const std::string& value) {
+    out.resize(start);
+    out += value;
+  };
+  if (e.function == kCoalesce) {
     for (const auto& a : e.args) {
-      std::string v = evaluateExpr(a, ctx);
-      if (!trimUnicodeSpace(v).empty()) return v;
+      appendExpr(a, ctx, out);
+      if (!isBlank(tail())) return;
+      out.resize(start);
     }
-    return {};
+    return;
   }
-  const std::string x = evaluateExpr(e.args[0], ctx);
-  if (fn == "first") return firstCodePoints(x, static_cast<size_t>(e.args[1].number));
-  if (fn == "last") return lastCodePoints(x, static_cast<size_t>(e.args[1].number));
-  if (fn == "lower") return toLowerLatin(x);
-  if (fn == "upper") return toUpperLatin(x);
-  if (fn == "ascii") return asciiOf(x);
-  if (fn == "alnum") return keepAlnum(x);
-  if (fn == "trim") return collapseSpace(x);
-  if (fn == "strip") return stripChars(x, evaluateExpr(e.args[1], ctx));
-  if (fn == "replace")
-    return replaceAll(x, evaluateExpr(e.args[1], ctx), evaluateExpr(e.args[2], ctx));
-  return {};
+  appendExpr(e.args[0], ctx, out);
+  switch (e.function) {
+    case kFirst:
+      out.resize(start + prefixBytes(tail(), static_cast<size_t>(e.args[1].number)));
+      return;
+    case kLast: {
+      const size_t n = static_cast<size_t>(e.args[1].number);
+      const size_t total = codePointCount(tail());
+      if (n < total) out.erase(start, prefixBytes(tail(), total - n));
+      return;
+    }
+    case kLower:
+      if (asciiOnly(tail())) {
+        lowerAsciiInPlace(out, start);
+      } else {
+        replaceTail(toLowerLatin(tail()));
+      }
+      return;
+    case kUpper:
+      if (asciiOnly(tail())) {
+        upperAsciiInPlace(out, start);
+      } else {
+        replaceTail(toUpperLatin(tail()));
+      }
+      return;
+    case kAscii:
+      if (!asciiOnly(tail()) || tail().find('\0') != std::string_view::npos) {
+        replaceTail(transliterate(tail()));
+      }
+      return;
+    case kAlnum:
+      keepAlnumInPlace(out, start);
+      return;
+    case kTrim:
+      collapseSpaceInPlace(out, start);
+      return;
+    case kStrip:
+      replaceTail(stripChars(tail(), evaluateExpr(e.args[1], ctx)));
+      return;
+    case kReplace:
+      replaceTail(replaceAll(tail(), evaluateExpr(e.args[1], ctx), evaluateExpr(e.args[2], ctx)));
+      return;
+    default:
+      out.resize(start);
+  }
+}
+
+std::string evaluateExpr(const TemplateExpr& e, const NameContext& ctx) {
+  std::string out;
+  appendExpr(e, ctx, out);
+  return out;
 }
 
 void collectFields(const TemplateExpr& e, std::vector<std::string>& out) {
@@ -460,8 +602,12 @@ std::string toUpperLatin(std::string_view s) { return mapCodePoints(s, upperCp);
 
 std::string CompiledTemplate::evaluate(const NameContext& ctx) const {
   std::string out;
-  for (const auto& p : parts_) out += evaluateExpr(p, ctx);
+  appendTo(ctx, out);
   return out;
+}
+
+void CompiledTemplate::appendTo(const NameContext& ctx, std::string& out) const {
+  for (const auto& p : parts_) appendExpr(p, ctx, out);
 }
 
 std::vector<std::string> CompiledTemplate::fields() const {
@@ -525,22 +671,35 @@ Result<CompiledNameRule> compileRule(const NameRule& rule) {
 }
 
 namespace {
-std::string finish(const NameRule& rule, std::string value) {
-  for (const auto& t : rule.transforms) value = applyTransform(t, value);
+// applyTransform, in place for the common transforms of ASCII text.
+void applyTransformInPlace(std::string_view name, std::string& value) {
+  if (name == "lower" && asciiOnly(value)) return lowerAsciiInPlace(value, 0);
+  if (name == "alnum") return keepAlnumInPlace(value, 0);
+  if (name == "mail_local") return mailLocalInPlace(value);
+  if (name == "trim") return collapseSpaceInPlace(value, 0);
+  if (name == "transliterate" && asciiOnly(value) && value.find('\0') == std::string::npos) return;
+  value = applyTransform(name, value);
+}
+
+void finish(const NameRule& rule, std::string& value) {
+  for (const auto& t : rule.transforms) applyTransformInPlace(t, value);
   // A value of at most max_length bytes has at most that many code points: nothing to cut (the
-  // usual case), so no copy.
+  // usual case).
   if (rule.max_length > 0 && value.size() > rule.max_length) {
-    value = firstCodePoints(value, rule.max_length);
+    value.resize(prefixBytes(value, rule.max_length));
   }
-  return value;
 }
 }  // namespace
 
 std::string applyRule(const CompiledNameRule& rule, const NameContext& ctx) {
   const size_t min = std::max<size_t>(1, rule.rule.min_length);
-  std::string value = finish(rule.rule, rule.value.evaluate(ctx));
+  std::string value;
+  rule.value.appendTo(ctx, value);
+  finish(rule.rule, value);
   if (codePointCount(value) < min && rule.fallback) {
-    value = finish(rule.rule, rule.fallback->evaluate(ctx));
+    value.clear();
+    rule.fallback->appendTo(ctx, value);
+    finish(rule.rule, value);
   }
   if (codePointCount(value) < min) value.clear();
   return value;
@@ -552,6 +711,12 @@ Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx) {
 }
 
 std::string numberedCandidate(const NameRule& rule, std::string_view base, int n) {
+  std::string out;
+  appendNumberedCandidate(rule, base, n, out);
+  return out;
+}
+
+void appendNumberedCandidate(const NameRule& rule, std::string_view base, int n, std::string& out) {
   // A rule that yields a whole address (a UPN template "...@{upn_suffix}") is numbered in its
   // local part: jsmith2@example.com, not jsmith@example.com2.
   const size_t at = base.rfind('@');
@@ -561,10 +726,12 @@ std::string numberedCandidate(const NameRule& rule, std::string_view base, int n
   const size_t limit = rule.max_length;
   const size_t domain_len = codePointCount(domain);
   const std::string suffix = n <= 1 ? std::string() : std::to_string(n);
-  if (limit == 0) return std::string(local) + suffix + std::string(domain);
   const size_t reserved = suffix.size() + domain_len;
-  const size_t keep = reserved >= limit ? 0 : limit - reserved;
-  return firstCodePoints(local, keep) + suffix + std::string(domain);
+  const size_t keep = limit == 0 ? local.size() : reserved >= limit ? 0 : limit - reserved;
+  // Appended in place (this runs for every person's mail address).
+  out += local.substr(0, prefixBytes(local, keep));
+  out += suffix;
+  out += domain;
 }
 
 }  // namespace tenure::policy

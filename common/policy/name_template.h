@@ -35,6 +35,11 @@ struct NameContext {
   // Consulted after `computed`: values shared by every person of a job (upn_suffix,
   // mail_domain), so that each person's context need not copy them. Optional.
   const std::map<std::string, std::string, std::less<>>* shared = nullptr;
+  // display_name and sam_account_name by reference, consulted before `computed` when set: the
+  // lifecycle engine names every person of a job with a context of their own, and two map nodes
+  // per person showed in profiles (docs/benchmarks.md).
+  const std::string* display_name = nullptr;
+  const std::string* sam_account_name = nullptr;
 };
 
 // One node of a compiled expression.
@@ -44,12 +49,18 @@ struct TemplateExpr {
   std::string text;                // literal text, field name or function name
   int number = 0;                  // kNumber
   std::vector<TemplateExpr> args;  // kCall
+  // Resolved when the template is compiled, so that evaluating it looks no name up: the record
+  // member a kField names (null for custom and computed fields) and the function a kCall names.
+  std::string hr::HrRecord::*member = nullptr;
+  int function = -1;  // index into the function table (name_template.cpp)
 };
 
 // A parsed template: literal text and `{expr}` parts, in order.
 class CompiledTemplate {
  public:
   std::string evaluate(const NameContext& ctx) const;
+  // The same, appended to `out`.
+  void appendTo(const NameContext& ctx, std::string& out) const;
   // Every field the template reads ("given_name", "custom.cost_center", "sam_account_name", ...).
   std::vector<std::string> fields() const;
   bool references(std::string_view field) const;
@@ -87,6 +98,8 @@ Result<std::string> applyRule(const NameRule& rule, const NameContext& ctx);
 // rule's max_length by cutting the base (at a code point boundary), never the number. For mail the
 // rule yields the local part, so the number lands before the '@' the caller appends.
 std::string numberedCandidate(const NameRule& rule, std::string_view base, int n);
+// The same, appended to `out`.
+void appendNumberedCandidate(const NameRule& rule, std::string_view base, int n, std::string& out);
 
 // Unicode-aware helpers used by the template functions (exposed for the lifecycle engine and
 // tests). First / last n code points.

@@ -122,6 +122,73 @@ bool CompiledCondition::matches(const hr::HrRecord& r) const {
   return true;
 }
 
+ConditionSet::ConditionSet(const std::vector<const Condition*>& conditions) {
+  for (uint32_t i = 0; i < conditions.size(); ++i) {
+    const Condition& c = *conditions[i];
+    conditions_.emplace_back(c);
+    clause_count_.push_back(static_cast<uint32_t>(c.equals.size()));
+    const bool indexed = std::all_of(c.equals.begin(), c.equals.end(), [](const auto& kv) {
+      return !kv.first.starts_with(kCustomPrefix) && hr::canonicalField(kv.first) != nullptr;
+    });
+    indexed_.push_back(indexed);
+    if (!indexed) continue;
+    for (const auto& [field, values] : c.equals) {
+      const auto clause = static_cast<uint32_t>(clause_condition_.size());
+      clause_condition_.push_back(i);
+      clause_checks_.emplace_back(Condition{.equals = {{field, values}}});
+      const bool slow = !std::all_of(values.begin(), values.end(),
+                                     [](const std::string& v) { return isAscii(v); });
+      std::string hr::HrRecord::*member = hr::canonicalField(field);
+      auto f = std::find_if(fields_.begin(), fields_.end(),
+                            [&](const FieldIndex& x) { return x.member == member; });
+      if (f == fields_.end()) f = fields_.insert(fields_.end(), FieldIndex{.member = member});
+      f->clauses.push_back(clause);
+      if (slow) {
+        f->slow_clauses.push_back(clause);
+        continue;
+      }
+      for (const std::string& v : values) {
+        std::vector<uint32_t>& hits = f->by_value[asciiLower(trimAsciiSpace(v))];
+        if (hits.empty() || hits.back() != clause) hits.push_back(clause);
+      }
+    }
+  }
+}
+
+void ConditionSet::matchAll(const hr::HrRecord& r, std::vector<uint32_t>& matched) const {
+  // Count the satisfied clauses of each condition; a condition matches when all are.
+  matched.assign(conditions_.size(), 0);
+  char buffer[64];  // the folded value, when it fits (HR values nearly always do)
+  std::string long_folded;
+  for (const FieldIndex& f : fields_) {
+    const std::string& actual = r.*f.member;
+    if (!isAscii(actual)) {
+      for (uint32_t clause : f.clauses) {
+        if (clause_checks_[clause].matches(r)) ++matched[clause_condition_[clause]];
+      }
+      continue;
+    }
+    // CompiledCondition's comparison of two ASCII texts, as one lookup.
+    const std::string_view trimmed = trimAsciiSpace(actual);
+    char* folded = buffer;
+    if (trimmed.size() > sizeof buffer) {
+      long_folded.resize(trimmed.size());
+      folded = long_folded.data();
+    }
+    std::transform(trimmed.begin(), trimmed.end(), folded, asciiLowerChar);
+    if (auto it = f.by_value.find(std::string_view(folded, trimmed.size()));
+        it != f.by_value.end()) {
+      for (uint32_t clause : it->second) ++matched[clause_condition_[clause]];
+    }
+    for (uint32_t clause : f.slow_clauses) {
+      if (clause_checks_[clause].matches(r)) ++matched[clause_condition_[clause]];
+    }
+  }
+  for (size_t i = 0; i < conditions_.size(); ++i) {
+    matched[i] = indexed_[i] ? matched[i] == clause_count_[i] : conditions_[i].matches(r);
+  }
+}
+
 std::vector<std::string> Policy::managedGroups() const {
   std::vector<std::string> out;
   for (const auto& rule : groups) {

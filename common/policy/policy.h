@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/base/status.h"
@@ -95,6 +97,39 @@ class CompiledCondition {
     std::vector<Value> values;
   };
   std::vector<Field> fields_;
+};
+
+// Many conditions matched against one record at once (a policy's placement and group rules). The
+// ASCII values they test are indexed by field, so a record costs one hash lookup per field tested
+// instead of a comparison per rule and value (comparing every person with every rule showed in
+// profiles, docs/benchmarks.md). Matches exactly what CompiledCondition::matches matches.
+class ConditionSet {
+ public:
+  explicit ConditionSet(const std::vector<const Condition*>& conditions);
+  size_t size() const { return conditions_.size(); }
+  // matched[i] becomes 1 when condition i matches `r`, else 0 (the vector is resized; passing the
+  // same one for every record reuses its storage).
+  void matchAll(const hr::HrRecord& r, std::vector<uint32_t>& matched) const;
+
+ private:
+  // A clause is one field of one condition.
+  struct ViewHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct FieldIndex {
+    std::string hr::HrRecord::*member = nullptr;
+    std::vector<uint32_t> clauses;       // every clause on this field
+    std::vector<uint32_t> slow_clauses;  // those with a value not in ASCII
+    // Trimmed, lower-cased ASCII value → the clauses without non-ASCII values it satisfies.
+    std::unordered_map<std::string, std::vector<uint32_t>, ViewHash, std::equal_to<>> by_value;
+  };
+  std::vector<CompiledCondition> conditions_;     // for the conditions not indexed
+  std::vector<char> indexed_;                     // per condition: every field is a record member
+  std::vector<uint32_t> clause_count_;            // per condition
+  std::vector<uint32_t> clause_condition_;        // per clause
+  std::vector<CompiledCondition> clause_checks_;  // per clause: its field alone
+  std::vector<FieldIndex> fields_;
 };
 
 struct PlacementRule {

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -426,6 +427,68 @@ std::unique_ptr<InMemoryDirectory> snapshotOf(const std::vector<LiveAccount>& ac
   return dir;
 }
 
+// A digest of everything the plans say (operations with their reasons, states, notes, errors, the
+// names chosen), so that a change meant to be faster can be checked to plan exactly the same, not
+// just the same number of operations. FNV-1a over length-prefixed fields, in the records' order.
+class Digest {
+ public:
+  void add(std::string_view s) {
+    mix(std::to_string(s.size()));
+    mix(":");
+    mix(s);
+  }
+  void add(long v) { add(std::to_string(v)); }
+  std::string hex() const {
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h_));
+    return buf;
+  }
+
+ private:
+  void mix(std::string_view s) {
+    for (unsigned char c : s) h_ = (h_ ^ c) * 1099511628211ull;
+  }
+  uint64_t h_ = 14695981039346656037ull;
+};
+
+std::string planDigest(const std::vector<PersonPlan>& people) {
+  Digest d;
+  for (const PersonPlan& p : people) {
+    d.add(p.error.toString());
+    d.add(p.warning.toString());
+    for (const auto& n : p.notes) d.add(n);
+    if (p.desired) {
+      const DesiredAccount& a = *p.desired;
+      for (const std::string* s : {&a.sam_account_name, &a.upn, &a.mail, &a.cn, &a.display_name})
+        d.add(*s);
+      d.add(p.sam_index);
+      d.add(p.mail_index);
+    }
+    d.add(p.plan.state);
+    d.add(p.plan.note);
+    d.add(p.plan.final_dn);
+    for (const auto& n : p.plan.notes) d.add(n);
+    for (const Operation& op : p.plan.operations) {
+      d.add(operationKindName(op.kind));
+      d.add(op.dn);
+      d.add(op.target);
+      d.add(op.new_rdn);
+      for (const AttributeChange& m : op.modifications) {
+        d.add(static_cast<long>(m.op));
+        d.add(m.attribute);
+        for (const auto& v : m.values) d.add(v);
+        d.add("|");
+      }
+      d.add(op.reason);
+      for (const auto& c : op.changes) d.add(c);
+      d.add(op.deferred ? 1 : 0);
+      d.add(op.manager_employee_id);
+    }
+    d.add("#");
+  }
+  return d.hex();
+}
+
 struct Args {
   size_t n = 100000;
   bool realistic = true;
@@ -582,6 +645,7 @@ int run(const Args& args) {
   for (const auto& [name, count] : states)
     kv(("planned_state_" + name).c_str(), std::to_string(count));
   for (const auto& [name, count] : notes) kv(("note_" + name).c_str(), std::to_string(count));
+  kv("plan_digest", planDigest(result));
   kv("snapshot_rss_kb", std::to_string(snapshot_kb));  // the InMemoryDirectory of all accounts
   // Heap in use: the snapshot alone, everything the planner is given (snapshot, the job's records,
   // reserved names), and that plus the plans.

@@ -320,6 +320,7 @@ TEST(Condition, MatchesCaseInsensitivelyAndRequiresEveryField) {
   EXPECT_TRUE(Condition{}.matches(worker("Anything", "Anywhere")));
 }
 
+// CompiledCondition one by one, and ConditionSet all at once.
 TEST(CompiledCondition, MatchesExactlyWhatTheConditionMatches) {
   const std::vector<Condition> conditions = {
       {},
@@ -329,6 +330,10 @@ TEST(CompiledCondition, MatchesExactlyWhatTheConditionMatches) {
       {.equals = {{"custom.cost_center", {"4711"}}}},
       {.equals = {{"employment_type", {"contractor", "vendor"}}, {"status", {"ACTIVE"}}}},
       {.equals = {{"no_such_field", {"x"}}}},
+      {.equals = {{"department", {"Sales", "SALES ", "sales"}}, {"location", {"Berlin"}}}},
+      {.equals = {{"department", {}}}},
+      {.equals = {{"location", {"berlin", "MÜNCHEN"}}, {"custom.cost_center", {"4711"}}}},
+      {.equals = {{"status", {"active"}}}},
   };
   std::vector<hr::HrRecord> records = {
       worker("sales", "München"),       worker("  Marketing\t", "münchen"),
@@ -341,12 +346,20 @@ TEST(CompiledCondition, MatchesExactlyWhatTheConditionMatches) {
   records.back().custom["Cost_Center"] = "4711";
   records.push_back(worker("Sales", "Berlin"));
   records.back().custom["cost_center"] = " 4711";
+  std::vector<const Condition*> pointers;
+  for (const Condition& c : conditions) pointers.push_back(&c);
+  const ConditionSet set(pointers);
+  ASSERT_EQ(set.size(), conditions.size());
+  std::vector<uint32_t> all;
   int matched = 0;
   for (size_t i = 0; i < conditions.size(); ++i) {
     const CompiledCondition compiled(conditions[i]);
     for (size_t k = 0; k < records.size(); ++k) {
       EXPECT_EQ(compiled.matches(records[k]), conditions[i].matches(records[k]))
           << "condition " << i << ", record " << k;
+      set.matchAll(records[k], all);
+      EXPECT_EQ(all.at(i) != 0, conditions[i].matches(records[k]))
+          << "set: condition " << i << ", record " << k;
       matched += conditions[i].matches(records[k]);
     }
   }
