@@ -122,9 +122,13 @@ Result<int64_t> intFlag(const Args& a, const std::string& name, int64_t fallback
 // Who runs a command-line change, for the audit log: the invoking login (through sudo too).
 std::string cliActor() {
   for (const char* var : {"SUDO_USER", "LOGNAME", "USER"}) {
-    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') return std::string("cli:") + v;
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+      return std::string("cli:") + v;
+    }
   }
-  if (const passwd* pw = getpwuid(getuid()); pw != nullptr) return std::string("cli:") + pw->pw_name;
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr) {
+    return std::string("cli:") + pw->pw_name;
+  }
   return "cli:uid " + std::to_string(getuid());
 }
 
@@ -253,8 +257,8 @@ int agentCommand(const Args& a) {
   const std::string& agent_id = a.positional[2];
   auto revoked = (*store)->revokeAgent(tenant_id, agent_id);
   if (!revoked.isOk()) return fail(revoked.status().toString());
-  auditCliChange(**store, dir->second, tenant_id, "agent revoke",
-                 "agents/" + agent_id + "/revoke", "revoke");
+  auditCliChange(**store, dir->second, tenant_id, "agent revoke", "agents/" + agent_id + "/revoke",
+                 "revoke");
   std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id},
                                         {"agent_id", agent_id},
                                         {"revoked", true},

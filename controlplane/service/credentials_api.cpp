@@ -81,8 +81,8 @@ std::optional<bj::object> rotationBody(const HttpServerRequest& req,
 std::optional<int64_t> graceSeconds(const bj::object& body, Responder& respond) {
   const bj::value* g = body.if_contains("grace_seconds");
   if (g == nullptr) return 0;
-  const std::string range = "must be an integer from 0 to " +
-                            std::to_string(kMaxApiTokenGraceSeconds) + " (7 days)";
+  const std::string range =
+      "must be an integer from 0 to " + std::to_string(kMaxApiTokenGraceSeconds) + " (7 days)";
   std::optional<int64_t> n;
   if (g->is_int64()) n = g->get_int64();
   if (g->is_uint64() && g->get_uint64() <= static_cast<uint64_t>(kMaxApiTokenGraceSeconds)) {
@@ -96,11 +96,11 @@ std::optional<int64_t> graceSeconds(const bj::object& body, Responder& respond) 
 }
 
 bj::object rotatedTokenJson(const RotatedApiToken& r) {
-  return bj::object{{"api_token", r.api_token},
-                    {"previous_valid_until",
-                     r.previous_valid_until_ms > 0
-                         ? bj::value(formatIso8601Utc(r.previous_valid_until_ms / 1000))
-                         : bj::value(nullptr)}};
+  return bj::object{
+      {"api_token", r.api_token},
+      {"previous_valid_until", r.previous_valid_until_ms > 0
+                                   ? bj::value(formatIso8601Utc(r.previous_valid_until_ms / 1000))
+                                   : bj::value(nullptr)}};
 }
 
 }  // namespace

@@ -58,8 +58,9 @@ class CredentialsHttpTest : public ::testing::Test {
   }
   // Enrolls an agent of `t`: its node key and agent id.
   std::pair<std::string, std::string> enrollAgent(const TenantCredentials& t) {
-    auto r = cp_.request("POST", "/agent/v1/enroll", "",
-                         R"({"enroll_secret":")" + t.enroll_secret + R"(","host":"h","version":"1"})");
+    auto r =
+        cp_.request("POST", "/agent/v1/enroll", "",
+                    R"({"enroll_secret":")" + t.enroll_secret + R"(","host":"h","version":"1"})");
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200) return {};
     return {std::string(r.json().at("node_key").as_string()),
@@ -99,8 +100,8 @@ TEST_F(CredentialsHttpTest, TenantRotatesItsOwnTokenAndTheOldOneIsRefusedAtOnce)
 }
 
 TEST_F(CredentialsHttpTest, OldTokenIsAcceptedWithinTheGraceAndRefusedAfterIt) {
-  auto r = cp_.request("POST", adminPath(a_, "api-token/rotate"), admin_,
-                       R"({"grace_seconds":300})");
+  auto r =
+      cp_.request("POST", adminPath(a_, "api-token/rotate"), admin_, R"({"grace_seconds":300})");
   ASSERT_EQ(r.status, 200) << r.body;
   const std::string fresh(r.json().at("api_token").as_string());
   EXPECT_EQ(r.json().at("previous_valid_until").as_string(),
@@ -154,9 +155,8 @@ TEST_F(CredentialsHttpTest, UnknownFieldsAndOutOfRangeValuesAre400WithFieldAndRe
       {revoke, R"({"reason":"x"})", "reason"},
   };
   for (const auto& c : cases) {
-    const std::string auth = c.target == self || c.target.starts_with(self + "?")
-                                 ? "Bearer " + a_.api_token
-                                 : admin_;
+    const std::string auth =
+        c.target == self || c.target.starts_with(self + "?") ? "Bearer " + a_.api_token : admin_;
     auto r = cp_.request("POST", c.target, auth, c.body);
     ASSERT_EQ(r.status, 400) << c.target << " " << c.body << ": " << r.body;
     EXPECT_EQ(r.json().at("error").as_string(), "bad_request") << r.body;
@@ -166,10 +166,11 @@ TEST_F(CredentialsHttpTest, UnknownFieldsAndOutOfRangeValuesAre400WithFieldAndRe
   // Nothing was rotated by any of them.
   EXPECT_EQ(tokenStatus(a_.api_token), 200);
   EXPECT_EQ(tokenStatus(b_.api_token), 200);
-  EXPECT_EQ(cp_.request("POST", "/agent/v1/enroll", "",
-                        R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"1"})")
-                .status,
-            200);
+  EXPECT_EQ(
+      cp_.request("POST", "/agent/v1/enroll", "",
+                  R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"1"})")
+          .status,
+      200);
   // The bounds themselves are accepted.
   auto max = cp_.request("POST", self, "Bearer " + a_.api_token, R"({"grace_seconds":604800})");
   EXPECT_EQ(max.status, 200) << max.body;
@@ -182,9 +183,9 @@ TEST_F(CredentialsHttpTest, EnrollWithTheOldSecretIsRefusedAndWithTheNewAccepted
   TenantCredentials rotated = a_;
   rotated.enroll_secret = std::string(r.json().at("enroll_secret").as_string());
   EXPECT_NE(rotated.enroll_secret, a_.enroll_secret);
-  auto old = cp_.request("POST", "/agent/v1/enroll", "",
-                         R"({"enroll_secret":")" + a_.enroll_secret +
-                             R"(","host":"h","version":"1"})");
+  auto old =
+      cp_.request("POST", "/agent/v1/enroll", "",
+                  R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"1"})");
   EXPECT_EQ(old.status, 401) << old.body;
   const std::string fresh = cp_.enroll(rotated);
   EXPECT_EQ(poll(fresh).status, 200);
@@ -230,18 +231,17 @@ TEST_F(CredentialsHttpTest, RevokeIs404ForAnAgentThatIsNotThatTenants) {
             404);
   EXPECT_EQ(cp_.request("POST", adminPath(a_, "agents/a_0000000000000000/revoke"), admin_).status,
             404);
-  EXPECT_EQ(cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/agents/" + b_agent +
-                                    "/revoke",
-                        admin_)
-                .status,
-            404);
-  EXPECT_EQ(cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/api-token/rotate", admin_)
-                .status,
-            404);
   EXPECT_EQ(
-      cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/enroll-secret/rotate", admin_)
+      cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/agents/" + b_agent + "/revoke",
+                  admin_)
           .status,
       404);
+  EXPECT_EQ(
+      cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/api-token/rotate", admin_).status,
+      404);
+  EXPECT_EQ(cp_.request("POST", "/admin/v1/tenants/t_0000000000000000/enroll-secret/rotate", admin_)
+                .status,
+            404);
   EXPECT_EQ(poll(b_key).status, 200) << "B's agent must still work";
   EXPECT_EQ(cp_.request("GET", adminPath(a_, "api-token/rotate"), admin_).status, 405);
 }
@@ -278,8 +278,8 @@ TEST_F(CredentialsHttpTest, RevokedAgentsLeasedJobGoesToAnotherAgentAfterTheLeas
   ASSERT_EQ(leased.json().at("jobs").as_array().size(), 1u) << leased.body;
   const std::string job(leased.json().at("jobs").at(0).at("job_id").as_string());
   ASSERT_EQ(cp_.request("POST", adminPath(a_, "agents/" + a1 + "/revoke"), admin_).status, 200);
-  expectNodeInvalid(cp_.request("POST", "/agent/v1/jobs/" + job + "/progress", "NodeKey " + k1,
-                                "{}"));
+  expectNodeInvalid(
+      cp_.request("POST", "/agent/v1/jobs/" + job + "/progress", "NodeKey " + k1, "{}"));
   expectNodeInvalid(cp_.request("POST", "/agent/v1/jobs/" + job + "/result", "NodeKey " + k1,
                                 R"({"status":"succeeded"})"));
   auto early = poll(k2);
@@ -336,7 +336,8 @@ TEST_F(CredentialsHttpTest, AgentRevokedElsewhereWhileItsPollIsHeldLeasesNothing
 TEST_F(CredentialsHttpTest, RotationsAndRevocationsAreAuditedWithTheActorAndNoSecret) {
   const std::string agent = enrollAgent(a_).second;
   std::vector<std::string> secrets;
-  auto r1 = cp_.request("POST", adminPath(a_, "api-token/rotate"), admin_, R"({"grace_seconds":60})");
+  auto r1 =
+      cp_.request("POST", adminPath(a_, "api-token/rotate"), admin_, R"({"grace_seconds":60})");
   ASSERT_EQ(r1.status, 200);
   secrets.emplace_back(r1.json().at("api_token").as_string());
   auto r2 = cp_.request("POST", adminPath(a_, "enroll-secret/rotate"), admin_);
@@ -347,8 +348,7 @@ TEST_F(CredentialsHttpTest, RotationsAndRevocationsAreAuditedWithTheActorAndNoSe
   ASSERT_EQ(r3.status, 200);
   secrets.emplace_back(r3.json().at("api_token").as_string());
 
-  auto log =
-      cp_.request("GET", "/admin/v1/audit?limit=1000&tenant=" + a_.tenant.tenant_id, admin_);
+  auto log = cp_.request("GET", "/admin/v1/audit?limit=1000&tenant=" + a_.tenant.tenant_id, admin_);
   ASSERT_EQ(log.status, 200) << log.body;
   std::vector<std::tuple<std::string, std::string, std::string>> seen;  // kind, principal, action
   const bj::value doc = log.json();
@@ -387,10 +387,11 @@ TEST_F(CredentialsHttpTest, CommandLineRotatesAndRevokesWhileTheServerRunsAndIsA
   ASSERT_EQ(secret.exit_code, 0) << secret.output;
   TenantCredentials rotated = a_;
   rotated.enroll_secret = std::string(bj::parse(secret.output).at("enroll_secret").as_string());
-  EXPECT_EQ(cp_.request("POST", "/agent/v1/enroll", "",
-                        R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"1"})")
-                .status,
-            401);
+  EXPECT_EQ(
+      cp_.request("POST", "/agent/v1/enroll", "",
+                  R"({"enroll_secret":")" + a_.enroll_secret + R"(","host":"h","version":"1"})")
+          .status,
+      401);
   cp_.enroll(rotated);
 
   auto revoke = runCli("agent revoke --data-dir " + dir + " " + a_.tenant.tenant_id + " " + agent);

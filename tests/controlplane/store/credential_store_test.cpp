@@ -144,8 +144,9 @@ TEST_F(CredentialStoreTest, RotatedSecretsAreStoredOnlyAsHashes) {
 TEST_F(CredentialStoreTest, AnotherTenantsAgentCannotBeRevokedThroughThisTenant) {
   auto globex = unwrap(store_->createTenant("Globex"));
   auto theirs = unwrap(store_->enrollAgent(globex.tenant.tenant_id, "g1", "1.0"));
-  EXPECT_EQ(store_->revokeAgent(acme_.tenant.tenant_id, theirs.agent.agent_id).status().errorClass(),
-            ErrorClass::kNotFound);
+  EXPECT_EQ(
+      store_->revokeAgent(acme_.tenant.tenant_id, theirs.agent.agent_id).status().errorClass(),
+      ErrorClass::kNotFound);
   EXPECT_TRUE(unwrap(store_->agentByNodeKey(theirs.node_key)).has_value());
 }
 
@@ -220,8 +221,9 @@ TEST(CredentialMigrationTest, ControlDatabaseFromBeforeRotationMigratesAndKeepsI
         "INSERT INTO tenants VALUES ('t_00000000000000a1', 'Old', ?, ?, 1700000000000)"));
     ins.bindText(1, sha256Hex("old-enroll-secret")).bindText(2, sha256Hex("old-api-token"));
     ASSERT_TRUE(ins.run().isOk());
-    auto agent = unwrap(db.prepare("INSERT INTO agents VALUES ('a_00000000000000b1', "
-                                   "'t_00000000000000a1', ?, 'dc1', '0.1.0', 1, 1, 0)"));
+    auto agent =
+        unwrap(db.prepare("INSERT INTO agents VALUES ('a_00000000000000b1', "
+                          "'t_00000000000000a1', ?, 'dc1', '0.1.0', 1, 1, 0)"));
     agent.bindText(1, sha256Hex("old-node-key"));
     ASSERT_TRUE(agent.run().isOk());
   }
