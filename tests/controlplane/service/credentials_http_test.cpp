@@ -110,9 +110,13 @@ TEST_F(CredentialsHttpTest, OldTokenIsAcceptedWithinTheGraceAndRefusedAfterIt) {
   EXPECT_EQ(tokenStatus(a_.api_token), 200);
   cp_.clock().advance(seconds(299));
   EXPECT_EQ(tokenStatus(a_.api_token), 200);
+  // SCIM (the HR system's push) takes the same token, with the same grace.
+  EXPECT_EQ(cp_.request("GET", "/scim/v2/Users", "Bearer " + a_.api_token).status, 200);
   cp_.clock().advance(seconds(1));
   EXPECT_EQ(tokenStatus(a_.api_token), 401);
+  EXPECT_EQ(cp_.request("GET", "/scim/v2/Users", "Bearer " + a_.api_token).status, 401);
   EXPECT_EQ(tokenStatus(fresh), 200);
+  EXPECT_EQ(cp_.request("GET", "/scim/v2/Users", "Bearer " + fresh).status, 200);
 }
 
 TEST_F(CredentialsHttpTest, RotatingAgainEndsTheEarlierGrace) {
