@@ -457,7 +457,7 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     return;
   }
   if (seg.size() == 2 && seg[0] == "api-token" && seg[1] == "rotate") {
-    handleTenantRotateToken(req, respond, t);
+    handleTenantRotateToken(req, respond, t, credential(req, "Bearer"));
     return;
   }
   if (ticket_api_ && !seg.empty() && (seg[0] == "tickets" || seg[0] == "ticket-sinks")) {

@@ -185,8 +185,9 @@ class ControlPlaneService {
   // Credential rotation and agent revocation (credentials_api.cpp).
   void handleAdminCredentials(const HttpServerRequest& req, Responder& respond,
                               const AdminToken& admin, const std::vector<std::string>& seg);
+  // `token`: the caller's own, which must be the current one (not one in its grace).
   void handleTenantRotateToken(const HttpServerRequest& req, Responder& respond,
-                               const Tenant& tenant);
+                               const Tenant& tenant, const std::string& token);
   void rotateApiTokenFor(const HttpServerRequest& req, Responder& respond,
                          const std::string& tenant_id, const std::string& actor);
   // Answers the revoked agent's held polls with node_invalid (they must not lease it a job).

@@ -127,9 +127,21 @@ void ControlPlaneService::rotateApiTokenFor(const HttpServerRequest& req, Respon
 }
 
 void ControlPlaneService::handleTenantRotateToken(const HttpServerRequest& req, Responder& respond,
-                                                  const Tenant& tenant) {
+                                                  const Tenant& tenant, const std::string& token) {
   if (req.method != "POST") {
     respond(error(405, protocol::kErrBadRequest, "use POST"));
+    return;
+  }
+  // A token in its grace was replaced, perhaps because it leaked: it may still read and push,
+  // but never mint the tenant a new token (that would lock out the holder of the current one).
+  auto current = control_.tenantByApiToken(token, /*current_only=*/true);
+  if (!current.isOk()) {
+    respond(storeError(current.status()));
+    return;
+  }
+  if (!current->has_value() || (*current)->tenant_id != tenant.tenant_id) {
+    respond(error(403, "forbidden",
+                  "this API token has been replaced; rotate with the current token"));
     return;
   }
   // Only the caller's own token: the tenant comes from the credential, as everywhere here.

@@ -186,7 +186,8 @@ Result<std::optional<Tenant>> ControlStore::tenantByEnrollSecret(const std::stri
   return queryOne<Tenant>(st, readTenant);
 }
 
-Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& token) {
+Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& token,
+                                                             bool current_only) {
   if (token.empty()) return std::optional<Tenant>();
   const std::string hash = sha256Hex(token);
   std::lock_guard lock(mu_);
@@ -195,7 +196,9 @@ Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& 
                                         " FROM tenants WHERE api_token_sha256 = ? OR "
                                         "(previous_api_token_sha256 = ? AND "
                                         "previous_api_token_valid_until_ms > ?)"));
-  st.bindText(1, hash).bindText(2, hash).bindInt64(3, clock_.nowUnixMillis());
+  st.bindText(1, hash)
+      .bindText(2, current_only ? std::string() : hash)  // "" is no stored hash
+      .bindInt64(3, clock_.nowUnixMillis());
   return queryOne<Tenant>(st, readTenant);
 }
 

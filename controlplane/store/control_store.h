@@ -126,9 +126,10 @@ class ControlStore {
   Result<std::vector<Tenant>> listTenants();
   Result<std::optional<Tenant>> tenantById(const std::string& tenant_id);
   Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret);
-  // The tenant whose current API token this is, or whose previous token it is while that one's
-  // grace lasts.
-  Result<std::optional<Tenant>> tenantByApiToken(const std::string& token);
+  // The tenant whose current API token this is, or (unless `current_only`) whose previous token
+  // it is while that one's grace lasts.
+  Result<std::optional<Tenant>> tenantByApiToken(const std::string& token,
+                                                 bool current_only = false);
   // Removes the tenant with its credentials (enroll secret, API token), its agents (their node
   // keys then answer node_invalid), its jobs, and the rows components keep for it here (schedules,
   // agent health, the ticket index), in one transaction. Returns false when there was no such

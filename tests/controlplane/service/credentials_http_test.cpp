@@ -131,6 +131,21 @@ TEST_F(CredentialsHttpTest, RotatingAgainEndsTheEarlierGrace) {
   EXPECT_EQ(tokenStatus(std::string(second.json().at("api_token").as_string())), 200);
 }
 
+TEST_F(CredentialsHttpTest, ATokenInItsGraceCannotRotateTheTenantsToken) {
+  auto r = cp_.request("POST", adminPath(a_, "api-token/rotate"), admin_,
+                       R"({"grace_seconds":3600})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string fresh(r.json().at("api_token").as_string());
+  // Whoever still holds the replaced (maybe leaked) token may use it until the grace ends, but
+  // cannot lock the holder of the new one out by rotating again.
+  auto refused = cp_.request("POST", "/api/v1/api-token/rotate", "Bearer " + a_.api_token);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(tokenStatus(fresh), 200);
+  EXPECT_EQ(tokenStatus(a_.api_token), 200);
+  auto own = cp_.request("POST", "/api/v1/api-token/rotate", "Bearer " + fresh);
+  EXPECT_EQ(own.status, 200) << own.body;
+}
+
 TEST_F(CredentialsHttpTest, UnknownFieldsAndOutOfRangeValuesAre400WithFieldAndReason) {
   struct Bad {
     std::string target;

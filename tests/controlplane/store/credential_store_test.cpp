@@ -66,6 +66,9 @@ TEST_F(CredentialStoreTest, PreviousTokenWorksDuringItsGraceAndIsRefusedFromItsE
   EXPECT_EQ(tenantOfToken(acme_.api_token), acme_.tenant.tenant_id);
   clock_.advance(milliseconds(599'999));
   EXPECT_EQ(tenantOfToken(acme_.api_token), acme_.tenant.tenant_id);
+  // Only the current token counts where the caller asks for it (rotating the token itself).
+  EXPECT_FALSE(unwrap(store_->tenantByApiToken(acme_.api_token, /*current_only=*/true)));
+  EXPECT_TRUE(unwrap(store_->tenantByApiToken(rotated.api_token, /*current_only=*/true)));
   clock_.advance(milliseconds(1));
   EXPECT_EQ(tenantOfToken(acme_.api_token), "");
   EXPECT_EQ(tenantOfToken(rotated.api_token), acme_.tenant.tenant_id);
