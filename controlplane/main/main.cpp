@@ -3,7 +3,8 @@
 //   tenure-cp serve --data-dir DIR --listen ADDR:PORT [--tls-cert PEM --tls-key PEM]
 //                   [--threads N] [--lease-seconds N] [--max-body-bytes N] [--drain-seconds N]
 //                   [--log-level LEVEL] [--agent-silent-seconds N] [--ticket-check-seconds N]
-//                   [--cert-warn-days N] [--master-key-file FILE]
+//                   [--cert-warn-days N] [--master-key-file FILE] [--public-url URL]
+//                   [--digest-retry-seconds N]
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
 //   tenure-cp tenant delete --data-dir DIR TENANT_ID
@@ -42,6 +43,7 @@
 #include "controlplane/scheduler/scheduler.h"
 #include "controlplane/secrets/tenant_keys.h"
 #include "controlplane/connectors/connector_service.h"
+#include "controlplane/digest/report_digest.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/service/tenant_deletion.h"
 #include "controlplane/store/control_store.h"
@@ -61,6 +63,8 @@ constexpr const char* kUsage =
     "                  [--drain-seconds N] [--log-level trace|debug|info|warn|error]\n"
     "                  [--agent-silent-seconds N] [--ticket-check-seconds N]\n"
     "                  [--cert-warn-days N]\n"
+    "                  [--public-url URL]   (run links in report digests)\n"
+    "                  [--digest-retry-seconds N]   (first retry of a failed digest, default 60)\n"
     "                  [--master-key-file FILE]   (default DIR/master.key)\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"
     "  tenure-cp tenant list --data-dir DIR\n"
@@ -353,16 +357,22 @@ int serveCommand(const Args& a) {
   auto silent_s = intFlag(a, "agent-silent-seconds", 120);
   auto check_s = intFlag(a, "ticket-check-seconds", 30);
   auto cert_days = intFlag(a, "cert-warn-days", 30);
+  auto digest_retry_s = intFlag(a, "digest-retry-seconds", 60);
   Result<int64_t> port = configError("bad port");
   try {
     port = std::stoll(listen.substr(colon + 1));
   } catch (...) {
   }
   for (const auto* r : {&threads, &lease_s, &max_body, &drain_s, &port, &silent_s, &check_s,
-                        &cert_days}) {
+                        &cert_days, &digest_retry_s}) {
     if (!r->isOk()) return fail(r->status().message());
   }
   if (*port > 65535) return fail("--listen port out of range");
+  const std::string public_url = a.flags.count("public-url") ? a.flags.at("public-url") : "";
+  if (!public_url.empty() && public_url.rfind("https://", 0) != 0 &&
+      public_url.rfind("http://", 0) != 0) {
+    return fail("--public-url must be an http(s) URL");
+  }
 
   std::string level = a.flags.count("log-level") ? a.flags.at("log-level") : "info";
   initLogging("tenure-cp", level);
@@ -421,6 +431,24 @@ int serveCommand(const Args& a) {
                             [&service] { return service.secrets(); }, ticket_options);
   service.setTicketRaiser(&tickets);
   service.setTicketApi(&tickets);
+
+  // Report digests: scheduled and sent on the ticket outbox's worker (no thread of their own).
+  cp::DigestOptions digest_options;
+  digest_options.public_url = public_url;
+  digest_options.retry_base = std::chrono::seconds(std::max<int64_t>(1, *digest_retry_s));
+  cp::ReportDigestService digests(**control, tenants, service, tickets, clock, digest_options);
+  service.addTenantApiRoute("report-digest", [&digests](const cp::HttpServerRequest& req,
+                                                        cp::Responder respond,
+                                                        const std::string& tenant_id,
+                                                        const std::vector<std::string>& seg) {
+    respond(digests.handle(tenant_id, req, seg));
+  });
+  service.addTenantDeletionHook(
+      [&digests](const std::string& tenant_id) { return digests.forgetTenant(tenant_id); });
+  tickets.addDeliveryTask([&digests] {
+    auto sent = digests.runDue();
+    if (!sent.isOk()) spdlog::error("report digests: {}", sent.status().toString());
+  });
 
   cp::HttpServer server(io, http, [&service](cp::HttpServerRequest req, cp::Responder respond) {
     service.handle(std::move(req), std::move(respond));

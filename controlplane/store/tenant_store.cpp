@@ -299,12 +299,23 @@ Result<std::vector<RunRecord>> TenantStore::listRuns(int limit) {
   return readRuns(st);
 }
 
+Result<std::vector<RunRecord>> TenantStore::runsCreatedBetween(int64_t from_ms, int64_t to_ms,
+                                                               int limit) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
+                                        " FROM runs WHERE created_at_ms >= ? AND "
+                                        "created_at_ms < ? ORDER BY created_at_ms, rowid LIMIT ?"));
+  st.bindInt64(1, from_ms).bindInt64(2, to_ms).bindInt64(3, limit);
+  return readRuns(st);
+}
+
 Result<std::optional<RunRecord>> TenantStore::run(const std::string& run_id) {
   std::lock_guard lock(mu_);
   return queryRun(db_, run_id);
 }
 
-Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id) {
+Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id,
+                                                    bool failures_only) {
   std::lock_guard lock(mu_);
   // A read transaction gives the run row and its outcomes from the same snapshot.
   RETURN_IF_ERROR(db_.exec("BEGIN"));
@@ -325,7 +336,8 @@ Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id) 
                   "o.error_message, o.directory_code, o.state, o.operations, "
                   "(SELECT MIN(ri.seq) FROM run_identities ri WHERE ri.run_id = o.run_id AND "
                   "ri.employee_id = o.employee_id) AS pos "
-                  "FROM outcomes o WHERE o.run_id = ? "
+                  "FROM outcomes o WHERE o.run_id = ? " +
+                  std::string(failures_only ? "AND o.error_class != '' " : "") +
                   "ORDER BY pos IS NULL, pos, o.seq"));
   st.bindText(1, run_id);
   while (true) {
@@ -344,8 +356,18 @@ Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id) 
     o.directory_code = static_cast<int>(st.columnInt64(7));
     o.state = st.columnText(8);
     ASSIGN_OR_RETURN(o.operations, operationsFromJson(st.columnText(9)));
-    rep.counts_by_action[o.action] += 1;
+    if (!failures_only) rep.counts_by_action[o.action] += 1;
     rep.outcomes.push_back(std::move(o));
+  }
+  if (failures_only) {
+    ASSIGN_OR_RETURN(auto counts, db_.prepare("SELECT action, count(*) FROM outcomes "
+                                              "WHERE run_id = ? GROUP BY action"));
+    counts.bindText(1, run_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, counts.step());
+      if (!row) break;
+      rep.counts_by_action[counts.columnText(0)] = static_cast<int>(counts.columnInt64(1));
+    }
   }
   return std::optional<RunReport>(std::move(rep));
 }

@@ -91,8 +91,13 @@ class TenantStore {
   // identities the run's job carries. Nothing is written if any part fails.
   Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities);
   Result<std::vector<RunRecord>> listRuns(int limit = 100);
+  // Runs created in [from_ms, to_ms), oldest first, at most `limit` (report digests).
+  Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit);
   Result<std::optional<RunRecord>> run(const std::string& run_id);
-  Result<std::optional<RunReport>> report(const std::string& run_id);
+  // `failures_only`: outcomes holds only the people whose operations failed, while
+  // counts_by_action still covers everyone (summaries such as the report digest, which need not
+  // read a 100k-person run whole).
+  Result<std::optional<RunReport>> report(const std::string& run_id, bool failures_only = false);
   // The identities a run carries, in upload order.
   Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id);
   // queued -> running, naming the agent. A running run leased again (failover after an expired

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 #include "common/base/crypto.h"
 #include "common/sqlite/database.h"
@@ -51,7 +52,24 @@ const std::vector<std::string> kTenantSchema = {
          last_error TEXT NOT NULL DEFAULT '',
          created_at_ms INTEGER NOT NULL,
          delivered_at_ms INTEGER);
-       CREATE INDEX ticket_outbox_due ON ticket_outbox(delivered_at_ms, next_attempt_at_ms);)"};
+       CREATE INDEX ticket_outbox_due ON ticket_outbox(delivered_at_ms, next_attempt_at_ms);)",
+    // 2: the ServiceNow incident / Jira issue a sink created for a ticket, so later events
+    // update it; the outbox row keeps who resolved, how far a multi-request update got (a retry
+    // resumes there) and how it ended.
+    R"(CREATE TABLE ticket_external(
+         ticket_id TEXT NOT NULL,
+         sink_id TEXT NOT NULL,
+         sink_type TEXT NOT NULL,
+         target TEXT NOT NULL,
+         ref TEXT NOT NULL,
+         record_id TEXT NOT NULL,
+         url TEXT NOT NULL,
+         created_at_ms INTEGER NOT NULL,
+         PRIMARY KEY(ticket_id, sink_id));
+       ALTER TABLE ticket_outbox ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+       ALTER TABLE ticket_outbox ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE ticket_outbox ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
+       CREATE INDEX ticket_outbox_by_ticket ON ticket_outbox(ticket_id, sink_id, id);)"};
 
 const std::vector<std::string> kIndexSchema = {
     R"(CREATE TABLE ticket_index(
@@ -123,10 +141,33 @@ Status queueNotifications(sqlite::Database& db, const Ticket& t, const std::stri
                           int64_t now_ms) {
   ASSIGN_OR_RETURN(auto st, db.prepare(
       "INSERT INTO ticket_outbox(ticket_id, sink_id, event, state, count, next_attempt_at_ms, "
-      "created_at_ms) SELECT ?, sink_id, ?, ?, ?, ?, ? FROM ticket_sinks ORDER BY position"));
+      "created_at_ms, actor) SELECT ?, sink_id, ?, ?, ?, ?, ?, ? FROM ticket_sinks "
+      "ORDER BY position"));
   st.bindText(1, t.ticket_id).bindText(2, event).bindText(3, t.state).bindInt64(4, t.count);
   st.bindInt64(5, now_ms).bindInt64(6, now_ms);
+  st.bindText(7, event == "resolved" ? t.resolved_by : "");
   return st.run();
+}
+
+// The records sinks created for the tickets (all of the tenant's when `ticket_id` is empty).
+Status loadExternal(sqlite::Database& db, std::vector<Ticket>& tickets,
+                    const std::string& ticket_id) {
+  if (tickets.empty()) return Status::ok();
+  ASSIGN_OR_RETURN(auto st, db.prepare(
+      "SELECT ticket_id, sink_id, sink_type, ref, url FROM ticket_external "
+      "WHERE (?1 = '' OR ticket_id = ?1) ORDER BY ticket_id, created_at_ms, sink_id"));
+  st.bindText(1, ticket_id);
+  std::map<std::string, Ticket*> by_id;
+  for (auto& t : tickets) by_id[t.ticket_id] = &t;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    auto it = by_id.find(st.columnText(0));
+    if (it == by_id.end()) continue;
+    it->second->external.push_back(
+        ExternalLink{st.columnText(1), st.columnText(2), st.columnText(3), st.columnText(4)});
+  }
+  return Status::ok();
 }
 
 std::string iso(int64_t ms) { return ms ? formatIso8601Utc(ms / 1000) : ""; }
@@ -150,6 +191,12 @@ bj::object ticketJson(const Ticket& t) {
   o["resolved"] = t.resolved_by.empty() ? bj::value(nullptr)
                                         : bj::value(bj::object{{"by", t.resolved_by},
                                                                {"at", iso(t.resolved_at_ms)}});
+  bj::array external;
+  for (const auto& e : t.external) {
+    external.push_back(
+        bj::object{{"sink", e.sink_id}, {"type", e.sink_type}, {"ref", e.ref}, {"url", e.url}});
+  }
+  o["external"] = std::move(external);
   return o;
 }
 
@@ -438,14 +485,19 @@ Result<std::vector<Ticket>> TicketService::list(const std::string& tenant_id,
       if (!row) break;
       out.push_back(readTicket(st, tenant_id));
     }
+    RETURN_IF_ERROR(loadExternal(db, out, ""));
     return out;
   });
 }
 
 Result<std::optional<Ticket>> TicketService::get(const std::string& tenant_id,
                                                  const std::string& ticket_id) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) {
-    return findTicket(db, tenant_id, "ticket_id = ?", ticket_id);
+  return withTenantDb(tenant_id, [&](sqlite::Database& db) -> Result<std::optional<Ticket>> {
+    ASSIGN_OR_RETURN(auto found, findTicket(db, tenant_id, "ticket_id = ?", ticket_id));
+    if (!found) return found;
+    std::vector<Ticket> one{std::move(*found)};
+    RETURN_IF_ERROR(loadExternal(db, one, ticket_id));
+    return std::optional<Ticket>(std::move(one.front()));
   });
 }
 
@@ -538,24 +590,98 @@ Result<std::vector<SinkConfig>> TicketService::sinks(const std::string& tenant_i
   });
 }
 
+Result<SinkConfig> TicketService::openSink(const std::string& tenant_id,
+                                           const std::string& sink_id) {
+  ASSIGN_OR_RETURN(auto configured, sinks(tenant_id));
+  auto it = std::find_if(configured.begin(), configured.end(),
+                         [&](const SinkConfig& s) { return s.id == sink_id; });
+  if (it == configured.end()) return notFoundError("no ticket sink '" + sink_id + "'");
+  SinkConfig open = *it;
+  for (auto& [field, sealed] : open.secrets) {
+    SecretBox* box = secrets_ ? secrets_() : nullptr;
+    if (!box) return configError("secret storage is not configured");
+    ASSIGN_OR_RETURN(sealed, box->open(tenant_id, sealContext(open, field), sealed));
+  }
+  return open;
+}
+
+void TicketService::wakeDelivery() {
+  std::lock_guard wk(wake_mu_);
+  wake_pending_ = true;
+  wake_.notify_all();
+}
+
+namespace {
+
+Result<std::vector<PendingNotification>> readOutbox(sqlite::Database& db, const std::string& where,
+                                                    const std::string& arg) {
+  ASSIGN_OR_RETURN(auto st, db.prepare(
+      "SELECT id, ticket_id, sink_id, event, attempts, next_attempt_at_ms, last_error, "
+      "delivered_at_ms, outcome FROM ticket_outbox WHERE " + where + " ORDER BY id"));
+  if (!arg.empty()) st.bindText(1, arg);
+  std::vector<PendingNotification> out;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(PendingNotification{st.columnInt64(0), st.columnText(1), st.columnText(2),
+                                      st.columnText(3), st.columnInt64(4), st.columnInt64(5),
+                                      st.columnText(6), st.columnInt64(7), st.columnText(8)});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<PendingNotification>> TicketService::pendingNotifications(
     const std::string& tenant_id) {
-  return withTenantDb(tenant_id,
-                      [&](sqlite::Database& db) -> Result<std::vector<PendingNotification>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "SELECT id, ticket_id, sink_id, event, attempts, next_attempt_at_ms, last_error "
-        "FROM ticket_outbox WHERE delivered_at_ms IS NULL ORDER BY id"));
-    std::vector<PendingNotification> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(PendingNotification{st.columnInt64(0), st.columnText(1), st.columnText(2),
-                                        st.columnText(3), st.columnInt64(4), st.columnInt64(5),
-                                        st.columnText(6)});
-    }
-    return out;
+  return withTenantDb(tenant_id, [&](sqlite::Database& db) {
+    return readOutbox(db, "delivered_at_ms IS NULL", "");
   });
 }
+
+Result<std::vector<PendingNotification>> TicketService::notifications(
+    const std::string& tenant_id, const std::string& ticket_id) {
+  return withTenantDb(tenant_id, [&](sqlite::Database& db) {
+    return readOutbox(db, "ticket_id = ?", ticket_id);
+  });
+}
+
+namespace {
+
+// The record a sink created for a ticket, if any, with the target it was created on.
+Result<std::optional<ExternalRecord>> storedRecord(sqlite::Database& db,
+                                                   const std::string& ticket_id,
+                                                   const std::string& sink_id) {
+  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT ref, record_id, url, target FROM ticket_external "
+                                       "WHERE ticket_id = ? AND sink_id = ?"));
+  st.bindText(1, ticket_id).bindText(2, sink_id);
+  ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return std::optional<ExternalRecord>();
+  return std::optional<ExternalRecord>(
+      ExternalRecord{st.columnText(0), st.columnText(1), st.columnText(2), st.columnText(3)});
+}
+
+Status keepRecord(sqlite::Database& db, const std::string& ticket_id, const SinkConfig& sink,
+                  const std::optional<ExternalRecord>& record, int64_t now_ms) {
+  if (!record) {
+    ASSIGN_OR_RETURN(auto st, db.prepare(
+        "DELETE FROM ticket_external WHERE ticket_id = ? AND sink_id = ?"));
+    st.bindText(1, ticket_id).bindText(2, sink.id);
+    return st.run();
+  }
+  ASSIGN_OR_RETURN(auto st, db.prepare(
+      "INSERT INTO ticket_external(ticket_id, sink_id, sink_type, target, ref, record_id, url, "
+      "created_at_ms) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ticket_id, sink_id) DO UPDATE SET "
+      "sink_type = excluded.sink_type, target = excluded.target, ref = excluded.ref, "
+      "record_id = excluded.record_id, url = excluded.url, created_at_ms = CASE WHEN "
+      "record_id = excluded.record_id THEN created_at_ms ELSE excluded.created_at_ms END"));
+  st.bindText(1, ticket_id).bindText(2, sink.id).bindText(3, sink.type).bindText(4, record->target);
+  st.bindText(5, record->ref).bindText(6, record->record_id).bindText(7, record->url);
+  st.bindInt64(8, now_ms);
+  return st.run();
+}
+
+}  // namespace
 
 Result<int> TicketService::deliverDue() {
   ASSIGN_OR_RETURN(auto tenants, control_.listTenants());
@@ -567,16 +693,23 @@ Result<int> TicketService::deliverDue() {
       std::string sink_id;
       std::string event;
       int64_t attempts;
+      int64_t progress;
       TicketNotice notice;
     };
     std::vector<Due> due;
     ASSIGN_OR_RETURN(auto configured, sinks(tenant.tenant_id));
     RETURN_IF_ERROR(withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) -> Status {
+      // In order per (ticket, sink): a row waits while an earlier one of the same pair is backing
+      // off, so a resolution never overtakes the create it is meant to update.
       ASSIGN_OR_RETURN(auto st, db.prepare(
           "SELECT o.id, o.sink_id, o.event, o.attempts, o.state, o.count, t.ticket_id, "
-          "t.detector, t.subject, t.first_seen_ms, t.last_seen_ms, t.summary, t.hint "
-          "FROM ticket_outbox o JOIN tickets t ON t.ticket_id = o.ticket_id "
-          "WHERE o.delivered_at_ms IS NULL AND o.next_attempt_at_ms <= ? ORDER BY o.id LIMIT 100"));
+          "t.detector, t.subject, t.first_seen_ms, t.last_seen_ms, t.summary, t.hint, o.actor, "
+          "o.progress FROM ticket_outbox o JOIN tickets t ON t.ticket_id = o.ticket_id "
+          "WHERE o.delivered_at_ms IS NULL AND o.next_attempt_at_ms <= ?1 AND NOT EXISTS ("
+          "  SELECT 1 FROM ticket_outbox p WHERE p.ticket_id = o.ticket_id AND "
+          "  p.sink_id = o.sink_id AND p.delivered_at_ms IS NULL AND p.id < o.id AND "
+          "  p.next_attempt_at_ms > ?1) "
+          "ORDER BY o.id LIMIT 100"));
       st.bindInt64(1, now);
       for (;;) {
         ASSIGN_OR_RETURN(bool row, st.step());
@@ -597,68 +730,114 @@ Result<int> TicketService::deliverDue() {
         d.notice.last_seen_ms = st.columnInt64(10);
         d.notice.summary = st.columnText(11);
         d.notice.hint = st.columnText(12);
+        d.notice.actor = st.columnText(13);
+        d.progress = st.columnInt64(14);
         due.push_back(std::move(d));
       }
       return Status::ok();
     }));
+    // (ticket, sink) pairs whose earlier row failed in this pass: their later rows wait.
+    std::set<std::pair<std::string, std::string>> blocked;
     for (auto& d : due) {
-      Status result = Status::ok();
-      bool drop = false;
+      const auto pair = std::make_pair(d.notice.ticket_id, d.sink_id);
+      if (blocked.count(pair)) continue;
+      SinkOutcome outcome;
+      bool ran = false;  // the sink was called: its record and progress are to be stored
       auto sink = std::find_if(configured.begin(), configured.end(),
                                [&](const SinkConfig& s) { return s.id == d.sink_id; });
       if (sink == configured.end()) {
-        drop = true;  // the tenant removed the sink: nowhere left to deliver to
-        result = notFoundError("sink removed");
+        // The tenant removed the sink: nowhere left to deliver to.
+        outcome.status = notFoundError("sink removed");
+        outcome.permanent = true;
+        outcome.kind = "dropped";
       } else {
         SinkConfig open = *sink;
         SecretBox* box = secrets_ ? secrets_() : nullptr;
         for (auto& [field, sealed] : open.secrets) {
           if (!box) {
-            result = configError("secret storage is not configured");
+            outcome.status = configError("secret storage is not configured");
             break;
           }
           auto plain = box->open(tenant.tenant_id, sealContext(open, field), sealed);
           if (!plain.isOk()) {
-            result = plain.status();
+            outcome.status = plain.status();
             break;
           }
           sealed = std::move(*plain);
         }
-        // The network call runs without any store lock held.
-        if (result.isOk()) {
-          result = deliverToSink(open, d.notice, clock_.nowUnix(), options_.delivery_timeout);
+        SinkDeliveryState state;
+        state.steps_done = d.progress;
+        if (outcome.status.isOk() && sinkKeepsRecords(open.type)) {
+          auto stored = withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) {
+            return storedRecord(db, d.notice.ticket_id, d.sink_id);
+          });
+          if (!stored.isOk()) {
+            outcome.status = stored.status();
+          } else if (*stored && (*stored)->target == sinkTarget(open)) {
+            // A record on another instance (the sink was repointed) is not updated: the new
+            // target gets its own record.
+            state.record = std::move(*stored);
+          }
+        }
+        // The network calls run without any store lock held.
+        if (outcome.status.isOk()) {
+          outcome = deliverToSink(open, d.notice, state, clock_.nowUnix(),
+                                  options_.delivery_timeout);
+          ran = true;
         }
       }
+      const bool done = outcome.status.isOk() || outcome.permanent;
       const int64_t after = clock_.nowUnixMillis();
+      // The record and the outbox row change in one transaction: once the row is marked
+      // delivered its record is stored, so a restart never creates the record twice from here.
       RETURN_IF_ERROR(withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) -> Status {
-        if (result.isOk() || drop) {
+        ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
+        if (ran && sinkKeepsRecords(sink->type)) {
+          RETURN_IF_ERROR(keepRecord(db, d.notice.ticket_id, *sink, outcome.record, after));
+        }
+        const std::string error = outcome.status.isOk() ? outcome.note : outcome.status.message();
+        const int64_t progress = ran ? outcome.steps_done : d.progress;
+        if (done) {
           ASSIGN_OR_RETURN(auto st, db.prepare(
               "UPDATE ticket_outbox SET delivered_at_ms = ?, attempts = attempts + 1, "
-              "last_error = ? WHERE id = ?"));
-          st.bindInt64(1, after).bindText(2, result.isOk() ? "" : result.message()).bindInt64(3, d.id);
-          return st.run();
+              "last_error = ?, outcome = ?, progress = ? WHERE id = ?"));
+          st.bindInt64(1, after).bindText(2, error).bindText(3, outcome.kind);
+          st.bindInt64(4, progress).bindInt64(5, d.id);
+          RETURN_IF_ERROR(st.run());
+        } else {
+          // Exponential backoff, capped: base, 2*base, 4*base, ... retry_max, forever.
+          int64_t delay = options_.retry_base.count();
+          for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
+          delay = std::min<int64_t>(delay, options_.retry_max.count());
+          ASSIGN_OR_RETURN(auto st, db.prepare(
+              "UPDATE ticket_outbox SET attempts = attempts + 1, next_attempt_at_ms = ?, "
+              "last_error = ?, progress = ? WHERE id = ?"));
+          st.bindInt64(1, after + delay).bindText(2, error).bindInt64(3, progress);
+          st.bindInt64(4, d.id);
+          RETURN_IF_ERROR(st.run());
         }
-        // Exponential backoff, capped: base, 2*base, 4*base, ... retry_max, forever.
-        int64_t delay = options_.retry_base.count();
-        for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
-        delay = std::min<int64_t>(delay, options_.retry_max.count());
-        ASSIGN_OR_RETURN(auto st, db.prepare(
-            "UPDATE ticket_outbox SET attempts = attempts + 1, next_attempt_at_ms = ?, "
-            "last_error = ? WHERE id = ?"));
-        st.bindInt64(1, after + delay).bindText(2, result.message()).bindInt64(3, d.id);
-        return st.run();
+        return tx.commit();
       }));
-      if (result.isOk()) {
+      if (outcome.status.isOk()) {
         ++delivered;
-        spdlog::info("ticket {} {} delivered to sink {} of tenant {}", d.notice.ticket_id, d.event,
-                     d.sink_id, tenant.tenant_id);
-      } else if (drop) {
+        const std::string ref = outcome.record ? " (" + outcome.record->ref + ")" : "";
+        spdlog::info("ticket {} {} delivered to sink {} of tenant {}: {}{}", d.notice.ticket_id,
+                     d.event, d.sink_id, tenant.tenant_id, outcome.kind, ref);
+        if (!outcome.note.empty()) {
+          spdlog::warn("ticket {} {} to sink {} of tenant {}: {}", d.notice.ticket_id, d.event,
+                       d.sink_id, tenant.tenant_id, outcome.note);
+        }
+      } else if (outcome.kind == "dropped") {
         spdlog::warn("ticket {} {}: sink {} of tenant {} was removed; notification dropped",
                      d.notice.ticket_id, d.event, d.sink_id, tenant.tenant_id);
+      } else if (outcome.permanent) {
+        spdlog::warn("ticket {} {} to sink {} of tenant {} given up: {}", d.notice.ticket_id,
+                     d.event, d.sink_id, tenant.tenant_id, outcome.status.toString());
       } else {
+        blocked.insert(pair);
         spdlog::warn("ticket {} {} to sink {} of tenant {} failed (attempt {}): {}",
                      d.notice.ticket_id, d.event, d.sink_id, tenant.tenant_id, d.attempts + 1,
-                     result.toString());
+                     outcome.status.toString());
       }
     }
   }
@@ -762,6 +941,7 @@ void TicketService::deliveryLoop() {
     lk.unlock();
     auto n = deliverDue();
     if (!n.isOk()) spdlog::error("ticket delivery: {}", n.status().toString());
+    for (const auto& task : tasks_) task();
     lk.lock();
     // A new ticket event wakes the loop at once; retries are picked up on the next period.
     wake_.wait_for(lk, options_.delivery_interval, [this] { return stopping_ || wake_pending_; });
@@ -832,6 +1012,19 @@ HttpServerResponse TicketService::handleAdminRequest(const std::string& admin,
     bj::array arr;
     for (const auto& e : *all) arr.push_back(indexJson(e));
     return json(200, bj::object{{"tickets", std::move(arr)}});
+  }
+  if (seg.size() == 4 && seg[0] == "tenants" && seg[2] == "tickets") {
+    // One ticket in full, with its ITSM records, for the operator who follows it up there.
+    if (req.method != "GET") return error(405, "bad_request", "use GET");
+    if (seg[1] != kOperatorTenant) {
+      auto tenant = control_.tenantById(seg[1]);
+      if (!tenant.isOk()) return failure(tenant.status());
+      if (!tenant->has_value()) return error(404, "not_found", "no such tenant");
+    }
+    auto t = get(seg[1], seg[3]);
+    if (!t.isOk()) return failure(t.status());
+    if (!t->has_value()) return error(404, "not_found", "no such ticket");
+    return json(200, ticketJson(**t));
   }
   if (seg.size() == 5 && seg[0] == "tenants" && seg[2] == "tickets" &&
       (seg[4] == "acknowledge" || seg[4] == "resolve")) {

@@ -11,8 +11,11 @@
 // the control plane itself (its TLS certificate) belong to the pseudo-tenant kOperatorTenant.
 //
 // Notifications (opened / reopened / resolved) go to the tenant's sinks through the outbox: one
-// row per sink and event, delivered by a worker thread, retried with exponential backoff until
-// the sink accepts it, and kept across restarts.
+// row per sink and event, delivered by a worker thread in order per (ticket, sink), retried with
+// exponential backoff until the sink accepts it, and kept across restarts. The ServiceNow
+// incident / Jira issue a sink created for a ticket is kept per (ticket, sink) (table
+// ticket_external, written in the transaction that marks the outbox row delivered) so later
+// events update that record instead of creating another.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -55,6 +58,14 @@ struct TicketOptions {
   std::chrono::milliseconds delivery_timeout{10'000};  // per request to a sink
 };
 
+// A record in a tenant's ITSM tool that stands for a ticket.
+struct ExternalLink {
+  std::string sink_id;
+  std::string sink_type;  // servicenow | jira
+  std::string ref;        // INC0010001, OPS-1
+  std::string url;        // for people
+};
+
 struct Ticket {
   std::string ticket_id;
   std::string tenant_id;
@@ -71,6 +82,7 @@ struct Ticket {
   int64_t acknowledged_at_ms = 0;
   std::string resolved_by;  // an operator, or "auto" when the condition cleared
   int64_t resolved_at_ms = 0;
+  std::vector<ExternalLink> external;  // one per sink that created a record for it
 };
 
 // A row of the control DB's index (no subject, summary or hint).
@@ -99,6 +111,10 @@ struct PendingNotification {
   int64_t attempts = 0;
   int64_t next_attempt_at_ms = 0;
   std::string last_error;
+  int64_t delivered_at_ms = 0;  // 0 while pending
+  // Once done: sent | created | adopted | updated | unchanged (see SinkOutcome), gone (the
+  // record was deleted in the ITSM tool: given up), dropped (the sink was removed).
+  std::string outcome;
 };
 
 class TicketService final : public TicketRaiser, public TicketApi {
@@ -136,9 +152,23 @@ class TicketService final : public TicketRaiser, public TicketApi {
   // The stored sinks, secrets sealed.
   Result<std::vector<SinkConfig>> sinks(const std::string& tenant_id);
 
+  // The tenant's sink `sink_id` with its secrets opened, ready for delivery (the report digest
+  // mails through the tenant's smtp sink). not_found when there is no such sink; config error
+  // when its secrets cannot be opened.
+  Result<SinkConfig> openSink(const std::string& tenant_id, const std::string& sink_id);
+
+  // Work that shares the outbox worker (it makes network calls too, and must not block the
+  // io_context): each task runs after every outbox pass. Register before start().
+  void addDeliveryTask(std::function<void()> task) { tasks_.push_back(std::move(task)); }
+  // Runs the outbox pass (and the tasks) now instead of at the next period.
+  void wakeDelivery();
+
   // Sends every due notification once; returns how many sinks accepted theirs.
   Result<int> deliverDue();
   Result<std::vector<PendingNotification>> pendingNotifications(const std::string& tenant_id);
+  // Every outbox row of one ticket, delivered or not, oldest first.
+  Result<std::vector<PendingNotification>> notifications(const std::string& tenant_id,
+                                                         const std::string& ticket_id);
   // Raises agent_silent for agents not seen for agent_silent_after, clears it for the others.
   Status checkAgents();
   // Raises certificate_expiry (subject "cp-tls") when the serving certificate ends within
@@ -188,6 +218,7 @@ class TicketService final : public TicketRaiser, public TicketApi {
   bool stopping_ = false;
   bool wake_pending_ = false;
   std::thread worker_;
+  std::vector<std::function<void()>> tasks_;
 };
 
 }  // namespace tenure::cp

@@ -83,6 +83,14 @@ const std::vector<Probe> kProbes = {
     {"DELETE", "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404},
     {"GET",    "/api/v1/schedules",                      As::kTenantB, kOwnList, 200},
     {"GET",    "/api/v1/agents",                         As::kTenantB, kOwnList, 200},
+    // One report digest per tenant: B reaches only its own, never A's settings or history.
+    {"GET",    "/api/v1/report-digest",                  As::kTenantB, kOwnList, 200},
+    {"GET",    "/api/v1/report-digest/digests",          As::kTenantB, kOwnList, 200},
+    {"GET",    "/api/v1/report-digest/preview",          As::kTenantB, kOwnList, 200},
+    {"GET",    "/api/v1/report-digest/preview?format=text", As::kTenantB, kOwnList, 200},
+    {"PUT",    "/api/v1/report-digest",                  As::kTenantB, kOwnList, 0, R"({"enabled":false,"to":["thief@bumblebee.test"]})"},
+    {"POST",   "/api/v1/report-digest/send",             As::kTenantB, {404, 409}},
+    {"DELETE", "/api/v1/report-digest",                  As::kTenantB, {200, 404}},
     // One connector per tenant, named by kind: B reaches only its own (none), never A's.
     {"GET",    "/api/v1/connectors/bamboohr",            As::kTenantB, k404, 200},
     {"DELETE", "/api/v1/connectors/bamboohr",            As::kTenantB, k404},
@@ -109,6 +117,8 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/api/v1/runs/{a_run}",                   As::kNoCredential, k401, 200},
     {"GET",    "/scim/v2/Users/{a_scim_user}",           As::kNoCredential, k401, 200},
     {"GET",    "/api/v1/connectors/bamboohr",            As::kNoCredential, k401, 200},
+    {"GET",    "/api/v1/report-digest",                  As::kAdminOnTenant, k401, 200},
+    {"POST",   "/api/v1/report-digest/send",             As::kNoCredential, k401},
     // Agent API: B's node key, A's jobs.
     {"POST",   "/agent/v1/jobs/{a_leased_job}/progress", As::kAgentB, k404, 200, "{}"},
     {"POST",   "/agent/v1/jobs/{a_leased_job}/plan",     As::kAgentB, k404, 0, R"({"job_id":"{a_leased_job}","population":1,"counts":{"create":1}})"},
@@ -244,8 +254,16 @@ class IsolationTest : public ::testing::Test {
     auto sinks = api_->request(
         "PUT", "/api/v1/ticket-sinks", "Bearer " + a_.api_token, "application/json",
         R"({"sinks":[{"id":"aardvark-hook","type":"webhook","url":"http://127.0.0.1:9/aardvark",)"
-        R"("secret":"whsec-Aardvark-0451"}]})");
+        R"("secret":"whsec-Aardvark-0451"},{"id":"aardvark-mail","type":"smtp","host":"127.0.0.1",)"
+        R"("port":9,"from":"tenure@aardvark.test","to":["it@aardvark.test"]}]})");
     ASSERT_EQ(sinks.status, 200) << sinks.body;
+    // A report digest of A's, with one digest in its history (pending: nothing listens on 9).
+    auto digest = api_->request("PUT", "/api/v1/report-digest", "Bearer " + a_.api_token,
+                                "application/json",
+                                R"({"enabled":true,"to":["cio@aardvark.test"]})");
+    ASSERT_EQ(digest.status, 200) << digest.body;
+    auto digest_sent = api_->request("POST", "/api/v1/report-digest/send", "Bearer " + a_.api_token);
+    ASSERT_EQ(digest_sent.status, 202) << digest_sent.body;
     auto sched = api_->request("POST", "/api/v1/schedules", "Bearer " + a_.api_token,
                                "application/json", R"({"kind":"reconcile","cron":"17 3 * * *"})");
     ASSERT_EQ(sched.status, 201) << sched.body;
@@ -416,7 +434,15 @@ TEST_F(IsolationTest, TenantBsWritesLeaveEveryOneOfTenantAsResourcesAsItWas) {
   EXPECT_EQ(b_view.json.at("company_domain").as_string(), "bumblebee") << b_view.body;
   auto sinks = api_->request("GET", "/api/v1/ticket-sinks", a);
   ASSERT_EQ(sinks.status, 200) << sinks.body;
-  EXPECT_EQ(sinks.json.at("sinks").as_array().size(), 1u) << sinks.body;
+  EXPECT_EQ(sinks.json.at("sinks").as_array().size(), 2u) << sinks.body;
+  auto digest = api_->request("GET", "/api/v1/report-digest", a);
+  ASSERT_EQ(digest.status, 200) << digest.body;
+  EXPECT_TRUE(digest.json.at("enabled").as_bool()) << digest.body;
+  EXPECT_EQ(digest.json.at("to").as_array().size(), 1u) << digest.body;
+  EXPECT_EQ(digest.json.at("to").at(0).as_string(), "cio@aardvark.test") << digest.body;
+  auto history = api_->request("GET", "/api/v1/report-digest/digests", a);
+  ASSERT_EQ(history.status, 200) << history.body;
+  EXPECT_EQ(history.json.at("digests").as_array().size(), 1u) << history.body;
   auto ticket = api_->request("GET", "/api/v1/tickets/" + a_ticket_, a);
   ASSERT_EQ(ticket.status, 200) << ticket.body;
   EXPECT_EQ(ticket.json.at("state").as_string(), "open") << ticket.body;

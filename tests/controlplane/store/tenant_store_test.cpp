@@ -213,6 +213,27 @@ TEST_F(TenantStoreTest, ReportCountsActionsAndListsOutcomesInRunOrder) {
   EXPECT_TRUE(e2.changes.empty());
 
   EXPECT_FALSE(unwrap(store_->report("r404")).has_value());
+
+  // The failures-only summary: the same counts, only the failed people.
+  auto summary = unwrap(store_->report("r1", /*failures_only=*/true));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->counts_by_action, rep->counts_by_action);
+  ASSERT_EQ(summary->outcomes.size(), 1u);
+  EXPECT_EQ(summary->outcomes[0].employee_id, "E2");
+  EXPECT_EQ(summary->outcomes[0].directory_code, 50);
+}
+
+TEST_F(TenantStoreTest, RunsCreatedBetweenIsHalfOpenAndOldestFirst) {
+  for (const auto& [id, at] : std::vector<std::pair<std::string, int64_t>>{
+           {"r_b", 2'000}, {"r_a", 1'000}, {"r_c", 3'000}, {"r_d", 999}}) {
+    RunRecord r = newRun(id);
+    r.created_at_ms = at;
+    ASSERT_TRUE(store_->createRun(r, {}).isOk());
+  }
+  std::vector<std::string> ids;
+  for (const auto& r : unwrap(store_->runsCreatedBetween(1'000, 3'000, 10))) ids.push_back(r.run_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"r_a", "r_b"}));
+  EXPECT_EQ(unwrap(store_->runsCreatedBetween(0, 10'000, 2)).size(), 2u);
 }
 
 TEST_F(TenantStoreTest, RecordingTheSameResultTwiceChangesNothing) {

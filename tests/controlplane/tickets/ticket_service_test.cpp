@@ -201,9 +201,81 @@ TEST_F(TicketServiceTest, InvalidSinkConfigurationsAreRejectedWithTheField) {
            R"({"id":"s","type":"servicenow","instance":"https://x.service-now.com"})",
            R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":""})",
            R"({"id":"j","type":"pager"})",
-           R"({"id":"w","type":"webhook","url":"http://x","secret_sealed":"forged"})"}) {
-    EXPECT_FALSE(parseSinkConfig(bj::parse(bad)).isOk()) << bad;
+           R"({"id":"w","type":"webhook","url":"http://x","secret_sealed":"forged"})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u","urgency":4})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u","impact":"2"})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u",
+               "reopen_state":3})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u",
+               "reopen_state":6})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u",
+               "close_code":""})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u",
+               "close_code":7})",
+           R"({"id":"s","type":"servicenow","instance":"https://x","username":"u",
+               "close_code":"Solved\nx"})",
+           R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+               "resolve_transition_id":"Done"})",
+           R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+               "resolve_transition_id":""})",
+           R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+               "reopen_transition_id":-1})",
+           R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+               "reopen_transition_id":"3 1"})",
+           R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+               "reopen_transition_id":true})"}) {
+    auto parsed = parseSinkConfig(bj::parse(bad));
+    ASSERT_FALSE(parsed.isOk()) << bad;
+    EXPECT_EQ(parsed.status().errorClass(), ErrorClass::kData) << bad;
   }
+  auto s = parseSinkConfig(bj::parse(
+      R"({"id":"s","type":"servicenow","instance":"https://x","username":"u","reopen_state":1,
+          "close_code":"Workaround provided"})"));
+  ASSERT_TRUE(s.isOk()) << s.status().toString();
+  EXPECT_TRUE(parseSinkConfig(bj::parse(R"({"id":"j","type":"jira","base_url":"https://x",
+      "email":"e","project_key":"P","resolve_transition_id":null})")).isOk());
+}
+
+TEST_F(TicketServiceTest, JiraTransitionIdsAreKeptAsStringsWhicheverWayTheyAreGiven) {
+  auto s = parseSinkConfig(bj::parse(
+      R"({"id":"j","type":"jira","base_url":"https://x","email":"e","project_key":"P",
+          "resolve_transition_id":31,"reopen_transition_id":"11"})"));
+  ASSERT_TRUE(s.isOk()) << s.status().toString();
+  EXPECT_EQ(bj::serialize(s->settings.at("resolve_transition_id")), R"("31")");
+  EXPECT_EQ(bj::serialize(s->settings.at("reopen_transition_id")), R"("11")");
+}
+
+TEST_F(TicketServiceTest, UpdatesAreBuiltPerVendorAndNoneForAnOpening) {
+  SinkConfig snow = parseSinkConfig(bj::parse(
+      R"({"id":"s","type":"servicenow","instance":"https://acme.service-now.com/",
+          "username":"u","password":"p"})")).value();
+  SinkConfig jira = parseSinkConfig(bj::parse(
+      R"({"id":"j","type":"jira","base_url":"https://acme.atlassian.net","email":"e",
+          "api_token":"t","project_key":"P","reopen_transition_id":"11"})")).value();
+  TicketNotice n;
+  n.event = "opened";
+  ExternalRecord rec{"INC1", "abc123", "", ""};
+  EXPECT_TRUE(buildSinkUpdates(snow, n, rec).empty());
+  n.event = "resolved";
+  n.actor = "olga";
+  auto r = buildSinkUpdates(snow, n, rec);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].method, "PATCH");
+  EXPECT_EQ(r[0].url, "https://acme.service-now.com/api/now/table/incident/abc123");
+  EXPECT_NE(r[0].body.find("Resolved in Tenure by olga."), std::string::npos) << r[0].body;
+  rec.record_id = "10042";
+  EXPECT_EQ(buildSinkUpdates(jira, n, rec).size(), 1u) << "no resolve_transition_id: comment only";
+  n.event = "reopened";
+  auto j = buildSinkUpdates(jira, n, rec);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0].url, "https://acme.atlassian.net/rest/api/2/issue/10042/comment");
+  EXPECT_EQ(j[1].url, "https://acme.atlassian.net/rest/api/2/issue/10042/transitions");
+  EXPECT_EQ(j[1].body, R"({"transition":{"id":"11"}})");
+  EXPECT_FALSE(parseCreateResponse(jira, R"({"id":"10000"})").isOk());
+  EXPECT_FALSE(parseCreateResponse(snow, R"({"result":{"number":"INC1"}})").isOk());
+  auto created = parseCreateResponse(jira, R"({"id":"10000","key":"P-1","self":"x"})");
+  ASSERT_TRUE(created.isOk());
+  EXPECT_EQ(created->url, "https://acme.atlassian.net/browse/P-1");
 }
 
 }  // namespace
