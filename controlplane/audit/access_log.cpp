@@ -215,6 +215,10 @@ AccessEntry AccessAuditLog::describe(const HttpServerRequest& req, std::string p
     e.action = "reject";
   } else if (rest.ends_with("/result")) {
     e.action = "result";
+  } else if (rest.ends_with("/rotate")) {
+    e.action = "rotate";
+  } else if (rest.ends_with("/revoke")) {
+    e.action = "revoke";
   } else {
     e.action = "change";
   }

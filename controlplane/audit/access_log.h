@@ -38,7 +38,7 @@ struct AccessEntry {
   std::string path;
   std::string query;     // decoded query parameters as k=v&k=v, sorted
   std::string resource;  // e.g. "runs/r_1a2b/report.csv", "identities/E1"
-  std::string action;    // read | change | approve | reject | result
+  std::string action;    // read | change | approve | reject | result | rotate | revoke
   int status = 0;        // HTTP status of the answer
   std::string prev_hash;
   std::string hash;

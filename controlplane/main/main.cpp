@@ -8,6 +8,9 @@
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
 //   tenure-cp tenant delete --data-dir DIR TENANT_ID
+//   tenure-cp tenant rotate-token --data-dir DIR TENANT_ID [--grace-seconds N]
+//   tenure-cp tenant rotate-enroll-secret --data-dir DIR TENANT_ID
+//   tenure-cp agent revoke --data-dir DIR TENANT_ID AGENT_ID
 //   tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]
 //   tenure-cp admin-token create --data-dir DIR NAME
 //   tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]
@@ -18,8 +21,12 @@
 #include <boost/json.hpp>
 #include <curl/curl.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -63,6 +70,10 @@ constexpr const char* kUsage =
     "  tenure-cp tenant list --data-dir DIR\n"
     "  tenure-cp tenant delete --data-dir DIR TENANT_ID   (prefer DELETE /admin/v1/tenants/{t}\n"
     "                                                     while the server runs)\n"
+    "  tenure-cp tenant rotate-token --data-dir DIR TENANT_ID [--grace-seconds N]\n"
+    "                                (N: 0..604800, default 0; the old token works N s more)\n"
+    "  tenure-cp tenant rotate-enroll-secret --data-dir DIR TENANT_ID\n"
+    "  tenure-cp agent revoke --data-dir DIR TENANT_ID AGENT_ID\n"
     "  tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]\n"
     "  tenure-cp admin-token create --data-dir DIR NAME\n"
     "  tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]\n"
@@ -109,6 +120,43 @@ Result<int64_t> intFlag(const Args& a, const std::string& name, int64_t fallback
     return v;
   } catch (...) {
     return configError("--" + name + " must be a non-negative integer");
+  }
+}
+
+// Who runs a command-line change, for the audit log: the invoking login (through sudo too).
+std::string cliActor() {
+  for (const char* var : {"SUDO_USER", "LOGNAME", "USER"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+      return std::string("cli:") + v;
+    }
+  }
+  if (const passwd* pw = getpwuid(getuid()); pw != nullptr) {
+    return std::string("cli:") + pw->pw_name;
+  }
+  return "cli:uid " + std::to_string(getuid());
+}
+
+// Records a credential change made from the command line in the tenant's access audit chain,
+// like the same change through the admin API (resource and action as there). The plaintext
+// secret is not part of the entry.
+void auditCliChange(cp::ControlStore& control, const fs::path& data_dir,
+                    const std::string& tenant_id, const std::string& command,
+                    const std::string& resource, const std::string& action) {
+  cp::TenantStores tenants((data_dir / "tenants").string(), SystemClock::instance());
+  cp::AccessAuditLog audit(control, tenants, SystemClock::instance());
+  cp::AccessEntry e;
+  e.principal_kind = "operator";
+  e.principal = cliActor();
+  e.tenant_id = tenant_id;
+  e.method = "CLI";
+  e.path = "tenure-cp " + command;
+  e.resource = "tenants/" + tenant_id + "/" + resource;
+  e.action = action;
+  e.status = 200;
+  if (Status st = audit.record(e); !st.isOk()) {
+    // The change is made; say loudly that its record is missing rather than pretend it failed.
+    std::cerr << "tenure-cp: warning: the change was made but not recorded in the audit log: "
+              << st.toString() << "\n";
   }
 }
 
@@ -162,7 +210,65 @@ int tenantCommand(const Args& a) {
               << std::endl;
     return 0;
   }
+  if (verb == "rotate-token") {
+    if (a.positional.size() != 2) return fail(kUsage);
+    for (const auto& [flag, value] : a.flags) {
+      if (flag != "data-dir" && flag != "grace-seconds") return fail("unknown flag --" + flag);
+    }
+    auto grace = intFlag(a, "grace-seconds", 0);
+    if (!grace.isOk()) return fail(grace.status().message());
+    const std::string& tenant_id = a.positional[1];
+    auto rotated = (*store)->rotateApiToken(tenant_id, *grace);
+    if (!rotated.isOk()) return fail(rotated.status().toString());
+    auditCliChange(**store, dir->second, tenant_id, "tenant rotate-token", "api-token/rotate",
+                   "rotate");
+    std::cout << bj::serialize(bj::object{
+                     {"tenant_id", tenant_id},
+                     {"api_token", rotated->api_token},
+                     {"previous_valid_until",
+                      rotated->previous_valid_until_ms > 0
+                          ? bj::value(formatIso8601Utc(rotated->previous_valid_until_ms / 1000))
+                          : bj::value(nullptr)}})
+              << std::endl;
+    return 0;
+  }
+  if (verb == "rotate-enroll-secret") {
+    if (a.positional.size() != 2 || a.flags.size() != 1) return fail(kUsage);
+    const std::string& tenant_id = a.positional[1];
+    auto secret = (*store)->rotateEnrollSecret(tenant_id);
+    if (!secret.isOk()) return fail(secret.status().toString());
+    auditCliChange(**store, dir->second, tenant_id, "tenant rotate-enroll-secret",
+                   "enroll-secret/rotate", "rotate");
+    std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id}, {"enroll_secret", *secret}})
+              << std::endl;
+    return 0;
+  }
   return fail(kUsage);
+}
+
+// Revokes an agent's node key. A running server answers the agent's held poll, if any, when it
+// next tries to lease to it; the agent's next request gets 401 node_invalid.
+int agentCommand(const Args& a) {
+  auto dir = a.flags.find("data-dir");
+  if (dir == a.flags.end() || a.flags.size() != 1 || a.positional.size() != 3 ||
+      a.positional[0] != "revoke") {
+    return fail(kUsage);
+  }
+  auto store = cp::ControlStore::open((fs::path(dir->second) / "control.db").string(),
+                                      SystemClock::instance());
+  if (!store.isOk()) return fail(store.status().toString());
+  const std::string& tenant_id = a.positional[1];
+  const std::string& agent_id = a.positional[2];
+  auto revoked = (*store)->revokeAgent(tenant_id, agent_id);
+  if (!revoked.isOk()) return fail(revoked.status().toString());
+  auditCliChange(**store, dir->second, tenant_id, "agent revoke", "agents/" + agent_id + "/revoke",
+                 "revoke");
+  std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id},
+                                        {"agent_id", agent_id},
+                                        {"revoked", true},
+                                        {"was_revoked_already", !*revoked}})
+            << std::endl;
+  return 0;
 }
 
 std::string masterKeyFile(const Args& a, const fs::path& data_dir) {
@@ -418,6 +524,11 @@ int main(int argc, char** argv) {
     auto a = parseArgs(argc, argv, 2);
     if (!a.isOk()) return fail(a.status().message());
     return tenantCommand(*a);
+  }
+  if (cmd == "agent") {
+    auto a = parseArgs(argc, argv, 2);
+    if (!a.isOk()) return fail(a.status().message());
+    return agentCommand(*a);
   }
   if (cmd == "keys") {
     auto a = parseArgs(argc, argv, 2);

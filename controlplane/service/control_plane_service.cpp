@@ -456,6 +456,10 @@ void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responde
     handleAgentsList(respond, t.tenant_id);
     return;
   }
+  if (seg.size() == 2 && seg[0] == "api-token" && seg[1] == "rotate") {
+    handleTenantRotateToken(req, respond, t, credential(req, "Bearer"));
+    return;
+  }
   if (ticket_api_ && !seg.empty() && (seg[0] == "tickets" || seg[0] == "ticket-sinks")) {
     respond(ticket_api_->handleTenantRequest(t.tenant_id, req, seg));
     return;
@@ -641,7 +645,11 @@ void ControlPlaneService::answerWaiter(const std::shared_ptr<Waiter>& w, bool tr
   if (try_lease && !(w->peer_closed && w->peer_closed->load())) {
     auto job = leaseFor(w->tenant_id, w->agent_id);
     if (!job.isOk()) {
-      w->respond(storeFailure(job.status()));
+      // The store refuses a lease only to an agent revoked while its poll was held (by the
+      // command line, or another replica): what its next call would hear.
+      w->respond(job.status().errorClass() == ErrorClass::kPermission
+                     ? errorResponse(401, protocol::kErrNodeInvalid, "unknown or revoked node key")
+                     : storeFailure(job.status()));
       return;
     }
     if (job->has_value()) resp.jobs.push_back(std::move(**job));
@@ -674,6 +682,12 @@ void ControlPlaneService::wakeWaiters(const std::string& tenant_id) {
     }
     if (!w) return;
     auto job = leaseFor(w->tenant_id, w->agent_id);
+    if (!job.isOk() && job.status().errorClass() == ErrorClass::kPermission) {
+      // Revoked while its poll was held (see answerWaiter): it leases nothing, the next held
+      // poll of the tenant gets the job.
+      answerRevoked(w);
+      continue;
+    }
     if (!job.isOk()) {
       w->timer->cancel();
       w->respond(storeFailure(job.status()));
@@ -1229,6 +1243,11 @@ void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder
   }
   if (seg.size() == 2 && seg[0] == "tenants" && req.method == "DELETE") {
     handleAdminDeleteTenant(respond, admin, seg[1]);
+    return;
+  }
+  if (seg.size() >= 4 && seg[0] == "tenants" &&
+      (seg[2] == "api-token" || seg[2] == "enroll-secret" || seg[2] == "agents")) {
+    handleAdminCredentials(req, respond, admin, seg);
     return;
   }
   if (seg.size() >= 4 && seg[0] == "tenants" && seg[2] == "runs") {

@@ -182,6 +182,17 @@ class ControlPlaneService {
   void handleAdminDecision(Responder& respond, const AdminToken& admin,
                            const std::string& tenant_id, const std::string& run_id,
                            bool approve);
+  // Credential rotation and agent revocation (credentials_api.cpp).
+  void handleAdminCredentials(const HttpServerRequest& req, Responder& respond,
+                              const AdminToken& admin, const std::vector<std::string>& seg);
+  // `token`: the caller's own, which must be the current one (not one in its grace).
+  void handleTenantRotateToken(const HttpServerRequest& req, Responder& respond,
+                               const Tenant& tenant, const std::string& token);
+  void rotateApiTokenFor(const HttpServerRequest& req, Responder& respond,
+                         const std::string& tenant_id, const std::string& actor);
+  // Answers the revoked agent's held polls with node_invalid (they must not lease it a job).
+  void releaseRevokedAgentPolls(const std::string& agent_id);
+  void answerRevoked(const std::shared_ptr<Waiter>& w);
 
   // Ticket detectors (ticket_detectors.cpp): what a job result, a submission's rejected rows
   // say about the tenant's problems.

@@ -136,6 +136,7 @@ Result<std::unique_ptr<ControlStore>> ControlStore::open(const std::string& path
   ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::open(path));
   RETURN_IF_ERROR(sqlite::migrate(db, kMigrations).withContext("control store"));
   RETURN_IF_ERROR(migrateScheduling(db));
+  RETURN_IF_ERROR(migrateCredentials(db));
   return std::unique_ptr<ControlStore>(new ControlStore(std::move(db), clock));
 }
 
@@ -185,12 +186,19 @@ Result<std::optional<Tenant>> ControlStore::tenantByEnrollSecret(const std::stri
   return queryOne<Tenant>(st, readTenant);
 }
 
-Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& token) {
+Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& token,
+                                                             bool current_only) {
   if (token.empty()) return std::optional<Tenant>();
+  const std::string hash = sha256Hex(token);
   std::lock_guard lock(mu_);
+  // The previous token counts only while its grace lasts (see rotateApiToken).
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kTenantColumns +
-                                        " FROM tenants WHERE api_token_sha256 = ?"));
-  st.bindText(1, sha256Hex(token));
+                                        " FROM tenants WHERE api_token_sha256 = ? OR "
+                                        "(previous_api_token_sha256 = ? AND "
+                                        "previous_api_token_valid_until_ms > ?)"));
+  st.bindText(1, hash)
+      .bindText(2, current_only ? std::string() : hash)  // "" is no stored hash
+      .bindInt64(3, clock_.nowUnixMillis());
   return queryOne<Tenant>(st, readTenant);
 }
 
@@ -282,15 +290,6 @@ Status ControlStore::touchAgent(const std::string& agent_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE agents SET last_seen_ms = ? WHERE agent_id = ?"));
   st.bindInt64(1, clock_.nowUnixMillis()).bindText(2, agent_id);
-  RETURN_IF_ERROR(st.run());
-  if (db_.changes() == 0) return notFoundError("unknown agent " + agent_id);
-  return Status::ok();
-}
-
-Status ControlStore::revokeAgent(const std::string& agent_id) {
-  std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE agents SET revoked = 1 WHERE agent_id = ?"));
-  st.bindText(1, agent_id);
   RETURN_IF_ERROR(st.run());
   if (db_.changes() == 0) return notFoundError("unknown agent " + agent_id);
   return Status::ok();

@@ -29,6 +29,16 @@ struct TenantCredentials {
   std::string api_token;
 };
 
+// The longest grace an API token rotation gives the previous token (7 days): long enough to
+// switch an HR integration over, short enough that a leaked token does not live on for long.
+inline constexpr int64_t kMaxApiTokenGraceSeconds = 7 * 24 * 3600;
+
+// Returned once, by an API token rotation.
+struct RotatedApiToken {
+  std::string api_token;                // plaintext, returned once
+  int64_t previous_valid_until_ms = 0;  // 0: the previous token was refused at once
+};
+
 struct AgentRecord {
   std::string agent_id;
   std::string tenant_id;
@@ -116,7 +126,10 @@ class ControlStore {
   Result<std::vector<Tenant>> listTenants();
   Result<std::optional<Tenant>> tenantById(const std::string& tenant_id);
   Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret);
-  Result<std::optional<Tenant>> tenantByApiToken(const std::string& token);
+  // The tenant whose current API token this is, or (unless `current_only`) whose previous token
+  // it is while that one's grace lasts.
+  Result<std::optional<Tenant>> tenantByApiToken(const std::string& token,
+                                                 bool current_only = false);
   // Removes the tenant with its credentials (enroll secret, API token), its agents (their node
   // keys then answer node_invalid), its jobs, and the rows components keep for it here (schedules,
   // agent health, the ticket index), in one transaction. Returns false when there was no such
@@ -128,8 +141,21 @@ class ControlStore {
   // nullopt when the key is unknown or revoked (the only case that means node_invalid).
   Result<std::optional<AgentRecord>> agentByNodeKey(const std::string& node_key);
   Status touchAgent(const std::string& agent_id);
-  Status revokeAgent(const std::string& agent_id);
   Result<std::vector<AgentRecord>> listAgents(const std::string& tenant_id);
+
+  // Credentials (control_store_credentials.cpp). Rotations return the new plaintext once.
+  // A new API token for the tenant. The previous token keeps working for `grace_seconds`
+  // (0..kMaxApiTokenGraceSeconds; 0: refused at once) so integrations can be switched over;
+  // rotating again ends any earlier grace. not_found for an unknown tenant, data error for a
+  // grace out of range.
+  Result<RotatedApiToken> rotateApiToken(const std::string& tenant_id, int64_t grace_seconds);
+  // A new enroll secret; the old one is refused at once. Enrolled agents keep their node keys.
+  Result<std::string> rotateEnrollSecret(const std::string& tenant_id);
+  // Revokes an agent of `tenant_id`: its node key answers node_invalid from now on, and it
+  // leases nothing more (jobs it holds go to other agents when their lease expires). Idempotent:
+  // true when the agent was live until now, false when it was revoked already. not_found when
+  // the agent is not the tenant's.
+  Result<bool> revokeAgent(const std::string& tenant_id, const std::string& agent_id);
 
   // Idempotent: enqueueing an existing job_id changes nothing and is ok.
   Status enqueueJob(const JobRecord& job);
@@ -207,6 +233,7 @@ class ControlStore {
  private:
   ControlStore(sqlite::Database db, const Clock& clock);
   static Status migrateScheduling(sqlite::Database& db);
+  static Status migrateCredentials(sqlite::Database& db);
   // Inside leaseNextJob's transaction: expired leases of the tenant -> queued, with backoff.
   Status requeueExpiredLeases(const std::string& tenant_id, int64_t now_ms);
   sqlite::Database db_;

@@ -49,6 +49,7 @@ struct Probe {
   const char* content_type = "application/json";
 };
 
+const std::set<int> k400 = {400};
 const std::set<int> k404 = {404};
 const std::set<int> k401 = {401};
 const std::set<int> k401or403 = {401, 403};
@@ -142,6 +143,22 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/admin/v1/agents",                       As::kTenantAOnAdmin, k401or403, 200},
     {"GET",    "/admin/v1/audit",                        As::kTenantBOnAdmin, k401or403, 200},
     {"GET",    "/admin/v1/audit?tenant={a_tenant}",      As::kTenantAOnAdmin, k401or403, 200},
+    // Credentials. A tenant rotates only its own API token: the tenant never comes from the path,
+    // a query parameter or the body (those are refused, not ignored).
+    {"POST",   "/api/v1/tenants/{a_tenant}/api-token/rotate", As::kTenantB, k404},
+    {"POST",   "/api/v1/api-token/rotate?tenant_id={a_tenant}", As::kTenantB, k400},
+    {"POST",   "/api/v1/api-token/rotate",               As::kTenantB, k400, 0, R"({"tenant_id":"{a_tenant}"})"},
+    {"POST",   "/api/v1/api-token/rotate",               As::kAdminOnTenant, k401},
+    {"POST",   "/api/v1/api-token/rotate",               As::kNoCredential, k401},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/api-token/rotate", As::kTenantBOnAdmin, k401or403, 0, R"({"grace_seconds":60})"},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/enroll-secret/rotate", As::kTenantBOnAdmin, k401or403},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/agents/{a_agent}/revoke", As::kTenantBOnAdmin, k401or403},
+    // Last, because the owner's call changes A's credentials: the enroll secret, then A's agent
+    // (no probe after this one uses its node key), then the API token with a grace, so A's old
+    // token still works for the checks that follow the table.
+    {"POST",   "/admin/v1/tenants/{a_tenant}/enroll-secret/rotate", As::kTenantAOnAdmin, k401or403, 200},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/agents/{a_agent}/revoke", As::kTenantAOnAdmin, k401or403, 200},
+    {"POST",   "/admin/v1/tenants/{a_tenant}/api-token/rotate", As::kTenantAOnAdmin, k401or403, 200, R"({"grace_seconds":60})"},
 };
 // clang-format on
 
@@ -435,6 +452,13 @@ TEST_F(IsolationTest, TenantBsWritesLeaveEveryOneOfTenantAsResourcesAsItWas) {
   auto held = api_->request("GET", "/admin/v1/tickets?tenant=" + a_.tenant_id, "Bearer " + admin_);
   ASSERT_EQ(held.status, 200) << held.body;
   EXPECT_EQ(held.json.at("tickets").as_array().size(), 1u) << held.body;
+  // A's credentials are as they were: B's rotation and revocation attempts changed none of them.
+  EXPECT_EQ(api_->request("POST", "/agent/v1/poll", "NodeKey " + a_key_, "application/json",
+                          R"({"wait_s":0})")
+                .status,
+            200);
+  EXPECT_EQ(api_->request("GET", "/api/v1/runs", "Bearer " + b_.api_token).status, 200);
+  enroll(a_.enroll_secret);  // expects 200
 }
 
 TEST_F(IsolationTest, TenantBsScimBulkNeitherReachesNorLinksTenantAsUsers) {

@@ -263,7 +263,7 @@ TEST_F(ControlPlaneServiceTest, NodeInvalidOnlyForUnknownOrRevokedKeys) {
   EXPECT_EQ(unknown->response->status, 401);
   EXPECT_EQ(unknown->json().at("error").as_string(), "node_invalid");
   auto agents = control_->listAgents(a_.tenant.tenant_id).value();
-  ASSERT_TRUE(control_->revokeAgent(agents.at(0).agent_id).isOk());
+  ASSERT_TRUE(control_->revokeAgent(a_.tenant.tenant_id, agents.at(0).agent_id).isOk());
   EXPECT_EQ(poll(key)->json().at("error").as_string(), "node_invalid");
 }
 

@@ -136,13 +136,16 @@ TEST_F(ControlStoreTest, EnrolledAgentIsFoundByNodeKeyUntilRevoked) {
   ASSERT_EQ(agents.size(), 1u);
   EXPECT_EQ(agents[0].last_seen_ms, clock_.nowUnixMillis());
 
-  ASSERT_TRUE(store_->revokeAgent(enrolled.agent.agent_id).isOk());
+  EXPECT_TRUE(unwrap(store_->revokeAgent(t.tenant.tenant_id, enrolled.agent.agent_id)));
   EXPECT_FALSE(unwrap(store_->agentByNodeKey(enrolled.node_key)).has_value());
   agents = unwrap(store_->listAgents(t.tenant.tenant_id));
   ASSERT_EQ(agents.size(), 1u);
   EXPECT_TRUE(agents[0].revoked);
 
-  EXPECT_EQ(store_->revokeAgent("a_missing").errorClass(), ErrorClass::kNotFound);
+  // Idempotent: a second revocation is ok and says the agent was revoked already.
+  EXPECT_FALSE(unwrap(store_->revokeAgent(t.tenant.tenant_id, enrolled.agent.agent_id)));
+  EXPECT_EQ(store_->revokeAgent(t.tenant.tenant_id, "a_missing").status().errorClass(),
+            ErrorClass::kNotFound);
   EXPECT_EQ(store_->touchAgent("a_missing").errorClass(), ErrorClass::kNotFound);
 }
 
@@ -229,7 +232,7 @@ TEST_F(ControlStoreTest, RevokedAgentCannotLease) {
   auto t = unwrap(store_->createTenant("Acme"));
   auto a = unwrap(store_->enrollAgent(t.tenant.tenant_id, "h1", "v"));
   ASSERT_TRUE(store_->enqueueJob(makeJob("j1", t.tenant.tenant_id)).isOk());
-  ASSERT_TRUE(store_->revokeAgent(a.agent.agent_id).isOk());
+  ASSERT_TRUE(store_->revokeAgent(t.tenant.tenant_id, a.agent.agent_id).isOk());
   auto r = store_->leaseNextJob(t.tenant.tenant_id, a.agent.agent_id, 60'000);
   EXPECT_EQ(r.status().errorClass(), ErrorClass::kPermission);
   EXPECT_EQ(unwrap(store_->job("j1"))->state, JobState::kQueued);

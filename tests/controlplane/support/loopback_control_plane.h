@@ -54,6 +54,7 @@ class LoopbackControlPlane {
 
   ManualClock& clock() { return clock_; }
   ControlStore& control() { return *control_; }
+  ControlPlaneService& service() { return *service_; }
   TenantStores& tenants() { return *tenants_; }
   const std::filesystem::path& dataDir() const { return dir_; }
   std::string url() const { return url_; }
