@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,18 +83,26 @@ Status makeSelfSignedCert(const std::filesystem::path& dir, const std::string& n
 Result<std::unique_ptr<ChildServer>> ChildServer::start(const std::vector<std::string>& argv) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return internalError("pipe failed");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
   auto args = cArgv(argv);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  if (rc != 0) {
+  const pid_t parent = ::getpid();
+  // fork + exec rather than posix_spawn: the child must die with the test (PR_SET_PDEATHSIG).
+  // A test that aborts (an ASan report, a failed ASSERT in a destructor) would otherwise leave
+  // the server running, holding the test's stderr open, and ctest would wait for it forever.
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
     ::close(fds[0]);
-    return internalError("cannot start " + argv[0] + ": " + std::strerror(rc));
+    ::close(fds[1]);
+    return internalError("cannot start " + argv[0] + ": " + std::strerror(err));
   }
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the test died before prctl took effect
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
   std::unique_ptr<ChildServer> child(new ChildServer(pid, 0));
   std::string line;
   while (line.find('\n') == std::string::npos) {

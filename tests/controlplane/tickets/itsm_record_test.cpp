@@ -43,7 +43,10 @@ class ItsmRecordTest : public SinkEnv {
 
   std::vector<std::string> outcomes(const std::string& ticket_id) {
     std::vector<std::string> out;
-    for (const auto& n : tickets_->notifications(a_.tenant.tenant_id, ticket_id).value()) {
+    // Kept in a variable: value() of a temporary Result would dangle in the range-for.
+    auto rows = tickets_->notifications(a_.tenant.tenant_id, ticket_id);
+    if (!rows.isOk()) return {rows.status().message()};
+    for (const auto& n : *rows) {
       out.push_back(n.outcome);
     }
     return out;
