@@ -15,6 +15,7 @@
 #include "controlplane/audit/audit_api.h"
 #include "controlplane/audit/identity_events.h"
 #include "controlplane/reports/run_report.h"
+#include "controlplane/service/responses.h"
 #include "controlplane/service/threshold_window.h"
 #include "controlplane/service/thresholds.h"
 
@@ -24,27 +25,6 @@ namespace bj = boost::json;
 using protocol::ErrorBody;
 
 namespace {
-
-HttpServerResponse jsonResponse(int status, const bj::value& v) {
-  HttpServerResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = bj::serialize(v);
-  return r;
-}
-
-HttpServerResponse errorResponse(int status, const std::string& code, const std::string& message) {
-  return jsonResponse(status, protocol::toJson(ErrorBody{code, message}));
-}
-
-// HTTP status for a store failure: transient faults are 503 so agents retry (never node_invalid).
-HttpServerResponse storeFailure(const Status& st) {
-  spdlog::error("store failure: {}", st.toString());
-  if (st.errorClass() == ErrorClass::kTransient) {
-    return errorResponse(503, protocol::kErrUnavailable, "temporarily unavailable, retry");
-  }
-  return errorResponse(500, protocol::kErrInternal, "internal error");
-}
 
 // "Authorization: <scheme> <credential>" -> credential, or "" when absent / another scheme.
 std::string credential(const HttpServerRequest& req, std::string_view scheme) {

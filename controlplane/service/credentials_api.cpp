@@ -13,6 +13,7 @@
 
 #include "common/protocol/messages.h"
 #include "controlplane/service/control_plane_service.h"
+#include "controlplane/service/responses.h"
 
 namespace tenure::cp {
 
@@ -20,32 +21,12 @@ namespace bj = boost::json;
 
 namespace {
 
-HttpServerResponse json(int status, const bj::value& v) {
-  HttpServerResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = bj::serialize(v);
-  return r;
-}
-
-HttpServerResponse error(int status, const std::string& code, const std::string& message) {
-  return json(status, protocol::toJson(protocol::ErrorBody{code, message}));
-}
-
 // 400 naming the field and the reason (field "" for the body as a whole).
 HttpServerResponse badField(const std::string& field, const std::string& reason) {
-  return json(400, bj::object{{"error", protocol::kErrBadRequest},
-                              {"message", field.empty() ? reason : field + ": " + reason},
-                              {"field", field},
-                              {"reason", reason}});
-}
-
-HttpServerResponse storeError(const Status& st) {
-  spdlog::error("store failure: {}", st.toString());
-  if (st.errorClass() == ErrorClass::kTransient) {
-    return error(503, protocol::kErrUnavailable, "temporarily unavailable, retry");
-  }
-  return error(500, protocol::kErrInternal, "internal error");
+  return jsonResponse(400, bj::object{{"error", protocol::kErrBadRequest},
+                                      {"message", field.empty() ? reason : field + ": " + reason},
+                                      {"field", field},
+                                      {"reason", reason}});
 }
 
 // Rotation calls take no query parameters and at most the fields in `allowed` (an empty body is
@@ -115,33 +96,33 @@ void ControlPlaneService::rotateApiTokenFor(const HttpServerRequest& req, Respon
   auto rotated = control_.rotateApiToken(tenant_id, *grace);
   if (!rotated.isOk()) {
     if (rotated.status().errorClass() == ErrorClass::kNotFound) {
-      respond(error(404, protocol::kErrNotFound, "no such tenant"));
+      respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
     } else {
-      respond(storeError(rotated.status()));
+      respond(storeFailure(rotated.status()));
     }
     return;
   }
   spdlog::warn("tenant {}: API token rotated by {} (previous token {})", tenant_id, actor,
                *grace > 0 ? "valid for " + std::to_string(*grace) + " s more" : "refused now");
-  respond(json(200, rotatedTokenJson(*rotated)));
+  respond(jsonResponse(200, rotatedTokenJson(*rotated)));
 }
 
 void ControlPlaneService::handleTenantRotateToken(const HttpServerRequest& req, Responder& respond,
                                                   const Tenant& tenant, const std::string& token) {
   if (req.method != "POST") {
-    respond(error(405, protocol::kErrBadRequest, "use POST"));
+    respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
     return;
   }
   // A token in its grace was replaced, perhaps because it leaked: it may still read and push,
   // but never mint the tenant a new token (that would lock out the holder of the current one).
   auto current = control_.tenantByApiToken(token, /*current_only=*/true);
   if (!current.isOk()) {
-    respond(storeError(current.status()));
+    respond(storeFailure(current.status()));
     return;
   }
   if (!current->has_value() || (*current)->tenant_id != tenant.tenant_id) {
-    respond(error(403, "forbidden",
-                  "this API token has been replaced; rotate with the current token"));
+    respond(errorResponse(403, "forbidden",
+                          "this API token has been replaced; rotate with the current token"));
     return;
   }
   // Only the caller's own token: the tenant comes from the credential, as everywhere here.
@@ -155,11 +136,11 @@ void ControlPlaneService::handleAdminCredentials(const HttpServerRequest& req, R
   const bool secret = seg.size() == 4 && seg[2] == "enroll-secret" && seg[3] == "rotate";
   const bool revoke = seg.size() == 5 && seg[2] == "agents" && seg[4] == "revoke";
   if (!token && !secret && !revoke) {
-    respond(error(404, protocol::kErrNotFound, "no such endpoint"));
+    respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
     return;
   }
   if (req.method != "POST") {
-    respond(error(405, protocol::kErrBadRequest, "use POST"));
+    respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
     return;
   }
   const std::string& tenant_id = seg[1];
@@ -173,26 +154,26 @@ void ControlPlaneService::handleAdminCredentials(const HttpServerRequest& req, R
     auto rotated = control_.rotateEnrollSecret(tenant_id);
     if (!rotated.isOk()) {
       respond(rotated.status().errorClass() == ErrorClass::kNotFound
-                  ? error(404, protocol::kErrNotFound, "no such tenant")
-                  : storeError(rotated.status()));
+                  ? errorResponse(404, protocol::kErrNotFound, "no such tenant")
+                  : storeFailure(rotated.status()));
       return;
     }
     spdlog::warn("tenant {}: enroll secret rotated by {}", tenant_id, actor);
-    respond(json(200, bj::object{{"enroll_secret", *rotated}}));
+    respond(jsonResponse(200, bj::object{{"enroll_secret", *rotated}}));
     return;
   }
   const std::string& agent_id = seg[3];
   auto revoked = control_.revokeAgent(tenant_id, agent_id);
   if (!revoked.isOk()) {
     respond(revoked.status().errorClass() == ErrorClass::kNotFound
-                ? error(404, protocol::kErrNotFound, "no such agent")
-                : storeError(revoked.status()));
+                ? errorResponse(404, protocol::kErrNotFound, "no such agent")
+                : storeFailure(revoked.status()));
     return;
   }
   // Its held polls are answered now: a poll held open must not lease it another job.
   releaseRevokedAgentPolls(agent_id);
   if (*revoked) spdlog::warn("tenant {}: agent {} revoked by {}", tenant_id, agent_id, actor);
-  respond(json(200, bj::object{{"agent_id", agent_id}, {"revoked", true}}));
+  respond(jsonResponse(200, bj::object{{"agent_id", agent_id}, {"revoked", true}}));
 }
 
 void ControlPlaneService::releaseRevokedAgentPolls(const std::string& agent_id) {
@@ -213,7 +194,7 @@ void ControlPlaneService::releaseRevokedAgentPolls(const std::string& agent_id) 
 
 void ControlPlaneService::answerRevoked(const std::shared_ptr<Waiter>& w) {
   w->timer->cancel();
-  w->respond(error(401, protocol::kErrNodeInvalid, "unknown or revoked node key"));
+  w->respond(errorResponse(401, protocol::kErrNodeInvalid, "unknown or revoked node key"));
 }
 
 }  // namespace tenure::cp

@@ -10,6 +10,7 @@
 #include "common/base/time_zone.h"
 #include "common/protocol/messages.h"
 #include "controlplane/service/control_plane_service.h"
+#include "controlplane/service/responses.h"
 
 namespace tenure::cp {
 
@@ -19,44 +20,23 @@ namespace {
 
 const std::set<std::string> kScheduleKinds = {"reconcile", "expiry_sweep", "preview", "hr_pull"};
 
-HttpServerResponse json(int status, const bj::value& v) {
-  HttpServerResponse r;
-  r.status = status;
-  r.content_type = "application/json";
-  r.body = bj::serialize(v);
-  return r;
-}
-
-HttpServerResponse error(int status, const std::string& code, const std::string& message) {
-  return json(status, protocol::toJson(protocol::ErrorBody{code, message}));
-}
-
-HttpServerResponse storeError(const Status& st) {
-  spdlog::error("store failure: {}", st.toString());
-  if (st.errorClass() == ErrorClass::kTransient) {
-    return error(503, protocol::kErrUnavailable, "temporarily unavailable, retry");
-  }
-  return error(500, protocol::kErrInternal, "internal error");
-}
-
 bj::value isoOrNull(int64_t ms) {
   return ms > 0 ? bj::value(formatIso8601Utc(ms / 1000)) : bj::value(nullptr);
 }
 
 bj::object scheduleToJson(const Schedule& s, const std::string& time_zone) {
-  return bj::object{{"id", s.schedule_id},
-                    {"kind", s.kind},
-                    {"cron", s.cron},
-                    {"enabled", s.enabled},
-                    {"time_zone", time_zone},
-                    {"next_run_at", isoOrNull(s.enabled ? s.next_run_at_ms : 0)},
-                    {"last_run_at", isoOrNull(s.last_run_at_ms)},
-                    {"last_run_id", s.last_run_id.empty() ? bj::value(nullptr)
-                                                          : bj::value(s.last_run_id)},
-                    {"last_error", s.last_error.empty() ? bj::value(nullptr)
-                                                        : bj::value(s.last_error)},
-                    {"created_at", isoOrNull(s.created_at_ms)},
-                    {"updated_at", isoOrNull(s.updated_at_ms)}};
+  return bj::object{
+      {"id", s.schedule_id},
+      {"kind", s.kind},
+      {"cron", s.cron},
+      {"enabled", s.enabled},
+      {"time_zone", time_zone},
+      {"next_run_at", isoOrNull(s.enabled ? s.next_run_at_ms : 0)},
+      {"last_run_at", isoOrNull(s.last_run_at_ms)},
+      {"last_run_id", s.last_run_id.empty() ? bj::value(nullptr) : bj::value(s.last_run_id)},
+      {"last_error", s.last_error.empty() ? bj::value(nullptr) : bj::value(s.last_error)},
+      {"created_at", isoOrNull(s.created_at_ms)},
+      {"updated_at", isoOrNull(s.updated_at_ms)}};
 }
 
 struct FieldError {
@@ -67,7 +47,7 @@ struct FieldError {
 HttpServerResponse invalid(const std::vector<FieldError>& errors) {
   bj::array arr;
   for (const auto& e : errors) arr.push_back(bj::object{{"path", e.path}, {"reason", e.reason}});
-  return json(422, bj::object{{"error", "invalid_schedule"}, {"errors", std::move(arr)}});
+  return jsonResponse(422, bj::object{{"error", "invalid_schedule"}, {"errors", std::move(arr)}});
 }
 
 }  // namespace
@@ -93,7 +73,7 @@ void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Respo
   const std::string& tid = tenant.tenant_id;
   auto pol = tenantPolicy(tid);
   if (!pol.isOk()) {
-    respond(storeError(pol.status()));
+    respond(storeFailure(pol.status()));
     return;
   }
   const std::string zone = pol->lifecycle.time_zone;
@@ -103,8 +83,8 @@ void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Respo
   auto apply = [&](Schedule& s, bool create) -> bool {
     auto v = protocol::parseJsonText(req.body);
     if (!v.isOk() || !v->is_object()) {
-      respond(error(400, protocol::kErrBadRequest,
-                    v.isOk() ? "the body must be a JSON object" : v.status().message()));
+      respond(errorResponse(400, protocol::kErrBadRequest,
+                            v.isOk() ? "the body must be a JSON object" : v.status().message()));
       return false;
     }
     const bj::object& o = v->get_object();
@@ -155,7 +135,7 @@ void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Respo
                  next.status().message().find("cron expression") != std::string::npos) {
         errors.push_back({"cron", "never runs: " + next.status().message()});
       } else {
-        respond(storeError(next.status()));
+        respond(storeFailure(next.status()));
         return false;
       }
     }
@@ -169,24 +149,24 @@ void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Respo
   if (seg.size() == 1 && req.method == "GET") {
     auto list = control_.listSchedules(tid);
     if (!list.isOk()) {
-      respond(storeError(list.status()));
+      respond(storeFailure(list.status()));
       return;
     }
     bj::array arr;
     for (const auto& s : *list) arr.push_back(scheduleToJson(s, zone));
-    respond(json(200, bj::object{{"schedules", std::move(arr)}}));
+    respond(jsonResponse(200, bj::object{{"schedules", std::move(arr)}}));
     return;
   }
   if (seg.size() == 1 && req.method == "POST") {
     auto existing = control_.listSchedules(tid);
     if (!existing.isOk()) {
-      respond(storeError(existing.status()));
+      respond(storeFailure(existing.status()));
       return;
     }
     if (existing->size() >= options_.max_schedules_per_tenant) {
-      respond(invalid({{"", "a tenant may have at most " +
-                                std::to_string(options_.max_schedules_per_tenant) +
-                                " schedules"}}));
+      respond(
+          invalid({{"", "a tenant may have at most " +
+                            std::to_string(options_.max_schedules_per_tenant) + " schedules"}}));
       return;
     }
     Schedule s;
@@ -194,89 +174,89 @@ void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Respo
     if (!apply(s, /*create=*/true)) return;
     auto created = control_.createSchedule(s);
     if (!created.isOk()) {
-      respond(storeError(created.status()));
+      respond(storeFailure(created.status()));
       return;
     }
     spdlog::info("tenant {}: schedule {} created ({} '{}')", tid, created->schedule_id,
                  created->kind, created->cron);
-    respond(json(201, scheduleToJson(*created, zone)));
+    respond(jsonResponse(201, scheduleToJson(*created, zone)));
     return;
   }
   if (seg.size() == 2) {
     auto found = control_.schedule(tid, seg[1]);
     if (!found.isOk()) {
-      respond(storeError(found.status()));
+      respond(storeFailure(found.status()));
       return;
     }
     if (!found->has_value()) {
-      respond(error(404, protocol::kErrNotFound, "no such schedule"));
+      respond(errorResponse(404, protocol::kErrNotFound, "no such schedule"));
       return;
     }
     Schedule s = **found;
     if (req.method == "GET") {
-      respond(json(200, scheduleToJson(s, zone)));
+      respond(jsonResponse(200, scheduleToJson(s, zone)));
       return;
     }
     if (req.method == "PUT") {
       if (!apply(s, /*create=*/false)) return;
       if (Status st = control_.updateSchedule(s); !st.isOk()) {
         respond(st.errorClass() == ErrorClass::kNotFound
-                    ? error(404, protocol::kErrNotFound, "no such schedule")
-                    : storeError(st));
+                    ? errorResponse(404, protocol::kErrNotFound, "no such schedule")
+                    : storeFailure(st));
         return;
       }
       auto updated = control_.schedule(tid, s.schedule_id);
       if (!updated.isOk() || !updated->has_value()) {
-        respond(updated.isOk() ? error(404, protocol::kErrNotFound, "no such schedule")
-                               : storeError(updated.status()));
+        respond(updated.isOk() ? errorResponse(404, protocol::kErrNotFound, "no such schedule")
+                               : storeFailure(updated.status()));
         return;
       }
-      respond(json(200, scheduleToJson(**updated, zone)));
+      respond(jsonResponse(200, scheduleToJson(**updated, zone)));
       return;
     }
     if (req.method == "DELETE") {
       auto deleted = control_.deleteSchedule(tid, s.schedule_id);
       if (!deleted.isOk()) {
-        respond(storeError(deleted.status()));
+        respond(storeFailure(deleted.status()));
         return;
       }
-      respond(json(200, bj::object{{"id", s.schedule_id}, {"deleted", *deleted}}));
+      respond(jsonResponse(200, bj::object{{"id", s.schedule_id}, {"deleted", *deleted}}));
       return;
     }
-    respond(error(405, protocol::kErrBadRequest, "use GET, PUT or DELETE"));
+    respond(errorResponse(405, protocol::kErrBadRequest, "use GET, PUT or DELETE"));
     return;
   }
   if (seg.size() == 1) {
-    respond(error(405, protocol::kErrBadRequest, "use GET or POST"));
+    respond(errorResponse(405, protocol::kErrBadRequest, "use GET or POST"));
     return;
   }
-  respond(error(404, protocol::kErrNotFound, "no such endpoint"));
+  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
 }
 
 void ControlPlaneService::handleAgentsList(Responder& respond, const std::string& tenant_id) {
   auto agents = control_.agentHealth(tenant_id);
   if (!agents.isOk()) {
-    respond(storeError(agents.status()));
+    respond(storeFailure(agents.status()));
     return;
   }
   bj::array arr;
   for (const auto& h : *agents) {
-    bj::object o{{"agent_id", h.agent.agent_id},
-                 {"host", h.agent.host},
-                 {"version", h.agent.version},
-                 {"enrolled_at", isoOrNull(h.agent.enrolled_at_ms)},
-                 {"last_seen", isoOrNull(h.agent.last_seen_ms)},
-                 {"revoked", h.agent.revoked},
-                 {"jobs_done", h.jobs_done},
-                 {"jobs_failed", h.jobs_failed},
-                 {"last_error", h.last_error.empty() ? bj::value(nullptr) : bj::value(h.last_error)},
-                 {"last_error_at", isoOrNull(h.last_error_at_ms)},
-                 {"current_job",
-                  h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)}};
+    bj::object o{
+        {"agent_id", h.agent.agent_id},
+        {"host", h.agent.host},
+        {"version", h.agent.version},
+        {"enrolled_at", isoOrNull(h.agent.enrolled_at_ms)},
+        {"last_seen", isoOrNull(h.agent.last_seen_ms)},
+        {"revoked", h.agent.revoked},
+        {"jobs_done", h.jobs_done},
+        {"jobs_failed", h.jobs_failed},
+        {"last_error", h.last_error.empty() ? bj::value(nullptr) : bj::value(h.last_error)},
+        {"last_error_at", isoOrNull(h.last_error_at_ms)},
+        {"current_job", h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)}};
     if (tenant_id.empty()) o["tenant_id"] = h.agent.tenant_id;
     arr.push_back(std::move(o));
   }
-  respond(json(200, bj::object{{"agents", std::move(arr)}}));
+  respond(jsonResponse(200, bj::object{{"agents", std::move(arr)}}));
 }
 
 Status ControlPlaneService::onJobQuarantined(const JobRecord& job, const std::string& why) {
@@ -290,8 +270,7 @@ Status ControlPlaneService::onJobQuarantined(const JobRecord& job, const std::st
     failed.error_message =
         "job quarantined after " + std::to_string(job.attempts) + " attempts: " + why;
     RETURN_IF_ERROR(store->recordResult(job.run_id, failed));
-    spdlog::error("tenant {}: run {} failed: {}", job.tenant_id, job.run_id,
-                  failed.error_message);
+    spdlog::error("tenant {}: run {} failed: {}", job.tenant_id, job.run_id, failed.error_message);
   }
   tickets().raise(Detection{job.tenant_id, "job_quarantined", job.job_id,
                             "job " + job.job_id + " (" + job.kind + ") quarantined after " +
@@ -316,8 +295,7 @@ bool ControlPlaneService::retryTransientFailure(const AgentRecord& agent, const 
   if (Status st = control_.recordAgentResult(agent.agent_id, failed, error); !st.isOk()) {
     spdlog::warn("agent health of {}: {}", agent.agent_id, st.toString());
   }
-  const bool transient =
-      failed && result.error_class == errorClassName(ErrorClass::kTransient);
+  const bool transient = failed && result.error_class == errorClassName(ErrorClass::kTransient);
   if (!transient || job.state != JobState::kLeased || job.agent_id != agent.agent_id) {
     return false;
   }
@@ -328,8 +306,8 @@ bool ControlPlaneService::retryTransientFailure(const AgentRecord& agent, const 
     }
     JobRecord q = job;
     q.state = JobState::kQuarantined;
-    if (Status st = onJobQuarantined(q, "the agent reported a transient failure each time (" +
-                                            result.error_message + ")");
+    if (Status st = onJobQuarantined(
+            q, "the agent reported a transient failure each time (" + result.error_message + ")");
         !st.isOk()) {
       spdlog::error("quarantine of job {}: {}", job.job_id, st.toString());
     }
@@ -341,8 +319,8 @@ bool ControlPlaneService::retryTransientFailure(const AgentRecord& agent, const 
     return false;
   }
   spdlog::warn("tenant {}: job {} failed transiently on agent {} ({}); retry {} not before {}",
-               job.tenant_id, job.job_id, agent.agent_id, result.error_message,
-               job.attempts + 1, formatIso8601Utc(retried->not_before_ms / 1000));
+               job.tenant_id, job.job_id, agent.agent_id, result.error_message, job.attempts + 1,
+               formatIso8601Utc(retried->not_before_ms / 1000));
   return true;
 }
 
