@@ -1,6 +1,7 @@
 #include "common/lifecycle/job_planner.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "common/base/utf8.h"
 #include "common/hr/validation.h"
@@ -24,6 +25,21 @@ bool sameText(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(),
                     [&](char x, char y) { return low(x) == low(y); });
 }
+
+// Hashing and comparing as sameText does (ASCII case-insensitively), for keys that are views.
+struct FoldedHash {
+  size_t operator()(std::string_view s) const {
+    uint64_t h = 14695981039346656037ull;  // FNV-1a over the folded bytes
+    for (char c : s) {
+      h ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      h *= 1099511628211ull;
+    }
+    return static_cast<size_t>(h);
+  }
+};
+struct FoldedEqual {
+  bool operator()(std::string_view a, std::string_view b) const { return sameText(a, b); }
+};
 
 // "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
@@ -142,17 +158,17 @@ Status JobPlanner::chooseMail(PersonPlan& p, bool first_built) {
   }
   const std::string& own_dn = p.live ? p.live->dn : kNoValue;
   const std::string& live_mail = p.live ? p.live->attribute(kMailAttribute) : kNoValue;
+  // A kept live address is not claimed: the directory view already shows it held by this
+  // account, so nobody else in the job gets it (claiming it anyway was a set entry per person).
   if (!live_mail.empty()) {
     if (first_built && sameText(d.mail, live_mail)) {  // the usual case: the address is kept
       p.mail_index = 1;
-      claimed_.insert(nameKey(NameKind::kMail, d.mail));
       return Status::ok();
     }
     for (int n = first_built ? 2 : 1; n <= kMaxNameCandidates; ++n) {
       if (std::string candidate = d.mailCandidate(n); sameText(candidate, live_mail)) {
         p.mail_index = n;
         d.mail = std::move(candidate);  // useMailCandidate(n), without building it again
-        claimed_.insert(nameKey(NameKind::kMail, d.mail));
         return Status::ok();
       }
     }
@@ -176,10 +192,8 @@ Status JobPlanner::nextSamCandidate(PersonPlan& p) {
   return chooseMail(p);
 }
 
-void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
-  auto record = std::make_shared<hr::HrRecord>(input);
-  auto errors = hr::normalizeAndValidate(*record, 0);
-  p.record = std::move(record);
+void JobPlanner::planOne(PersonPlan& p, hr::HrRecord& r) {
+  auto errors = hr::normalizeAndValidate(r, 0);
   if (!errors.empty()) {
     std::string message;
     for (const auto& e : errors) {
@@ -190,7 +204,6 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     p.error = dataError(message);
     return;
   }
-  const hr::HrRecord& r = *p.record;
   // The live account first: its names are final, so the builder need not derive them.
   auto found = view_.accountsByEmployeeId(r.employee_id);
   ExistingNames existing;
@@ -199,7 +212,8 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
     existing.sam_account_name = found->front()->sam_account_name;
     existing.upn = found->front()->attribute("userPrincipalName");
   }
-  DesiredAccount& d = p.desired.emplace();
+  p.desired = std::make_unique<DesiredAccount>();
+  DesiredAccount& d = *p.desired;
   if (Status st = builder_.buildInto(p.record, one ? &existing : nullptr, d); !st.isOk()) {
     p.desired.reset();
     p.error = st;
@@ -238,47 +252,76 @@ void JobPlanner::planOne(PersonPlan& p, const hr::HrRecord& input) {
   }
 }
 
+Status JobPlanner::restoreDesired(PersonPlan& p) {
+  if (!p.live) return internalError("no desired state to restore without an account");
+  const ExistingNames existing{p.live->sam_account_name, p.live->attribute("userPrincipalName")};
+  auto d = std::make_unique<DesiredAccount>();
+  RETURN_IF_ERROR(builder_.buildInto(p.record, &existing, *d));
+  d->sam_account_name = p.live->sam_account_name;  // as planOne leaves them
+  d->upn = existing.upn;
+  if (d->mail_base.empty() || d->mail_domain.empty()) {
+    d->mail.clear();
+  } else if (p.mail_index != 1) {
+    d->useMailCandidate(p.mail_index);
+  }
+  p.desired = std::move(d);
+  return Status::ok();
+}
+
 void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
-  // Each person's lower-case employee and manager ids, worked out once: following manager chains
-  // lower-cased the same ids again at every step.
   const size_t n = people.size();
-  std::vector<std::string> ids(n);
-  std::vector<std::string> manager_ids(n);
-  std::unordered_map<std::string_view, size_t> index;  // lower-case employee_id → position
+  // employee_id → position of its first holder, compared as AD compares employeeID (ASCII
+  // case-insensitively), keyed by views of the records (a lower-case copy of every id and manager
+  // id was 6 MB of fresh memory at 100,000 people).
+  std::unordered_map<std::string_view, size_t, FoldedHash, FoldedEqual> index;
   index.reserve(n);
+  std::vector<char> duplicate(n, 0);  // an earlier record carries the same employee_id
   for (size_t i = 0; i < n; ++i) {
-    ids[i] = lower(people[i].record->employee_id);
-    manager_ids[i] = lower(people[i].record->manager_id);
+    const std::string& id = people[i].record->employee_id;
+    if (!id.empty()) duplicate[i] = !index.emplace(id, i).second;
   }
-  for (size_t i = 0; i < n; ++i) {
-    if (!ids[i].empty()) index.emplace(ids[i], i);
-  }
+  // Positions whose manager chain is known to end (at someone without a manager in this job)
+  // rather than run into a cycle. No chain through such a position comes back to where it
+  // started, so a chain is followed once rather than once per person below it. (Not for a
+  // duplicate employee_id: its chain "comes back" at the first holder, whose manager differs.)
+  std::vector<char> ends(n, 0);
   std::vector<size_t> via;  // the people a chain passes through
   for (size_t i = 0; i < n; ++i) {
     PersonPlan& p = people[i];
-    if (!p.error.isOk() || !p.desired || p.plan.final_dn.empty()) continue;
-    DesiredAccount& d = *p.desired;
-    const std::string& manager_id = d.manager_employee_id;
+    if (!p.error.isOk() || p.plan.final_dn.empty()) continue;
+    const std::string& manager_id = p.record->manager_id;  // the desired account's too
     if (manager_id.empty()) continue;
 
     // Follow the chain inside the job: back at this person means a cycle.
-    const std::string manager_key =
-        manager_id == p.record->manager_id ? manager_ids[i] : lower(manager_id);
-    std::string_view key = manager_key;
+    const std::string& own_id = p.record->employee_id;
+    const auto in_job = index.find(manager_id);
+    auto it = in_job;
+    std::string_view key = manager_id;
     bool cycle = false;
+    bool ended = false;
     via.clear();
     for (size_t length = 1; length <= n + 1; ++length) {
-      if (key == ids[i]) {
+      if (sameText(key, own_id)) {
         cycle = true;
         break;
       }
-      auto it = index.find(key);
-      if (it == index.end() || people[it->second].record->manager_id.empty()) break;
+      if (length > 1) it = index.find(key);
+      if (it == index.end() || people[it->second].record->manager_id.empty()) {
+        ended = true;
+        break;
+      }
+      if (ends[it->second] && !duplicate[i]) {
+        ended = true;
+        break;
+      }
       via.push_back(it->second);
-      key = manager_ids[it->second];
+      key = people[it->second].record->manager_id;
+    }
+    if (ended) {
+      for (size_t k : via) ends[k] = 1;
     }
     if (cycle) {
-      std::string path = p.record->employee_id + " → " + manager_id;
+      std::string path = own_id + " → " + manager_id;
       for (size_t k : via) path += " → " + people[k].record->manager_id;
       p.warning = dataError("manager cycle: " + path + " (manager left unchanged)");
       continue;
@@ -287,7 +330,6 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
     const std::string* manager_dn = nullptr;
     LiveAccountPtr manager_live;  // keeps manager_dn alive when it comes from the view
     bool stable = false;          // the manager's DN does not change in this run
-    const auto in_job = index.find(manager_key);
     if (in_job != index.end()) {
       const PersonPlan& m = people[in_job->second];
       if (m.error.isOk() && !m.plan.final_dn.empty()) {
@@ -310,8 +352,18 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
       // The usual case, the manager already set: planning again would give the same plan.
       const bool unchanged =
           p.live && ldap::dnEquals(p.live->attribute(kManagerAttribute), *manager_dn);
-      d.manager_dn = *manager_dn;
-      if (!unchanged) p.plan = plan(d, p.live.get());
+      if (unchanged) {
+        if (p.desired) p.desired->manager_dn = *manager_dn;
+        continue;
+      }
+      if (!p.desired) {
+        if (Status st = restoreDesired(p); !st.isOk()) {
+          p.error = st;
+          continue;
+        }
+      }
+      p.desired->manager_dn = *manager_dn;
+      p.plan = plan(*p.desired, p.live.get());
       continue;
     }
     const std::string& live_manager = p.live ? p.live->attribute(kManagerAttribute) : kNoValue;
@@ -325,18 +377,24 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
   }
 }
 
-std::vector<PersonPlan> JobPlanner::planAll(const std::vector<hr::HrRecord>& records) {
-  std::vector<PersonPlan> people(records.size());
-  claimed_.reserve(claimed_.size() + records.size());  // most people claim their mail address
+std::vector<PersonPlan> JobPlanner::planAll(std::vector<hr::HrRecord> records) {
+  // The plans point into the records, which live as long as any plan does.
+  auto shared = std::make_shared<std::vector<hr::HrRecord>>(std::move(records));
+  std::vector<hr::HrRecord>& all = *shared;
+  std::vector<PersonPlan> people(all.size());
   std::unordered_set<std::string> dns;  // lower-case DNs of the accounts this job creates
-  for (size_t i = 0; i < records.size(); ++i) {
+  for (size_t i = 0; i < all.size(); ++i) {
     PersonPlan& p = people[i];
-    planOne(p, records[i]);
+    p.record = std::shared_ptr<const hr::HrRecord>(shared, &all[i]);
+    planOne(p, all[i]);
     if (!p.error.isOk()) continue;
     DesiredAccount& d = *p.desired;
     if (!p.live && d.state.may_create && dns.count(lower(d.dn()))) d.useAlternateCn();
     p.plan = plan(d, p.live.get());
     if (!p.live && !p.plan.final_dn.empty()) dns.insert(lower(p.plan.final_dn));
+    // Nothing to do for an existing account (most of a job): resolveManagers builds it again
+    // in the rare case its manager changed.
+    if (p.live && p.plan.empty()) p.desired.reset();
   }
   resolveManagers(people);
   for (PersonPlan& p : people) {

@@ -68,10 +68,15 @@ class InMemoryDirectory : public DirectoryView {
 
 // The plan of one person.
 struct PersonPlan {
-  // Normalized; the same record the desired account reads (one copy per person). Never null in a
-  // plan from planAll.
+  // Normalized; the same record the desired account reads. Never null in a plan from planAll,
+  // which normalizes the job's records in place and shares them (no copy per person).
   std::shared_ptr<const hr::HrRecord> record;
-  std::optional<DesiredAccount> desired;
+  // The desired state of a person with operations to apply (the executor reads it to create the
+  // account and to retry a name the directory refused). Null on errors, and for people whose
+  // account needs nothing: planAll lets theirs go as soon as their plan is known (the next person
+  // reuses the memory; keeping 86,000 unused ones was half of planning's fresh memory in the
+  // benchmark), so a plan's names for them are the live account's.
+  std::unique_ptr<DesiredAccount> desired;
   LiveAccountPtr live;  // the account as the directory view handed it out; null when none
   Plan plan;
   // Set when the person cannot be planned (invalid record, ambiguous employeeID, no free name):
@@ -94,8 +99,10 @@ class JobPlanner {
                                    DirectoryView& view,
                                    const std::vector<std::string>& reserved_names = {});
 
-  // Plans every record, in order. Directory read failures fail only the person concerned.
-  std::vector<PersonPlan> planAll(const std::vector<hr::HrRecord>& records);
+  // Plans every record, in order. Directory read failures fail only the person concerned. Takes
+  // the job's records (pass an rvalue to move them in): they are normalized in place and the
+  // plans share them.
+  std::vector<PersonPlan> planAll(std::vector<hr::HrRecord> records);
 
   // For the executor's retries when the directory refuses a name the plan chose (68): switches the
   // person to the next free sAMAccountName candidate after the current one.
@@ -106,7 +113,12 @@ class JobPlanner {
  private:
   JobPlanner(AccountBuilder builder, DirectoryView& view)
       : builder_(std::move(builder)), view_(view) {}
-  void planOne(PersonPlan& p, const hr::HrRecord& input);
+  // `r` is the record p.record points to; normalized here.
+  void planOne(PersonPlan& p, hr::HrRecord& r);
+  // Builds the desired account planAll let go of (a person with an account and nothing to do)
+  // again, with the names planOne chose: the live sAMAccountName and UPN, mail candidate
+  // p.mail_index.
+  Status restoreDesired(PersonPlan& p);
   Result<bool> nameFree(NameKind kind, const std::string& value, const std::string& own_dn);
   Status chooseSam(PersonPlan& p);
   // `first_built`: d.mail is candidate 1 already (as AccountBuilder leaves it).

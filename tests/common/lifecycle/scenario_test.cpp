@@ -584,6 +584,65 @@ const Scenario kScenarios[] = {
        EXPECT_EQ(kinds(r.of("E1").plan).front(), "create");
        EXPECT_TRUE(r.of("E3").plan.operations.back().deferred);
      }},
+    {"ManagerChangeAloneOnAnExistingAccountIsOneModifyWithItsNamesKept",
+     // The planner lets go of the desired state of people with nothing to do and builds it again
+     // when only their manager changed: the names must be the ones the account has.
+     [](World& w) {
+       LiveAccount boss = inStep(w, person("E9", "Bob", "Boss"));
+       LiveAccount chief = inStep(w, person("E8", "Carl", "Chief"));
+       hr::HrRecord before = person("E1", "Rita", "Report");
+       before.manager_id = "E9";
+       LiveAccount rita = inStep(w, before);
+       rita.attributes["manager"] = boss.dn;
+       rita.attributes["mail"] = "rita.report7@example.com";  // an older candidate, kept
+       rita.proxy_addresses = {"SMTP:rita.report7@example.com"};
+       w.accounts = {boss, chief, rita};
+       hr::HrRecord now = before;
+       now.manager_id = "E8";
+       w.records = {now, person("E8", "Carl", "Chief")};  // E9 only in the directory
+     },
+     [](const JobRun& r, const World&) {
+       const PersonPlan& p = r.of("E1");
+       ASSERT_EQ(kinds(p.plan), std::vector<std::string>{"modify"});
+       EXPECT_FALSE(p.plan.operations[0].deferred);
+       EXPECT_EQ(findChange(&p.plan.operations[0], "manager")->values[0],
+                 "CN=Carl Chief,OU=Staff,DC=example,DC=test");
+       ASSERT_NE(p.desired, nullptr);
+       EXPECT_EQ(p.desired->sam_account_name, p.live->sam_account_name);
+       EXPECT_EQ(p.desired->upn, p.live->attribute("userPrincipalName"));
+       EXPECT_EQ(p.desired->mail, "rita.report7@example.com");
+       EXPECT_EQ(p.mail_index, 7);
+       // Nothing to do for E8: no desired state kept.
+       EXPECT_TRUE(r.of("E8").plan.empty());
+       EXPECT_EQ(r.of("E8").desired, nullptr);
+     }},
+    {"ChainsThatEndAreFollowedOnceAndACycleBesideThemIsStillFound",
+     [](World& w) {
+       auto with = [](hr::HrRecord r, const char* manager) {
+         r.manager_id = manager;
+         return r;
+       };
+       w.records = {with(person("E1", "Ann", "Able"), "E2"),
+                    with(person("E2", "Bo", "Bell"), "E3"),
+                    person("E3", "Cid", "Cane"),
+                    with(person("E4", "Di", "Dole"), "E2"),
+                    with(person("E5", "Ed", "Eyre"), "E6"),
+                    with(person("E6", "Flo", "Fenn"), "E5"),
+                    with(person("E7", "Gus", "Gale"), "E5"),
+                    with(person("E8", "Hal", "Hume"), "e1")};
+     },
+     [](const JobRun& r, const World&) {
+       for (const char* id : {"E1", "E2", "E3", "E4", "E7", "E8"}) {
+         EXPECT_TRUE(r.of(id).warning.isOk()) << id << ": " << r.of(id).warning.toString();
+       }
+       EXPECT_EQ(r.of("E5").warning.message(),
+                 "manager cycle: E5 → E6 → E5 (manager left unchanged)");
+       EXPECT_EQ(r.of("E6").warning.message(),
+                 "manager cycle: E6 → E5 → E6 (manager left unchanged)");
+       // Employee IDs compare case-insensitively: E8's manager "e1" is E1, created in this run.
+       EXPECT_EQ(r.of("E8").plan.operations.back().manager_employee_id, "e1");
+       EXPECT_TRUE(r.of("E8").plan.operations.back().deferred);
+     }},
     // ---- Lifecycle states ----
     {"TerminationTakesEffectAtLocalMidnightAcrossTheDstChange",
      [](World& w) {
