@@ -73,9 +73,48 @@ void InMemoryDirectory::addAccount(LiveAccount account) {
   }
   if (a.employee_id.empty()) {
     without_employee_id_.push_back(std::move(shared));
-  } else {
-    by_employee_id_[lower(a.employee_id)].push_back(std::move(shared));
+    return;
   }
+  if ((id_count_ + 1) * 2 > id_slots_.size()) {  // grow: keep at most half the slots in use
+    std::vector<IdSlot> old(std::max<size_t>(16, id_slots_.size() * 2));
+    old.swap(id_slots_);
+    const size_t mask = id_slots_.size() - 1;
+    for (const IdSlot& slot : old) {
+      if (slot.first == kNoEntry) continue;
+      size_t i = slot.hash & mask;
+      while (id_slots_[i].first != kNoEntry) i = (i + 1) & mask;
+      id_slots_[i] = slot;
+    }
+  }
+  const uint32_t entry = static_cast<uint32_t>(id_entries_.size());
+  IdSlot& slot = idSlot(a.employee_id, FoldedHash{}(a.employee_id));
+  id_entries_.push_back({std::move(shared), kNoEntry});
+  if (slot.first == kNoEntry) {
+    slot.hash = FoldedHash{}(a.employee_id);
+    slot.first = entry;
+    ++id_count_;
+    return;
+  }
+  uint32_t last = slot.first;
+  while (id_entries_[last].next != kNoEntry) last = id_entries_[last].next;
+  id_entries_[last].next = entry;
+}
+
+InMemoryDirectory::IdSlot& InMemoryDirectory::idSlot(std::string_view id, uint64_t hash) {
+  const size_t mask = id_slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    IdSlot& slot = id_slots_[i];
+    if (slot.first == kNoEntry) return slot;
+    if (slot.hash == hash && sameText(id_entries_[slot.first].account->employee_id, id)) {
+      return slot;
+    }
+  }
+}
+
+const InMemoryDirectory::IdSlot* InMemoryDirectory::findId(std::string_view id) const {
+  if (id_slots_.empty()) return nullptr;
+  const IdSlot& slot = const_cast<InMemoryDirectory*>(this)->idSlot(id, FoldedHash{}(id));
+  return slot.first == kNoEntry ? nullptr : &slot;
 }
 
 void InMemoryDirectory::addName(NameKind kind, const std::string& value, const std::string& dn) {
@@ -92,9 +131,30 @@ void InMemoryDirectory::addNameView(NameKind kind, const std::string& value,
 
 Result<std::vector<LiveAccountPtr>> InMemoryDirectory::accountsByEmployeeId(
     const std::string& id) {
-  auto it = by_employee_id_.find(lower(id));
-  if (it == by_employee_id_.end()) return std::vector<LiveAccountPtr>();
-  return it->second;
+  std::vector<LiveAccountPtr> out;
+  if (const IdSlot* slot = findId(id)) {
+    for (uint32_t e = slot->first; e != kNoEntry; e = id_entries_[e].next) {
+      out.push_back(id_entries_[e].account);
+    }
+  }
+  return out;
+}
+
+Result<LiveAccountPtr> InMemoryDirectory::soleAccountByEmployeeId(const std::string& id,
+                                                                  size_t& count) {
+  count = 0;
+  const IdSlot* slot = findId(id);
+  if (slot == nullptr) return LiveAccountPtr();
+  for (uint32_t e = slot->first; e != kNoEntry; e = id_entries_[e].next) ++count;
+  return count == 1 ? id_entries_[slot->first].account : LiveAccountPtr();
+}
+
+Result<LiveAccountPtr> DirectoryView::soleAccountByEmployeeId(const std::string& id,
+                                                              size_t& count) {
+  count = 0;
+  ASSIGN_OR_RETURN(auto found, accountsByEmployeeId(id));
+  count = found.size();
+  return count == 1 ? std::move(found.front()) : LiveAccountPtr();
 }
 
 Result<std::vector<std::string>> InMemoryDirectory::holdersOf(NameKind kind,
@@ -205,12 +265,13 @@ void JobPlanner::planOne(PersonPlan& p, hr::HrRecord& r) {
     return;
   }
   // The live account first: its names are final, so the builder need not derive them.
-  auto found = view_.accountsByEmployeeId(r.employee_id);
+  size_t count = 0;
+  auto found = view_.soleAccountByEmployeeId(r.employee_id, count);
   ExistingNames existing;
-  const bool one = found.isOk() && found->size() == 1;
+  const bool one = found.isOk() && *found != nullptr;
   if (one) {
-    existing.sam_account_name = found->front()->sam_account_name;
-    existing.upn = found->front()->attribute("userPrincipalName");
+    existing.sam_account_name = (*found)->sam_account_name;
+    existing.upn = (*found)->attribute("userPrincipalName");
   }
   p.desired = std::make_unique<DesiredAccount>();
   DesiredAccount& d = *p.desired;
@@ -224,15 +285,18 @@ void JobPlanner::planOne(PersonPlan& p, hr::HrRecord& r) {
     p.error = found.status().withContext("looking up employeeID");
     return;
   }
-  if (found->size() > 1) {
+  if (count > 1) {
     std::string dns;
-    for (const auto& e : *found) dns += (dns.empty() ? "" : "; ") + e->dn;
-    p.error = conflictError(std::to_string(found->size()) + " accounts carry employeeID " +
-                            r.employee_id + ": " + dns);
+    auto all = view_.accountsByEmployeeId(r.employee_id);
+    for (const auto& e : all.isOk() ? *all : std::vector<LiveAccountPtr>()) {
+      dns += (dns.empty() ? "" : "; ") + e->dn;
+    }
+    p.error = conflictError(std::to_string(count) + " accounts carry employeeID " + r.employee_id +
+                            ": " + dns);
     return;
   }
-  if (found->size() == 1) {
-    p.live = std::move(found->front());
+  if (one) {
+    p.live = std::move(*found);
     // A sAMAccountName never changes after creation (nor the UPN derived from it).
     d.sam_account_name = p.live->sam_account_name;  // as the builder took them (ExistingNames)
     d.upn = existing.upn;
@@ -285,6 +349,8 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
   // started, so a chain is followed once rather than once per person below it. (Not for a
   // duplicate employee_id: its chain "comes back" at the first holder, whose manager differs.)
   std::vector<char> ends(n, 0);
+  // Whether the person at a position keeps their DN in this run: -1 not worked out yet.
+  std::vector<signed char> manager_stable(n, -1);
   std::vector<size_t> via;  // the people a chain passes through
   for (size_t i = 0; i < n; ++i) {
     PersonPlan& p = people[i];
@@ -334,12 +400,15 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
       const PersonPlan& m = people[in_job->second];
       if (m.error.isOk() && !m.plan.final_dn.empty()) {
         manager_dn = &m.plan.final_dn;
-        stable = m.live && ldap::dnEquals(m.live->dn, m.plan.final_dn);
+        signed char& known = manager_stable[in_job->second];  // once per manager, not per report
+        if (known < 0) known = m.live && ldap::dnEquals(m.live->dn, m.plan.final_dn) ? 1 : 0;
+        stable = known == 1;
       }
     } else {
-      auto found = view_.accountsByEmployeeId(manager_id);
-      if (found.isOk() && found->size() == 1) {
-        manager_live = std::move(found->front());
+      size_t count = 0;
+      auto found = view_.soleAccountByEmployeeId(manager_id, count);
+      if (found.isOk() && *found != nullptr) {
+        manager_live = std::move(*found);
         manager_dn = &manager_live->dn;
         stable = true;
       }

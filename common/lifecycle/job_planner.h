@@ -7,6 +7,7 @@
 // resolved here: one created in the same job gets a deferred operation; unknown managers and
 // manager cycles are reported on those people without blocking anyone else.
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -33,6 +34,11 @@ class DirectoryView {
   // snapshot hands out its own accounts (a copy per person was a third of planning's memory).
   virtual Result<std::vector<LiveAccountPtr>> accountsByEmployeeId(
       const std::string& employee_id) = 0;
+  // The planner's usual question: the account carrying `employee_id` when exactly one does, else
+  // null; `count` is how many do. The default asks accountsByEmployeeId; a snapshot answers
+  // without a vector per person.
+  virtual Result<LiveAccountPtr> soleAccountByEmployeeId(const std::string& employee_id,
+                                                         size_t& count);
   // DNs of the objects using `value` as a name of `kind` (mail: as mail or an smtp proxy address);
   // compared case-insensitively.
   virtual Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) = 0;
@@ -54,10 +60,32 @@ class InMemoryDirectory : public DirectoryView {
   void addName(NameKind kind, const std::string& value, const std::string& dn);
 
   Result<std::vector<LiveAccountPtr>> accountsByEmployeeId(const std::string& employee_id) override;
+  Result<LiveAccountPtr> soleAccountByEmployeeId(const std::string& employee_id,
+                                                 size_t& count) override;
   Result<std::vector<std::string>> holdersOf(NameKind kind, const std::string& value) override;
 
  private:
-  std::unordered_map<std::string, std::vector<LiveAccountPtr>> by_employee_id_;  // lower-case id
+  // employeeID → accounts, compared ASCII case-insensitively: open addressing on the folded
+  // hash, kept in the slot so that a probe rarely reads an account it does not want; the accounts
+  // sharing an ID are chained in the order they were added. (A std::unordered_map of lower-cased
+  // copies took five dependent cache misses and a copy per lookup: a sixth of planning's time at
+  // 100,000 accounts.)
+  static constexpr uint32_t kNoEntry = UINT32_MAX;
+  struct IdSlot {
+    uint64_t hash = 0;
+    uint32_t first = kNoEntry;  // into id_entries_
+  };
+  struct IdEntry {
+    LiveAccountPtr account;
+    uint32_t next = kNoEntry;
+  };
+  std::vector<IdSlot> id_slots_;  // a power of two in size, at most half full
+  std::vector<IdEntry> id_entries_;
+  size_t id_count_ = 0;  // distinct IDs
+  // The slot of `id` (hash `hash`): its chain, or the empty slot where it would go.
+  IdSlot& idSlot(std::string_view id, uint64_t hash);
+  const IdSlot* findId(std::string_view id) const;
+
   // Lower-case value → DNs of its holders: views of the accounts' own DNs (they never move), or
   // of other_dns_ for names added alone; a copy of the DN per name was a fifth of the snapshot.
   std::unordered_map<std::string, std::vector<std::string_view>> names_[3];

@@ -309,21 +309,46 @@ std::vector<AttributeMap::value_type>::iterator AttributeMap::lowerBound(std::st
   return std::lower_bound(items_.begin(), items_.end(), name, nameLess);
 }
 
+uint32_t AttributeMap::tagOf(std::string_view name) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h ^ static_cast<uint32_t>(name.size());
+}
+
 std::string& AttributeMap::operator[](std::string_view name) {
   auto it = lowerBound(name);
-  if (it == items_.end() || it->first != name) it = items_.emplace(it, std::string(name), "");
+  if (it == items_.end() || it->first != name) {
+    const size_t k = static_cast<size_t>(it - items_.begin());
+    it = items_.emplace(it, std::string(name), "");
+    if (k < kTagged) {
+      std::copy_backward(tags_.begin() + k, tags_.end() - 1, tags_.end());
+      tags_[k] = tagOf(name);
+    }
+  }
   return it->second;
 }
 
 const std::string* AttributeMap::find(std::string_view name) const {
-  auto it = std::lower_bound(items_.begin(), items_.end(), name, nameLess);
+  const uint32_t tag = tagOf(name);
+  const size_t tagged = std::min(items_.size(), kTagged);
+  for (size_t i = 0; i < tagged; ++i) {
+    if (tags_[i] == tag && items_[i].first == name) return &items_[i].second;
+  }
+  if (items_.size() <= kTagged) return nullptr;
+  // The rest, sorted among themselves.
+  auto it = std::lower_bound(items_.begin() + kTagged, items_.end(), name, nameLess);
   return it == items_.end() || it->first != name ? nullptr : &it->second;
 }
 
 size_t AttributeMap::erase(std::string_view name) {
   auto it = lowerBound(name);
   if (it == items_.end() || it->first != name) return 0;
+  const size_t k = static_cast<size_t>(it - items_.begin());
   items_.erase(it);
+  if (k < kTagged) {
+    std::copy(tags_.begin() + k + 1, tags_.end(), tags_.begin() + k);
+    tags_.back() = items_.size() >= kTagged ? tagOf(items_[kTagged - 1].first) : 0;
+  }
   return 1;
 }
 

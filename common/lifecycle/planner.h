@@ -9,6 +9,7 @@
 // is only usable once it is right). Existing account that ends up disabled: disable first (access
 // ends now) → attributes → mailbox → group removals → group adds → move/rename.
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -50,8 +51,14 @@ class AttributeMap {
   bool operator==(const AttributeMap&) const = default;
 
  private:
+  static constexpr size_t kTagged = 16;
+  static uint32_t tagOf(std::string_view name);
   std::vector<value_type>::iterator lowerBound(std::string_view name);
   std::vector<value_type> items_;  // sorted by name, names unique
+  // tagOf(name) of the first kTagged items, held inside the account: a lookup scans these 64
+  // bytes and reads the one item that matches, where a binary search read four or five items
+  // scattered over the vector's cache lines (a tenth of planning's time at 100,000 accounts).
+  std::array<uint32_t, kTagged> tags_{};
 };
 
 // A user account as read from the directory.

@@ -2,10 +2,62 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "common/policy/policy.h"
 
 namespace tenure::lifecycle {
 namespace {
+
+// AttributeMap against std::map: inserts in a scrambled order, more names than it tags (16),
+// erasures at the front, the middle and the end, and names that differ only in length or case.
+TEST(AttributeMap, AgreesWithAStdMapAcrossInsertsAndErasures) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 24; ++i) names.push_back("attr" + std::to_string((i * 7) % 24));
+  names.insert(names.end(),
+               {"a", "ab", "abc", "A", "userPrincipalName", "physicalDeliveryOfficeName"});
+  AttributeMap m;
+  std::map<std::string, std::string> expected;
+  auto check = [&](const char* when) {
+    ASSERT_EQ(m.size(), expected.size()) << when;
+    auto it = expected.begin();
+    for (const auto& [name, value] : m) {  // sorted like the std::map
+      EXPECT_EQ(name, it->first) << when;
+      EXPECT_EQ(value, it->second) << when;
+      ++it;
+    }
+    for (const auto& n : names) {
+      const std::string* v = m.find(n);
+      auto e = expected.find(n);
+      if (e == expected.end()) {
+        EXPECT_EQ(v, nullptr) << when << ": " << n;
+      } else {
+        ASSERT_NE(v, nullptr) << when << ": " << n;
+        EXPECT_EQ(*v, e->second) << when << ": " << n;
+      }
+    }
+    EXPECT_EQ(m.find("attr"), nullptr);
+    EXPECT_EQ(m.find(""), nullptr);
+  };
+  for (const auto& n : names) {
+    m[n] = "v-" + n;
+    expected[n] = "v-" + n;
+    check(("after inserting " + n).c_str());
+  }
+  m["attr3"] = "changed";
+  expected["attr3"] = "changed";
+  check("after an update");
+  for (const char* n : {"A", "attr12", "userPrincipalName", "nothing", "a", "attr9", "attr0"}) {
+    EXPECT_EQ(m.erase(n), expected.erase(n)) << n;
+    check((std::string("after erasing ") + n).c_str());
+  }
+  AttributeMap copy = m;
+  EXPECT_EQ(copy, m);
+  copy["attr1"] = "other";
+  EXPECT_NE(copy, m);
+}
 
 constexpr const char* kUsersOu = "OU=Staff,DC=example,DC=test";
 constexpr const char* kLeaversOu = "OU=Leavers,DC=example,DC=test";

@@ -518,11 +518,15 @@ const Scenario kScenarios[] = {
        LiveAccount b = a;
        b.dn = "CN=Ann Able 2,OU=Staff,DC=example,DC=test";
        b.sam_account_name = "aable2";
+       b.employee_id = "e1";  // employeeID compares case-insensitively
        w.accounts = {a, b};
        w.records = {person("E1", "Ann", "Able", "Marketing"), person("E2", "Bo", "Bell")};
      },
      [](const JobRun& r, const World&) {
        EXPECT_EQ(r.of("E1").error.errorClass(), ErrorClass::kConflict);
+       EXPECT_EQ(r.of("E1").error.message(),
+                 "2 accounts carry employeeID E1: CN=Ann Able,OU=Staff,DC=example,DC=test; "
+                 "CN=Ann Able 2,OU=Staff,DC=example,DC=test");
        EXPECT_TRUE(r.of("E1").plan.empty());
        EXPECT_FALSE(r.of("E2").plan.empty());
      }},
@@ -992,6 +996,53 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, LifecycleScenario, ::testing::ValuesIn(kScen
                          [](const ::testing::TestParamInfo<Scenario>& info) {
                            return std::string(info.param.name);
                          });
+
+// The snapshot's employeeID index: grows past its first table, compares IDs case-insensitively,
+// keeps the accounts sharing an ID in the order they were added.
+TEST(InMemoryDirectory, FindsAccountsByEmployeeIdCaseInsensitively) {
+  InMemoryDirectory dir;
+  for (int i = 0; i < 1000; ++i) {
+    LiveAccount a;
+    a.employee_id = "E" + std::to_string(i);
+    a.dn = "CN=P" + std::to_string(i) + "," + std::string(kStaff);
+    dir.addAccount(a);
+  }
+  LiveAccount twin;
+  twin.employee_id = "e17";
+  twin.dn = "CN=Twin," + std::string(kStaff);
+  dir.addAccount(twin);
+  LiveAccount service;  // no employeeID: never found by one
+  service.dn = "CN=svc," + std::string(kStaff);
+  dir.addAccount(service);
+
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = (i % 2 ? "e" : "E") + std::to_string(i);
+    size_t count = 0;
+    auto sole = dir.soleAccountByEmployeeId(id, count);
+    ASSERT_TRUE(sole.isOk());
+    if (i == 17) {
+      EXPECT_EQ(count, 2u);
+      EXPECT_EQ(*sole, nullptr);
+      auto both = dir.accountsByEmployeeId(id);
+      ASSERT_TRUE(both.isOk());
+      ASSERT_EQ(both->size(), 2u);
+      EXPECT_EQ((*both)[0]->dn, "CN=P17," + std::string(kStaff));
+      EXPECT_EQ((*both)[1]->dn, "CN=Twin," + std::string(kStaff));
+      continue;
+    }
+    EXPECT_EQ(count, 1u) << id;
+    ASSERT_NE(*sole, nullptr) << id;
+    EXPECT_EQ((*sole)->dn, "CN=P" + std::to_string(i) + "," + std::string(kStaff));
+  }
+  for (const std::string id : {"E1000", "", "E", "E17 ", "x"}) {
+    size_t count = 7;
+    auto sole = dir.soleAccountByEmployeeId(id, count);
+    ASSERT_TRUE(sole.isOk());
+    EXPECT_EQ(count, 0u) << id;
+    EXPECT_EQ(*sole, nullptr) << id;
+    EXPECT_TRUE(dir.accountsByEmployeeId(id)->empty()) << id;
+  }
+}
 
 TEST(LifecycleScenarios, SuiteHasAtLeastFortyScenarios) { EXPECT_GE(std::size(kScenarios), 40u); }
 
