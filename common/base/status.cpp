@@ -18,18 +18,23 @@ std::optional<ErrorClass> errorClassFromName(std::string_view name) {
   return std::nullopt;
 }
 
+const std::string& Status::message() const {
+  static const std::string kNone;
+  return rep_ ? rep_->message : kNone;
+}
+
 std::string Status::toString() const {
   if (isOk()) return "ok";
-  std::string s(errorClassName(cls_));
+  std::string s(errorClassName(rep_->cls));
   s += ": ";
-  s += message_;
-  if (native_code_ != 0) s += " (code " + std::to_string(native_code_) + ")";
+  s += rep_->message;
+  if (rep_->native_code != 0) s += " (code " + std::to_string(rep_->native_code) + ")";
   return s;
 }
 
 Status Status::withContext(std::string_view context) const {
   if (isOk()) return *this;
-  return Status(cls_, std::string(context) + ": " + message_, native_code_);
+  return Status(rep_->cls, std::string(context) + ": " + rep_->message, rep_->native_code);
 }
 
 }  // namespace tenure

@@ -3,6 +3,7 @@
 // An error carries a class a ticket detector can act on, a human message, and the native code of the
 // system that produced it (an LDAP result code, an HTTP status, an SQLite code, errno) when there is one.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,15 +30,17 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(ErrorClass cls, std::string message, int native_code = 0)
-      : cls_(cls), message_(std::move(message)), native_code_(native_code) {}
+      : rep_(cls == ErrorClass::kOk
+                 ? nullptr
+                 : std::make_shared<const Rep>(Rep{cls, std::move(message), native_code})) {}
 
   static Status ok() { return Status(); }
 
-  bool isOk() const { return cls_ == ErrorClass::kOk; }
+  bool isOk() const { return rep_ == nullptr; }
   explicit operator bool() const { return isOk(); }
-  ErrorClass errorClass() const { return cls_; }
-  const std::string& message() const { return message_; }
-  int nativeCode() const { return native_code_; }
+  ErrorClass errorClass() const { return rep_ ? rep_->cls : ErrorClass::kOk; }
+  const std::string& message() const;
+  int nativeCode() const { return rep_ ? rep_->native_code : 0; }
   // "data: employee_id is required (code 0)"
   std::string toString() const;
 
@@ -45,9 +48,14 @@ class [[nodiscard]] Status {
   Status withContext(std::string_view context) const;
 
  private:
-  ErrorClass cls_ = ErrorClass::kOk;
-  std::string message_;
-  int native_code_ = 0;
+  struct Rep {
+    ErrorClass cls;
+    std::string message;
+    int native_code;
+  };
+  // Null when ok. An ok Status is one pointer's worth of nothing (every per-person plan carries
+  // two of them), and a copy of an error shares its text rather than copying it.
+  std::shared_ptr<const Rep> rep_;
 };
 
 inline Status transientError(std::string m, int code = 0) { return {ErrorClass::kTransient, std::move(m), code}; }
