@@ -126,8 +126,8 @@ std::string DesiredAccount::dn() const {
 
 const std::string& DesiredAccount::attribute(const std::string& name) const {
   static const std::string kEmpty;
-  for (const auto& [k, v] : attributes) {
-    if (k == name) return v;
+  for (size_t i = 0; i < owned_values.size(); ++i) {
+    if (name == kOwnedAttributes[i]) return owned_values[i];
   }
   return kEmpty;
 }
@@ -271,14 +271,13 @@ Status AccountBuilder::buildInto(std::shared_ptr<const hr::HrRecord> record,
   d.parent_ou = d.terminated() && !d.leavers_ou.empty() ? d.leavers_ou : d.active_ou;
 
   // Built in place: an initializer list copies every name and value twice more.
-  d.attributes.reserve(std::size(kOwnedAttributes));
   const std::string* values[] = {&r.given_name, &r.family_name, &d.display_name, &r.department,
                                  &r.title,      &r.location,    &r.employee_id,  &r.employment_type};
   static_assert(std::size(values) == std::size(kOwnedAttributes));
   for (size_t i = 0; i < std::size(values); ++i) {
-    d.attributes.emplace_back(kOwnedAttributes[i], *values[i]);
+    d.owned_values[i] = *values[i];
   }
-  if (r.employment_type.empty()) d.attributes.back().second = "employee";
+  if (r.employment_type.empty()) d.owned_values.back() = "employee";
   if (d.state.account_expires) {
     d.account_expires = std::to_string(unixToFileTime(*d.state.account_expires));
   }

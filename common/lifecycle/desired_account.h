@@ -3,6 +3,7 @@
 // policy at a given instant (names, place, groups, state, mail). Pure. Uniqueness of names against
 // the directory is the job planner's part (job_planner.h): it walks the candidates this offers.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -87,8 +88,10 @@ struct DesiredAccount {
   std::span<const std::string> nested_ous;
   bool active_ou_in_leavers = false;  // active_ou lies within leavers_ou
 
-  // Owned HR attributes in kOwnedAttributes order; an empty value means "should not be set".
-  std::vector<std::pair<std::string, std::string>> attributes;
+  // The values of the owned HR attributes, in kOwnedAttributes order; an empty value means
+  // "should not be set". Held in place: a vector of name/value pairs was a 512-byte allocation
+  // per person and a copy of every name.
+  std::array<std::string, std::size(kOwnedAttributes)> owned_values;
   // accountExpires as AD stores it (FILETIME decimal, or "0" for never).
   std::string account_expires = "0";
 

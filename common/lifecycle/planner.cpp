@@ -262,8 +262,8 @@ Plan planCreate(const DesiredAccount& d) {
   add("objectClass", {"user"});
   add("sAMAccountName", {d.sam_account_name});
   add("userPrincipalName", {d.upn});
-  for (const auto& [name, value] : d.attributes) {
-    if (!value.empty()) add(name, {value});
+  for (size_t i = 0; i < d.owned_values.size(); ++i) {
+    if (!d.owned_values[i].empty()) add(kOwnedAttributes[i], {d.owned_values[i]});
   }
   if (!d.mail.empty()) add(kMailAttribute, {d.mail});
   if (d.account_expires != kAccountNeverExpires) add(kAccountExpiresAttribute, {d.account_expires});
@@ -470,9 +470,11 @@ Plan plan(const DesiredAccount& d, const LiveAccount* live) {
                       : AttributeChange{AttributeChange::Op::kReplace, name, {value}});
     modify.changes.push_back(name);
   };
-  for (const auto& [name, value] : d.attributes) {
-    const std::string& current = live->attribute(name);
+  for (size_t i = 0; i < d.owned_values.size(); ++i) {
+    const std::string& value = d.owned_values[i];
+    const std::string& current = live->attribute(kOwnedAttributes[i]);
     if (value == current) continue;
+    const std::string name = kOwnedAttributes[i];
     change(name, value, current);
     hr_changes.push_back(name + ": " + shown(current) + " → " + shown(value));
   }

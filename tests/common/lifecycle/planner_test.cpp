@@ -96,8 +96,8 @@ LiveAccount liveFor(const hr::HrRecord& r, uint32_t uac = 512) {
   DesiredAccount d = desired(r);
   LiveAccount live;
   live.dn = d.dn();
-  for (const auto& [k, v] : d.attributes) {
-    if (!v.empty()) live.attributes[k] = v;
+  for (size_t i = 0; i < d.owned_values.size(); ++i) {
+    if (!d.owned_values[i].empty()) live.attributes[kOwnedAttributes[i]] = d.owned_values[i];
   }
   live.user_account_control = uac;
   live.sam_account_name = d.sam_account_name;
