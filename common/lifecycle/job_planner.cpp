@@ -475,8 +475,8 @@ void JobPlanner::resolveManagers(std::vector<PersonPlan>& people) {
     if (auto op = planManager(p.plan.final_dn, live_manager, *manager_dn)) {
       op->deferred = true;
       op->manager_employee_id = manager_id;
-      op->reason = "HR manager " + manager_id + " (" +
-                   (people[in_job].live ? "moved" : "created") + " in this run)";
+      op->reason = "HR manager " + manager_id + " (" + (people[in_job].live ? "moved" : "created") +
+                   " in this run)";
       p.plan.operations.push_back(std::move(*op));
     }
   }
