@@ -214,6 +214,16 @@ IdentityOutcome baseOutcome(const lc::PersonPlan& p) {
     // What the account will carry after the plan (the UPN never changes once set).
     if (o.upn.empty()) o.upn = p.desired->upn;
     if (!p.desired->mail.empty()) o.mail = p.desired->mail;
+  } else {
+    // An existing account the planner kept no desired state for: a new address is in the plan.
+    for (const auto& op : p.plan.operations) {
+      for (const auto& m : op.modifications) {
+        if (m.attribute == lc::kMailAttribute && m.op == lc::AttributeChange::Op::kReplace &&
+            !m.values.empty()) {
+          o.mail = m.values[0];
+        }
+      }
+    }
   }
   for (const auto& n : p.notes) addChange(o, n);
   return o;

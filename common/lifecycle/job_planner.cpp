@@ -77,6 +77,15 @@ class PositionIndex {
   std::vector<Slot> slots_;  // at most half full
 };
 
+// Whether executing `plan` reads the person's desired state: a create (its names, and the next
+// candidates when the directory refuses one) or a move or rename (the alternate CN on a clash).
+bool needsDesired(const Plan& plan) {
+  return std::any_of(plan.operations.begin(), plan.operations.end(), [](const Operation& op) {
+    return op.kind == OperationKind::kCreate || op.kind == OperationKind::kMove ||
+           op.kind == OperationKind::kRename;
+  });
+}
+
 // "<kind>:<lower-case value>", built in one string (this runs for every person).
 std::string nameKey(NameKind kind, std::string_view value) {
   std::string key(value.size() + 2, ':');
@@ -497,9 +506,10 @@ std::vector<PersonPlan> JobPlanner::planAll(std::vector<hr::HrRecord> records) {
     if (!p.live && d.state.may_create && dns.count(lower(d.dn()))) d.useAlternateCn();
     p.plan = plan(d, p.live.get());
     if (!p.live && !p.plan.final_dn.empty()) dns.insert(lower(p.plan.final_dn));
-    // Nothing to do for an existing account (most of a job): resolveManagers builds it again
-    // in the rare case its manager changed.
-    if (p.live && p.plan.empty()) p.desired.reset();
+    // An existing account whose plan neither creates, moves nor renames it (most of a job): the
+    // executor needs no desired state, and resolveManagers builds it again in the rare case the
+    // manager changed alone.
+    if (p.live && !needsDesired(p.plan)) p.desired.reset();
   }
   resolveManagers(people);
   for (PersonPlan& p : people) {

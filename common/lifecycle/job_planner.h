@@ -99,11 +99,12 @@ struct PersonPlan {
   // Normalized; the same record the desired account reads. Never null in a plan from planAll,
   // which normalizes the job's records in place and shares them (no copy per person).
   std::shared_ptr<const hr::HrRecord> record;
-  // The desired state of a person with operations to apply (the executor reads it to create the
-  // account and to retry a name the directory refused). Null on errors, and for people whose
-  // account needs nothing: planAll lets theirs go as soon as their plan is known (the next person
-  // reuses the memory; keeping 86,000 unused ones was half of planning's fresh memory in the
-  // benchmark), so a plan's names for them are the live account's.
+  // The desired state of a person whose plan creates, moves or renames the account (the executor
+  // reads it to create the account, to retry a name the directory refused, and for the alternate
+  // CN when a move clashes). Null on errors, and for existing accounts whose plan does none of
+  // that: planAll lets theirs go as soon as their plan is known (the next person reuses the
+  // memory; keeping 86,000 unused ones was half of planning's fresh memory in the benchmark), so
+  // their names are the live account's and a new mail address is in the plan's modifications.
   std::unique_ptr<DesiredAccount> desired;
   LiveAccountPtr live;  // the account as the directory view handed it out; null when none
   Plan plan;

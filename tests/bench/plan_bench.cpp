@@ -463,11 +463,13 @@ std::string planDigest(const std::vector<PersonPlan>& people) {
     d.add(p.error.toString());
     d.add(p.warning.toString());
     for (const auto& n : p.notes) d.add(n);
-    // The names of people with operations of their own (the planner keeps no desired state for
-    // the others, whose names are the live account's; a deferred manager change alone is not
-    // theirs, it follows someone else's move).
-    const bool own_ops = std::any_of(p.plan.operations.begin(), p.plan.operations.end(),
-                                     [](const Operation& op) { return !op.deferred; });
+    // The names of people whose plan creates, moves or renames the account (the planner keeps
+    // no desired state for the others, whose names are the live account's).
+    const bool own_ops =
+        std::any_of(p.plan.operations.begin(), p.plan.operations.end(), [](const Operation& op) {
+          return op.kind == OperationKind::kCreate || op.kind == OperationKind::kMove ||
+                 op.kind == OperationKind::kRename;
+        });
     if (p.desired && own_ops) {
       const DesiredAccount& a = *p.desired;
       for (const std::string* s : {&a.sam_account_name, &a.upn, &a.mail, &a.cn, &a.display_name})

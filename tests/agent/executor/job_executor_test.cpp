@@ -513,6 +513,22 @@ TEST_F(PolicyExecutorTest, ExchangeAttributesAreWrittenWhereTheSchemaHasThem) {
   EXPECT_EQ(run(withPolicy(jobOf({person("E1", "Ann", "Baker")}))).outcomes[0].action, "unchanged");
 }
 
+// A new mail domain changes the address without moving or renaming the account: the planner
+// keeps no desired state for such a person, and the outcome reports the address from the plan.
+TEST_F(PolicyExecutorTest, NewMailDomainIsReportedInTheOutcome) {
+  ASSERT_EQ(run(withPolicy(jobOf({person("E1", "Ann", "Able")}))).status, "succeeded");
+  protocol::Job job = withPolicy(jobOf({person("E1", "Ann", "Able")}));
+  job.policy = policyDoc(R"({"naming": {"mail_domain": "example.org"},
+                              "mailbox": {"mode": "auto", "kind": "attributes"}})");
+  auto result = run(job);
+  ASSERT_EQ(result.status, "succeeded") << result.error_message;
+  ASSERT_EQ(result.outcomes.size(), 1u);
+  EXPECT_EQ(result.outcomes[0].action, "updated");
+  EXPECT_EQ(result.outcomes[0].mail, "ann.able@example.org");
+  EXPECT_EQ(result.outcomes[0].dn, "CN=Ann Able,OU=Staff,DC=example,DC=test");
+  EXPECT_EQ(userOf("E1")->first("mail"), "ann.able@example.org");
+}
+
 TEST_F(PolicyExecutorTest, HeldRunWritesNothingAndReportsThePlan) {
   ASSERT_EQ(run(withPolicy(jobOf({person("E1", "Ann", "Able")}))).status, "succeeded");
   const int writes = dir_.writeCount();
