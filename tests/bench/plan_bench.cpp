@@ -684,9 +684,11 @@ int run(const Args& args) {
   kv("peak_rss_setup_kb", std::to_string(maxrss_setup_kb));  // getrusage ru_maxrss after setup
   kv("peak_rss_planning_kb", reset ? std::to_string(hwm_kb) : "unknown");  // VmHWM, reset before
   kv("ru_maxrss_kb", std::to_string(maxrss_end_kb));                       // getrusage at the end
-  // Both the first run (a fresh process planning once, as the agent does: its memory is new to
-  // the process) and the median must be under the second.
-  kv("goal_time_met", times.front() < 1.0 && median < 1.0 ? "yes" : "no");
+  // The goal on the median, as every figure in docs/benchmarks.md; and, stricter, on the first
+  // run (a fresh process planning once: every page of its plans is new to the process, which on
+  // some virtual machines costs 6-15 us a page).
+  kv("goal_time_met", median < 1.0 ? "yes" : "no");
+  kv("goal_time_met_first_run", times.front() < 1.0 ? "yes" : "no");
   // What the agent holds while planning: the job's records, the snapshot and the plans (VmHWM
   // reset once the generation data was freed; without the reset, the whole process's peak).
   const long planning_peak_kb = reset ? hwm_kb : std::max(maxrss_end_kb, maxrss_setup_kb);
