@@ -31,7 +31,7 @@ domain=$(sed -e 's/^DC=//I' -e 's/,DC=/./Ig' <<<"${TENURE_LDAP_BASE_DN}")
 
 # One Python process writes the LDIF (a bash loop forking base64 five times per entry took nine
 # minutes for 10,000). Names are varied and partly non-Latin, so values go base64-encoded.
-"${PYTHON3:-python3}" - "${n}" "${tag}" "${ou}" "${domain}" "${pwd_b64}" >"${ldif}" <<'PY'
+python3 - "${n}" "${tag}" "${ou}" "${domain}" "${pwd_b64}" >"${ldif}" <<'PY'
 import base64, sys
 n, tag, ou, domain, pwd_b64 = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 givens = ["Anna", "Ben", "Chloé", "David", "Eva", "Fatima", "Георгий", "Hiro", "Ines", "王"]
