@@ -99,18 +99,26 @@ t0=$(date +%s.%N)
 resp=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H "Content-Type: text/csv" \
   --data-binary @"$work/joiners.csv" "$url/api/v1/hr/records")
 run_id=$(field run_id <<<"$resp")
-# Poll the run list, not GET /runs/{id}: the list carries the status without the N outcomes, so
-# the poll itself does not fetch and parse a 10,000-person report every 0.1 s (the 2026-11-22
-# figure spent up to 20 s of its total that way).
-run_status() {
-  curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url/api/v1/runs" |
-    python3 -c "import json,sys; print(next(r['status'] for r in json.load(sys.stdin)['runs'] if r['run_id'] == '$1'))"
-}
-while :; do
-  status=$(run_status "$run_id")
-  [[ $status == succeeded || $status == partial || $status == failed ]] && break
-  sleep 0.1
-done
+# One poller process for the whole run, on one kept-alive HTTPS connection, asking for the run list
+# (the status without the N outcomes) every 0.1 s. Until 2026-12-03 the loop started a curl and a
+# Python every 0.1 s; that kept about one of the two CPUs busy (0.35 s of CPU per poll through a
+# pyenv shim) while the agent and Samba worked, and nothing like it ran beside ldapadd — it alone
+# made 1.05 look like 1.5.
+status=$(python3 - "$url" "$ca" "$token" "$run_id" <<'PY'
+import http.client, json, ssl, sys, time, urllib.parse
+url, ca, token, run_id = sys.argv[1:5]
+u = urllib.parse.urlsplit(url)
+conn = http.client.HTTPSConnection(u.hostname, u.port, context=ssl.create_default_context(cafile=ca))
+while True:
+    conn.request("GET", "/api/v1/runs", headers={"Authorization": "Bearer " + token})
+    runs = json.loads(conn.getresponse().read())["runs"]
+    status = next(r["status"] for r in runs if r["run_id"] == run_id)
+    if status not in ("queued", "running"):
+        print(status)
+        break
+    time.sleep(0.1)
+PY
+)
 t1=$(date +%s.%N)
 report=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url/api/v1/runs/$run_id")
 created=$(python3 -c "import json,sys; print(json.load(sys.stdin)['report']['counts'].get('created', 0))" <<<"$report")
