@@ -101,7 +101,7 @@ resp=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" -H "Content-Typ
 run_id=$(field run_id <<<"$resp")
 # One poller process for the whole run, on one kept-alive HTTPS connection, asking for the run list
 # (the status without the N outcomes) every 0.1 s. Until 2026-12-03 the loop started a curl and a
-# Python every 0.1 s; that kept about one of the two CPUs busy (0.35 s of CPU per poll through a
+# Python every 0.1 s; that kept about one of the two CPUs busy (0.4 s of CPU per poll through a
 # pyenv shim) while the agent and Samba worked, and nothing like it ran beside ldapadd — it alone
 # made 1.05 look like 1.5.
 status=$(python3 - "$url" "$ca" "$token" "$run_id" <<'PY'
