@@ -12,7 +12,8 @@
 //   tenure-cp tenant rotate-enroll-secret --data-dir DIR TENANT_ID
 //   tenure-cp agent revoke --data-dir DIR TENANT_ID AGENT_ID
 //   tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]
-//   tenure-cp admin-token create --data-dir DIR NAME
+//   tenure-cp admin-token create|rotate|revoke --data-dir DIR NAME
+//   tenure-cp admin-token list --data-dir DIR
 //   tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]
 //   tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N] FILE
 
@@ -75,7 +76,9 @@ constexpr const char* kUsage =
     "  tenure-cp tenant rotate-enroll-secret --data-dir DIR TENANT_ID\n"
     "  tenure-cp agent revoke --data-dir DIR TENANT_ID AGENT_ID\n"
     "  tenure-cp keys rotate-master --data-dir DIR [--master-key-file FILE]\n"
-    "  tenure-cp admin-token create --data-dir DIR NAME\n"
+    "  tenure-cp admin-token create|rotate|revoke --data-dir DIR NAME\n"
+    "                                (rotate and revoke take effect at once)\n"
+    "  tenure-cp admin-token list --data-dir DIR\n"
     "  tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]\n"
     "  tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N]\n"
     "                    FILE.csv|FILE.json\n";
@@ -136,9 +139,9 @@ std::string cliActor() {
   return "cli:uid " + std::to_string(getuid());
 }
 
-// Records a credential change made from the command line in the tenant's access audit chain,
-// like the same change through the admin API (resource and action as there). The plaintext
-// secret is not part of the entry.
+// Records a credential change made from the command line in the tenant's access audit chain (the
+// control chain when tenant_id is empty), like the same change through the admin API (resource and
+// action as there). The plaintext secret is not part of the entry.
 void auditCliChange(cp::ControlStore& control, const fs::path& data_dir,
                     const std::string& tenant_id, const std::string& command,
                     const std::string& resource, const std::string& action) {
@@ -150,7 +153,7 @@ void auditCliChange(cp::ControlStore& control, const fs::path& data_dir,
   e.tenant_id = tenant_id;
   e.method = "CLI";
   e.path = "tenure-cp " + command;
-  e.resource = "tenants/" + tenant_id + "/" + resource;
+  e.resource = resource;
   e.action = action;
   e.status = 200;
   if (Status st = audit.record(e); !st.isOk()) {
@@ -220,8 +223,8 @@ int tenantCommand(const Args& a) {
     const std::string& tenant_id = a.positional[1];
     auto rotated = (*store)->rotateApiToken(tenant_id, *grace);
     if (!rotated.isOk()) return fail(rotated.status().toString());
-    auditCliChange(**store, dir->second, tenant_id, "tenant rotate-token", "api-token/rotate",
-                   "rotate");
+    auditCliChange(**store, dir->second, tenant_id, "tenant rotate-token",
+                   "tenants/" + tenant_id + "/api-token/rotate", "rotate");
     std::cout << bj::serialize(bj::object{
                      {"tenant_id", tenant_id},
                      {"api_token", rotated->api_token},
@@ -238,7 +241,7 @@ int tenantCommand(const Args& a) {
     auto secret = (*store)->rotateEnrollSecret(tenant_id);
     if (!secret.isOk()) return fail(secret.status().toString());
     auditCliChange(**store, dir->second, tenant_id, "tenant rotate-enroll-secret",
-                   "enroll-secret/rotate", "rotate");
+                   "tenants/" + tenant_id + "/enroll-secret/rotate", "rotate");
     std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id}, {"enroll_secret", *secret}})
               << std::endl;
     return 0;
@@ -261,8 +264,8 @@ int agentCommand(const Args& a) {
   const std::string& agent_id = a.positional[2];
   auto revoked = (*store)->revokeAgent(tenant_id, agent_id);
   if (!revoked.isOk()) return fail(revoked.status().toString());
-  auditCliChange(**store, dir->second, tenant_id, "agent revoke", "agents/" + agent_id + "/revoke",
-                 "revoke");
+  auditCliChange(**store, dir->second, tenant_id, "agent revoke",
+                 "tenants/" + tenant_id + "/agents/" + agent_id + "/revoke", "revoke");
   std::cout << bj::serialize(bj::object{{"tenant_id", tenant_id},
                                         {"agent_id", agent_id},
                                         {"revoked", true},
@@ -293,18 +296,47 @@ int keysCommand(const Args& a) {
   return 0;
 }
 
+// Operator credentials. Every change is recorded in the control chain of the access audit log
+// (principal cli:<login>, resource admin-tokens/NAME); the plaintext is printed once, never stored.
 int adminTokenCommand(const Args& a) {
   auto dir = a.flags.find("data-dir");
-  if (dir == a.flags.end() || a.positional.size() != 2 || a.positional[0] != "create") {
-    return fail(kUsage);
-  }
+  if (dir == a.flags.end() || a.flags.size() != 1 || a.positional.empty()) return fail(kUsage);
+  const std::string& verb = a.positional[0];
+  const bool named = verb == "create" || verb == "rotate" || verb == "revoke";
+  if (!named && verb != "list") return fail(kUsage);
+  if (a.positional.size() != (named ? 2U : 1U)) return fail(kUsage);
   fs::create_directories(dir->second);
   auto store = cp::ControlStore::open((fs::path(dir->second) / "control.db").string(),
                                       SystemClock::instance());
   if (!store.isOk()) return fail(store.status().toString());
-  auto created = (*store)->createAdminToken(a.positional[1]);
-  if (!created.isOk()) return fail(created.status().toString());
-  std::cout << bj::serialize(bj::object{{"name", created->admin.name}, {"token", created->token}})
+  if (verb == "list") {
+    auto list = (*store)->listAdminTokens();
+    if (!list.isOk()) return fail(list.status().toString());
+    bj::array arr;
+    for (const auto& t : *list) {
+      arr.push_back(bj::object{{"name", t.name},
+                               {"created_at", formatIso8601Utc(t.created_at_ms / 1000)}});
+    }
+    std::cout << bj::serialize(bj::object{{"admin_tokens", std::move(arr)}}) << std::endl;
+    return 0;
+  }
+  const std::string& name = a.positional[1];
+  const std::string resource = "admin-tokens/" + name;
+  if (verb == "revoke") {
+    if (Status st = (*store)->revokeAdminToken(name); !st.isOk()) return fail(st.toString());
+    auditCliChange(**store, dir->second, "", "admin-token revoke", resource + "/revoke", "revoke");
+    std::cout << bj::serialize(bj::object{{"name", name}, {"revoked", true}}) << std::endl;
+    return 0;
+  }
+  auto issued = verb == "create" ? (*store)->createAdminToken(name)
+                                 : (*store)->rotateAdminToken(name);
+  if (!issued.isOk()) return fail(issued.status().toString());
+  if (verb == "create") {
+    auditCliChange(**store, dir->second, "", "admin-token create", resource, "change");
+  } else {
+    auditCliChange(**store, dir->second, "", "admin-token rotate", resource + "/rotate", "rotate");
+  }
+  std::cout << bj::serialize(bj::object{{"name", issued->admin.name}, {"token", issued->token}})
             << std::endl;
   return 0;
 }

@@ -504,6 +504,39 @@ Result<CreatedAdminToken> ControlStore::createAdminToken(const std::string& name
   return out;
 }
 
+Result<std::vector<AdminToken>> ControlStore::listAdminTokens() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st,
+                   db_.prepare("SELECT name, created_at_ms FROM admin_tokens ORDER BY name"));
+  return queryAll<AdminToken>(
+      st, [](const sqlite::Statement& s) { return AdminToken{s.columnText(0), s.columnInt64(1)}; });
+}
+
+Result<CreatedAdminToken> ControlStore::rotateAdminToken(const std::string& name) {
+  CreatedAdminToken out;
+  out.token = "adm_" + randomToken();
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto update,
+                   db_.prepare("UPDATE admin_tokens SET token_sha256 = ? WHERE name = ?"));
+  update.bindText(1, sha256Hex(out.token)).bindText(2, name);
+  RETURN_IF_ERROR(update.run());
+  if (db_.changes() == 0) return notFoundError("no admin token named '" + name + "'");
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT created_at_ms FROM admin_tokens WHERE name = ?"));
+  st.bindText(1, name);
+  ASSIGN_OR_RETURN(bool found, st.step());
+  out.admin = AdminToken{name, found ? st.columnInt64(0) : 0};
+  return out;
+}
+
+Status ControlStore::revokeAdminToken(const std::string& name) {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("DELETE FROM admin_tokens WHERE name = ?"));
+  st.bindText(1, name);
+  RETURN_IF_ERROR(st.run());
+  if (db_.changes() == 0) return notFoundError("no admin token named '" + name + "'");
+  return Status::ok();
+}
+
 Result<std::optional<AdminToken>> ControlStore::adminByToken(const std::string& token) {
   if (token.empty()) return std::optional<AdminToken>();
   std::lock_guard lock(mu_);

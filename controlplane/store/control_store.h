@@ -220,6 +220,13 @@ class ControlStore {
   // Admin tokens. Names are unique (a second token with the same name is a conflict).
   Result<CreatedAdminToken> createAdminToken(const std::string& name);
   Result<std::optional<AdminToken>> adminByToken(const std::string& token);
+  // Every admin token's name and creation time (never a hash), by name.
+  Result<std::vector<AdminToken>> listAdminTokens();
+  // A new secret under the same name; the old one stops working at once (tokens are looked up on
+  // every request). Not found when no token has that name.
+  Result<CreatedAdminToken> rotateAdminToken(const std::string& name);
+  // Deletes the token; it stops working at once. Not found when no token has that name.
+  Status revokeAdminToken(const std::string& name);
 
   // Exclusive use of this store's connection for a component that keeps its own tables in the
   // same file (created with sqlite::migrateComponent): `f(sqlite::Database&)` runs under the

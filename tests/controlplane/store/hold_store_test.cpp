@@ -299,6 +299,28 @@ TEST_F(HoldStoreTest, AdminTokenIsShownOnceAndStoredOnlyAsAHash) {
   EXPECT_EQ(st.columnInt64(0), 0) << "the plaintext token is not stored";
 }
 
+TEST_F(HoldStoreTest, AdminTokenRotationAndRevocationTakeEffectAtOnce) {
+  auto alice = unwrap(control_->createAdminToken("ops-alice"));
+  auto bob = unwrap(control_->createAdminToken("ops-bob"));
+  auto rotated = unwrap(control_->rotateAdminToken("ops-alice"));
+  EXPECT_NE(rotated.token, alice.token);
+  EXPECT_EQ(rotated.admin.created_at_ms, alice.admin.created_at_ms);
+  reopen();
+  EXPECT_FALSE(unwrap(control_->adminByToken(alice.token)).has_value());
+  ASSERT_TRUE(unwrap(control_->adminByToken(rotated.token)).has_value());
+  EXPECT_EQ(unwrap(control_->adminByToken(rotated.token))->name, "ops-alice");
+
+  ASSERT_TRUE(control_->revokeAdminToken("ops-bob").isOk());
+  EXPECT_FALSE(unwrap(control_->adminByToken(bob.token)).has_value());
+  EXPECT_EQ(control_->revokeAdminToken("ops-bob").errorClass(), ErrorClass::kNotFound);
+  EXPECT_EQ(control_->rotateAdminToken("ops-bob").status().errorClass(), ErrorClass::kNotFound);
+  auto listed = unwrap(control_->listAdminTokens());
+  ASSERT_EQ(listed.size(), 1U);
+  EXPECT_EQ(listed[0].name, "ops-alice");
+  // The name is free again.
+  EXPECT_TRUE(control_->createAdminToken("ops-bob").isOk());
+}
+
 TEST_F(HoldStoreTest, AdminTokenIsNotATenantTokenAndViceVersa) {
   auto admin = unwrap(control_->createAdminToken("ops"));
   auto t = unwrap(control_->createTenant("A"));
