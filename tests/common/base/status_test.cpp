@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "common/base/crypto.h"
 
 namespace tenure {
@@ -47,6 +50,25 @@ TEST(ResultTest, AssignOrReturnPropagatesTheFirstError) {
   auto r = quarter(6);
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().message(), "odd number 3");
+}
+
+Result<std::vector<std::string>> names() {
+  return std::vector<std::string>{"a long name that lives on the heap", "another heap name"};
+}
+
+// Taken from a temporary Result, the value outlives the Result: range-for over `.value()` or
+// `*` of a call is safe (under ASan a reference into the destroyed Result would be caught here).
+TEST(ResultTest, ValueOfATemporaryOutlivesIt) {
+  std::vector<std::string> seen;
+  for (const auto& n : names().value()) seen.push_back(n);
+  for (const auto& n : *names()) seen.push_back(n);
+  auto&& kept = names().value();
+  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[3], "another heap name");
+  EXPECT_EQ(kept.front(), "a long name that lives on the heap");
+  auto r = names();
+  std::vector<std::string> moved = std::move(r).value();
+  EXPECT_EQ(moved.size(), 2u);
 }
 
 TEST(CryptoTest, TokensAreRandomAndHashesAreStable) {
