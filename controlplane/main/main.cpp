@@ -321,21 +321,22 @@ int adminTokenCommand(const Args& a) {
     return 0;
   }
   const std::string& name = a.positional[1];
-  const std::string resource = "admin-tokens/" + name;
+  // As the audit log names changes elsewhere: `rotate`/`revoke` on `…/rotate`/`…/revoke`, else
+  // `change`.
+  const bool create = verb == "create";
+  auto audit = [&] {
+    auditCliChange(**store, dir->second, "", "admin-token " + verb,
+                   "admin-tokens/" + name + (create ? "" : "/" + verb), create ? "change" : verb);
+  };
   if (verb == "revoke") {
     if (Status st = (*store)->revokeAdminToken(name); !st.isOk()) return fail(st.toString());
-    auditCliChange(**store, dir->second, "", "admin-token revoke", resource + "/revoke", "revoke");
+    audit();
     std::cout << bj::serialize(bj::object{{"name", name}, {"revoked", true}}) << std::endl;
     return 0;
   }
-  auto issued = verb == "create" ? (*store)->createAdminToken(name)
-                                 : (*store)->rotateAdminToken(name);
+  auto issued = create ? (*store)->createAdminToken(name) : (*store)->rotateAdminToken(name);
   if (!issued.isOk()) return fail(issued.status().toString());
-  if (verb == "create") {
-    auditCliChange(**store, dir->second, "", "admin-token create", resource, "change");
-  } else {
-    auditCliChange(**store, dir->second, "", "admin-token rotate", resource + "/rotate", "rotate");
-  }
+  audit();
   std::cout << bj::serialize(bj::object{{"name", issued->admin.name}, {"token", issued->token}})
             << std::endl;
   return 0;

@@ -71,6 +71,11 @@ Tenant readTenant(const sqlite::Statement& st) {
   return Tenant{st.columnText(0), st.columnText(1), st.columnInt64(2)};
 }
 
+constexpr const char* kAdminTokenColumns = "name, created_at_ms";
+AdminToken readAdminToken(const sqlite::Statement& st) {
+  return AdminToken{st.columnText(0), st.columnInt64(1)};
+}
+
 constexpr const char* kAgentColumns =
     "agent_id, tenant_id, host, version, enrolled_at_ms, last_seen_ms, revoked";
 AgentRecord readAgent(const sqlite::Statement& st) {
@@ -506,10 +511,9 @@ Result<CreatedAdminToken> ControlStore::createAdminToken(const std::string& name
 
 Result<std::vector<AdminToken>> ControlStore::listAdminTokens() {
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(auto st,
-                   db_.prepare("SELECT name, created_at_ms FROM admin_tokens ORDER BY name"));
-  return queryAll<AdminToken>(
-      st, [](const sqlite::Statement& s) { return AdminToken{s.columnText(0), s.columnInt64(1)}; });
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAdminTokenColumns +
+                                        " FROM admin_tokens ORDER BY name"));
+  return queryAll<AdminToken>(st, readAdminToken);
 }
 
 Result<CreatedAdminToken> ControlStore::rotateAdminToken(const std::string& name) {
@@ -540,11 +544,10 @@ Status ControlStore::revokeAdminToken(const std::string& name) {
 Result<std::optional<AdminToken>> ControlStore::adminByToken(const std::string& token) {
   if (token.empty()) return std::optional<AdminToken>();
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT name, created_at_ms FROM admin_tokens "
-                                        "WHERE token_sha256 = ?"));
+  ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAdminTokenColumns +
+                                        " FROM admin_tokens WHERE token_sha256 = ?"));
   st.bindText(1, sha256Hex(token));
-  return queryOne<AdminToken>(
-      st, [](const sqlite::Statement& s) { return AdminToken{s.columnText(0), s.columnInt64(1)}; });
+  return queryOne<AdminToken>(st, readAdminToken);
 }
 
 }  // namespace tenure::cp
