@@ -2,6 +2,7 @@
 // Time is injected so that schedulers, leases and effective dates can be tested deterministically.
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -44,6 +45,22 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<int64_t> ms_;
+};
+
+// The system time plus an offset in milliseconds read from a file: the hook through which tests of
+// whole processes move a control plane's time forward (tenure-cp serve --clock-offset-file; see
+// docs/testing.md). A missing or unreadable file means no offset; the file is read again at most
+// every 100 ms. Time only moves forward: a smaller offset than one seen before is ignored.
+class FileOffsetClock final : public Clock {
+ public:
+  explicit FileOffsetClock(std::string path) : path_(std::move(path)) {}
+  SystemTime now() const override;
+
+ private:
+  std::string path_;
+  mutable std::mutex mu_;
+  mutable std::chrono::steady_clock::time_point next_read_{};
+  mutable int64_t offset_ms_ = 0;
 };
 
 // "2026-11-22T01:37:46Z"

@@ -4,7 +4,7 @@
 //                   [--threads N] [--lease-seconds N] [--max-body-bytes N] [--drain-seconds N]
 //                   [--log-level LEVEL] [--agent-silent-seconds N] [--ticket-check-seconds N]
 //                   [--cert-warn-days N] [--master-key-file FILE] [--public-url URL]
-//                   [--digest-retry-seconds N]
+//                   [--digest-retry-seconds N] [--clock-offset-file FILE]
 //   tenure-cp tenant create --data-dir DIR NAME
 //   tenure-cp tenant list --data-dir DIR
 //   tenure-cp tenant delete --data-dir DIR TENANT_ID
@@ -15,6 +15,7 @@
 //   tenure-cp admin-token create|rotate|revoke --data-dir DIR NAME
 //   tenure-cp admin-token list --data-dir DIR
 //   tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]
+//   tenure-cp routes
 //   tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N] FILE
 
 #include <boost/asio/io_context.hpp>
@@ -38,18 +39,15 @@
 
 #include "common/base/clock.h"
 #include "common/base/logging.h"
+#include "controlplane/api/control_plane_api.h"
+#include "controlplane/main/control_plane.h"
 #include "controlplane/audit/access_log.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/main/preview.h"
-#include "controlplane/scheduler/scheduler.h"
 #include "controlplane/secrets/tenant_keys.h"
-#include "controlplane/connectors/connector_service.h"
-#include "controlplane/digest/report_digest.h"
-#include "controlplane/service/control_plane_service.h"
 #include "controlplane/service/tenant_deletion.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
-#include "controlplane/tickets/ticket_service.h"
 
 namespace fs = std::filesystem;
 namespace bj = boost::json;
@@ -67,6 +65,8 @@ constexpr const char* kUsage =
     "                  [--public-url URL]   (run links in report digests)\n"
     "                  [--digest-retry-seconds N]   (first retry of a failed digest, default 60)\n"
     "                  [--master-key-file FILE]   (default DIR/master.key)\n"
+    "                  [--clock-offset-file FILE]   (tests only: FILE holds milliseconds added to the\n"
+    "                                               time, so a test need not wait for a cron slot)\n"
     "  tenure-cp tenant create --data-dir DIR NAME\n"
     "  tenure-cp tenant list --data-dir DIR\n"
     "  tenure-cp tenant delete --data-dir DIR TENANT_ID   (prefer DELETE /admin/v1/tenants/{t}\n"
@@ -80,6 +80,7 @@ constexpr const char* kUsage =
     "                                (rotate and revoke take effect at once)\n"
     "  tenure-cp admin-token list --data-dir DIR\n"
     "  tenure-cp audit verify --data-dir DIR [--tenant TENANT_ID]\n"
+    "  tenure-cp routes   (every endpoint with its authentication kind, JSON lines)\n"
     "  tenure-cp preview --url URL --token TOKEN [--ca-file PEM] [--timeout-seconds N]\n"
     "                    FILE.csv|FILE.json\n";
 
@@ -371,6 +372,35 @@ int previewCommand(const Args& a) {
   return rc;
 }
 
+// Prints the route table: every endpoint with its authentication kind (JSON lines). Built on a
+// throwaway data directory: the table does not depend on any data.
+int routesCommand() {
+  std::error_code ec;
+  fs::path dir = fs::temp_directory_path() / ("tenure-cp-routes-" + std::to_string(getpid()));
+  fs::create_directories(dir, ec);
+  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
+  int rc = 0;
+  {
+    boost::asio::io_context io;
+    cp::ControlPlaneOptions options;
+    options.data_dir = dir;
+    auto opened = cp::ControlPlane::open(io, SystemClock::instance(), options);
+    if (!opened.isOk()) {
+      rc = fail(opened.status().toString());
+    } else {
+      for (const auto& r : (*opened)->api().routes()) {
+        std::cout << bj::serialize(bj::object{{"method", r.method},
+                                              {"pattern", r.pattern},
+                                              {"auth", std::string(cp::api::authKindName(r.auth))},
+                                              {"audited", r.audited}})
+                  << "\n";
+      }
+    }
+  }
+  fs::remove_all(dir, ec);
+  return rc;
+}
+
 int serveCommand(const Args& a) {
   auto dir_it = a.flags.find("data-dir");
   auto listen_it = a.flags.find("listen");
@@ -433,69 +463,36 @@ int serveCommand(const Args& a) {
     if (!st.isOk()) return fail(st.toString());
   }
 
-  const Clock& clock = SystemClock::instance();
-  auto control = cp::ControlStore::open((data_dir / "control.db").string(), clock);
-  if (!control.isOk()) return fail(control.status().toString());
-  cp::TenantStores tenants((data_dir / "tenants").string(), clock);
-  auto keys = cp::TenantKeys::open(**control, masterKeyFile(a, data_dir));
-  if (!keys.isOk()) return fail("master key: " + keys.status().toString());
-
+  // Tests of the whole process move its time forward through this file (docs/testing.md).
+  std::unique_ptr<FileOffsetClock> test_clock;
+  if (a.flags.count("clock-offset-file")) {
+    test_clock = std::make_unique<FileOffsetClock>(a.flags.at("clock-offset-file"));
+    spdlog::warn("test clock: the time is moved by the milliseconds in {}",
+                 a.flags.at("clock-offset-file"));
+  }
+  const Clock& clock = test_clock ? static_cast<const Clock&>(*test_clock) : SystemClock::instance();
   boost::asio::io_context io;
-  cp::ServiceOptions options;
-  options.lease = std::chrono::seconds(*lease_s);
-  cp::ControlPlaneService service(io, **control, tenants, clock, options);
-  service.setSecretBox(keys->get());
-  if (Status st = service.recover(); !st.isOk()) return fail("recovery: " + st.toString());
-  cp::connectors::ConnectorService connectors(service, tenants, clock);
-  service.addTenantApiRoute("connectors", [&connectors](const cp::HttpServerRequest& req,
-                                                        cp::Responder respond,
-                                                        const std::string& tenant_id,
-                                                        const std::vector<std::string>& seg) {
-    connectors.handle(req, std::move(respond), tenant_id, seg);
-  });
-
-  cp::TicketOptions ticket_options;
-  ticket_options.agent_silent_after = std::chrono::seconds(*silent_s);
-  ticket_options.check_interval = std::chrono::seconds(std::max<int64_t>(1, *check_s));
-  ticket_options.certificate_warn_days = static_cast<int>(*cert_days);
-  ticket_options.tls_cert_file = http.tls_cert_file;
+  cp::ControlPlaneOptions options;
+  options.data_dir = data_dir;
+  options.master_key_file = masterKeyFile(a, data_dir);
+  options.service.lease = std::chrono::seconds(*lease_s);
+  options.tickets.agent_silent_after = std::chrono::seconds(*silent_s);
+  options.tickets.check_interval = std::chrono::seconds(std::max<int64_t>(1, *check_s));
+  options.tickets.certificate_warn_days = static_cast<int>(*cert_days);
+  options.tickets.tls_cert_file = http.tls_cert_file;
+  options.digest.public_url = public_url;
+  options.digest.retry_base = std::chrono::seconds(std::max<int64_t>(1, *digest_retry_s));
   curl_global_init(CURL_GLOBAL_DEFAULT);  // sinks deliver through libcurl from a worker thread
-  cp::TicketService tickets(io, **control, tenants, clock,
-                            [&service] { return service.secrets(); }, ticket_options);
-  service.setTicketRaiser(&tickets);
-  service.setTicketApi(&tickets);
+  auto opened = cp::ControlPlane::open(io, clock, options);
+  if (!opened.isOk()) return fail(opened.status().toString());
+  cp::ControlPlane& control_plane = **opened;
+  if (Status st = control_plane.start(); !st.isOk()) return fail(st.toString());
 
-  // Report digests: scheduled and sent on the ticket outbox's worker (no thread of their own).
-  cp::DigestOptions digest_options;
-  digest_options.public_url = public_url;
-  digest_options.retry_base = std::chrono::seconds(std::max<int64_t>(1, *digest_retry_s));
-  cp::ReportDigestService digests(**control, tenants, service, tickets, clock, digest_options);
-  service.addTenantApiRoute("report-digest", [&digests](const cp::HttpServerRequest& req,
-                                                        cp::Responder respond,
-                                                        const std::string& tenant_id,
-                                                        const std::vector<std::string>& seg) {
-    respond(digests.handle(tenant_id, req, seg));
-  });
-  service.addTenantDeletionHook(
-      [&digests](const std::string& tenant_id) { return digests.forgetTenant(tenant_id); });
-  tickets.addDeliveryTask([&digests] {
-    auto sent = digests.runDue();
-    if (!sent.isOk()) spdlog::error("report digests: {}", sent.status().toString());
-  });
-
-  cp::HttpServer server(io, http, [&service](cp::HttpServerRequest req, cp::Responder respond) {
-    service.handle(std::move(req), std::move(respond));
+  cp::api::ControlPlaneApi& api = control_plane.api();
+  cp::HttpServer server(io, http, [&api](cp::HttpServerRequest req, cp::Responder respond) {
+    api.handle(std::move(req), std::move(respond));
   });
   if (Status st = server.start(); !st.isOk()) return fail(st.toString());
-  service.start();
-  // Cron schedules of every tenant; the HR connector's pull hook is registered here by main.
-  cp::Scheduler scheduler(io, service, **control, tenants, clock);
-  scheduler.setHrPullHook([&connectors](const std::string& tenant_id) {
-    connectors.pullInBackground(tenant_id);
-    return Status::ok();
-  });
-  scheduler.start();
-  tickets.start();
 
   std::string url = "https://" + (address.find(':') != std::string::npos ? "[" + address + "]"
                                                                           : address) +
@@ -515,10 +512,7 @@ int serveCommand(const Args& a) {
     spdlog::info("signal {}: draining (up to {} s)", sig, *drain_s);
     server.drain(
         std::chrono::seconds(*drain_s),
-        [&service, &scheduler] {
-          scheduler.stop();
-          service.stopHoldingPolls();
-        },
+        [&control_plane] { control_plane.stopAccepting(); },
         [&io] {
           spdlog::info("drained; exiting");
           io.stop();
@@ -529,7 +523,7 @@ int serveCommand(const Args& a) {
   for (int64_t i = 1; i < std::max<int64_t>(1, *threads); ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
-  tickets.stop();
+  control_plane.stop();
   fs::remove(data_dir / "tenure-cp.url", ec);
   return 0;
 }
@@ -578,6 +572,7 @@ int main(int argc, char** argv) {
     if (!a.isOk()) return fail(a.status().message());
     return auditCommand(*a);
   }
+  if (cmd == "routes") return routesCommand();
   if (cmd == "preview") {
     auto a = parseArgs(argc, argv, 2);
     if (!a.isOk()) return fail(a.status().message());

@@ -37,6 +37,8 @@ bj::object errorBody(const ScimError& e) {
   return o;
 }
 
+}  // namespace
+
 HttpServerResponse scimError(const ScimError& e) { return scimJson(e.status, errorBody(e)); }
 
 ScimError storeError(const Status& st) {
@@ -47,14 +49,7 @@ ScimError storeError(const Status& st) {
   return ScimError{500, "", "internal error"};
 }
 
-std::string bearer(const HttpServerRequest& req) {
-  std::string h = req.header("authorization");
-  if (h.size() < 8 || asciiLowerCopy(h.substr(0, 7)) != "bearer ") return "";
-  std::string c = h.substr(7);
-  while (!c.empty() && c.back() == ' ') c.pop_back();
-  while (!c.empty() && c.front() == ' ') c.erase(c.begin());
-  return c;
-}
+namespace {
 
 std::vector<std::string> segments(std::string_view rest) {
   std::vector<std::string> out;
@@ -238,25 +233,10 @@ Status ScimEndpoint::migrated(const std::string& tenant_id, TenantStore& store) 
   return Status::ok();
 }
 
-void ScimEndpoint::handle(const HttpServerRequest& req, const Responder& unauthenticated) {
-  Responder respond = unauthenticated;
-  std::string token = bearer(req);
-  if (token.empty()) {
-    respond(scimError({401, "", "missing Bearer token (the tenant API token)"}));
-    return;
-  }
-  auto tenant = control_.tenantByApiToken(token);
-  if (!tenant.isOk()) {
-    respond(scimError(storeError(tenant.status())));
-    return;
-  }
-  if (!tenant->has_value()) {
-    respond(scimError({401, "", "invalid token"}));
-    return;
-  }
-  if (authenticated_) respond = authenticated_(req, **tenant, std::move(respond));
+void ScimEndpoint::handle(const HttpServerRequest& req, const std::string& tenant_id,
+                          const Responder& respond) {
   Context ctx;
-  ctx.tenant_id = (*tenant)->tenant_id;
+  ctx.tenant_id = tenant_id;
   std::string host = req.header("host");
   ctx.base_url = (host.empty() ? std::string("") : "https://" + host) + kPrefix;
 

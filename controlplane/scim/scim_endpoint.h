@@ -39,20 +39,19 @@ struct HrSubmission {
 };
 using SubmitHr = std::function<HrSubmission(const std::string& tenant_id, hr::ParsedBatch batch)>;
 
+// A SCIM error answer (RFC 7644 3.12), and the one for a store failure (503 when transient).
+HttpServerResponse scimError(const ScimError& e);
+ScimError storeError(const Status& st);
+
 class ScimEndpoint {
  public:
   ScimEndpoint(ControlStore& control, TenantStores& tenants, const Clock& clock, SubmitHr submit,
                ScimOptions options = {});
 
-  // Answers a request whose path is /scim/v2 or below it.
-  void handle(const HttpServerRequest& req, const Responder& respond);
-
-  // Called once a request's token has named its tenant, before anything is answered for that
-  // tenant; returns the Responder to answer with (the control plane records the request in the
-  // tenant's access audit log). Requests refused for their credential never reach it.
-  using AuthenticatedHook =
-      std::function<Responder(const HttpServerRequest&, const Tenant&, Responder)>;
-  void setAuthenticatedHook(AuthenticatedHook hook) { authenticated_ = std::move(hook); }
+  // Answers a request whose path is /scim/v2 or below it, for the tenant of its token (the route
+  // table authenticated it: controlplane/api/routes.cpp).
+  void handle(const HttpServerRequest& req, const std::string& tenant_id,
+              const Responder& respond);
 
  private:
   struct Context;
@@ -77,7 +76,6 @@ class ScimEndpoint {
   const Clock& clock_;
   SubmitHr submit_;
   ScimOptions options_;
-  AuthenticatedHook authenticated_;
   std::mutex write_mu_;  // writes are checked (uniqueness, manager) and stored one at a time
   std::mutex migrate_mu_;
   std::set<std::string> migrated_;

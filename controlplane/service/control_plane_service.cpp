@@ -11,11 +11,10 @@
 #include "common/hr/csv.h"
 #include "common/hr/json_records.h"
 #include "common/protocol/messages.h"
-#include "controlplane/scim/scim_endpoint.h"
 #include "controlplane/audit/audit_api.h"
 #include "controlplane/audit/identity_events.h"
 #include "controlplane/reports/run_report.h"
-#include "controlplane/service/responses.h"
+#include "controlplane/http/responses.h"
 #include "controlplane/service/threshold_window.h"
 #include "controlplane/service/thresholds.h"
 
@@ -25,23 +24,6 @@ namespace bj = boost::json;
 using protocol::ErrorBody;
 
 namespace {
-
-// "Authorization: <scheme> <credential>" -> credential, or "" when absent / another scheme.
-std::string credential(const HttpServerRequest& req, std::string_view scheme) {
-  std::string h = req.header("authorization");
-  if (h.size() <= scheme.size() + 1) return "";
-  for (size_t i = 0; i < scheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(h[i])) !=
-        std::tolower(static_cast<unsigned char>(scheme[i]))) {
-      return "";
-    }
-  }
-  if (h[scheme.size()] != ' ') return "";
-  std::string c = h.substr(scheme.size() + 1);
-  while (!c.empty() && c.back() == ' ') c.pop_back();
-  while (!c.empty() && c.front() == ' ') c.erase(c.begin());
-  return c;
-}
 
 // True when `r` is ok; otherwise answers the request with the store failure and returns false.
 template <typename T>
@@ -66,44 +48,6 @@ std::optional<T> parseBody(const HttpServerRequest& req, Result<T> (*parse)(cons
     return std::nullopt;
   }
   return std::move(parsed).value();
-}
-
-// The principal behind the request's Bearer token, found with `lookup` (a store call returning
-// Result<optional<T>>); otherwise answers 401 (or the store failure) and returns nullopt.
-template <typename T, typename Lookup>
-std::optional<T> bearerPrincipal(const HttpServerRequest& req, Responder& respond,
-                                 const char* invalid, Lookup lookup) {
-  std::string token = credential(req, "Bearer");
-  if (token.empty()) {
-    respond(errorResponse(401, protocol::kErrUnauthorized, "missing Bearer token"));
-    return std::nullopt;
-  }
-  auto found = lookup(token);
-  if (!okOrAnswered(found, respond)) return std::nullopt;
-  if (!found->has_value()) {
-    respond(errorResponse(401, protocol::kErrUnauthorized, invalid));
-    return std::nullopt;
-  }
-  return std::move(**found);
-}
-
-bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// Splits "/a/b/c" after `prefix` into segments.
-std::vector<std::string> segmentsAfter(const std::string& path, std::string_view prefix) {
-  std::vector<std::string> out;
-  std::string_view rest = std::string_view(path).substr(prefix.size());
-  while (!rest.empty()) {
-    if (rest.front() == '/') {
-      rest.remove_prefix(1);
-      continue;
-    }
-    size_t n = rest.find('/');
-    out.emplace_back(rest.substr(0, n));
-    if (n == std::string_view::npos) break;
-    rest.remove_prefix(n);
-  }
-  return out;
 }
 
 std::string mediaType(const HttpServerRequest& req) {
@@ -224,30 +168,8 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      alive_(std::make_shared<std::atomic<bool>>(true)),
-      audit_(control, tenants, clock) {
+      alive_(std::make_shared<std::atomic<bool>>(true)) {
   control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
-  // SCIM writes are HR pushes: real-time runs through the same validation as an upload.
-  scim_ = std::make_unique<scim::ScimEndpoint>(
-      control_, tenants_, clock_, [this](const std::string& tenant_id, hr::ParsedBatch batch) {
-        Submission sub;
-        sub.source = "scim";
-        sub.priority = 10;
-        SubmitResult r = submitRecords(tenant_id, std::move(batch), sub);
-        scim::HrSubmission out{r.http_status, r.run_id, {}, {}};
-        for (const auto& row : r.rejected) {
-          out.reasons.push_back(row.reason);
-          out.fields.push_back(row.field);
-        }
-        if (out.reasons.empty() && !r.status.isOk()) out.reasons.push_back(r.status.message());
-        return out;
-      });
-  // SCIM authenticates its own requests; once the tenant is known they are audited like /api/v1.
-  scim_->setAuthenticatedHook([this](const HttpServerRequest& req, const Tenant& t,
-                                     Responder respond) {
-    return audit_.recording(AccessAuditLog::describe(req, "tenant_token", t.name, t.tenant_id),
-                            std::move(respond));
-  });
 }
 
 ControlPlaneService::~ControlPlaneService() {
@@ -289,167 +211,12 @@ size_t ControlPlaneService::heldPolls() const {
   return waiters_.size();
 }
 
-void ControlPlaneService::handle(HttpServerRequest req, Responder respond) {
-  const std::string& path = req.path;
-  if (path == "/healthz" && req.method == "GET") {
-    respond(jsonResponse(200, bj::object{{"status", "ok"}}));
-    return;
-  }
-
-  if (startsWith(path, "/agent/v1/")) {
-    if (req.method != "POST") {
-      respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
-      return;
-    }
-    if (path == "/agent/v1/enroll") {
-      handleEnroll(req, respond);
-      return;
-    }
-    std::string key = credential(req, "NodeKey");
-    if (key.empty()) {
-      respond(errorResponse(401, protocol::kErrNodeInvalid, "missing NodeKey authorization"));
-      return;
-    }
-    auto agent = control_.agentByNodeKey(key);
-    if (!agent.isOk()) {
-      // A database fault must never look like an invalid key: agents would re-enroll en masse.
-      respond(storeFailure(agent.status()));
-      return;
-    }
-    if (!agent->has_value()) {
-      respond(errorResponse(401, protocol::kErrNodeInvalid, "unknown or revoked node key"));
-      return;
-    }
-    const AgentRecord& a = **agent;
-    (void)control_.touchAgent(a.agent_id);
-    if (path.ends_with("/result") || path.ends_with("/plan")) {
-      // Agents' reports of what they did (polls and heartbeats are not data access).
-      respond = audit_.recording(AccessAuditLog::describe(req, "agent", a.agent_id, a.tenant_id),
-                                 std::move(respond));
-    }
-    if (path == "/agent/v1/poll") {
-      handlePoll(req, std::move(respond), a);
-      return;
-    }
-    auto seg = segmentsAfter(path, "/agent/v1/");
-    if (seg.size() == 3 && seg[0] == "jobs" && seg[2] == "result") {
-      handleResult(req, respond, a, seg[1]);
-      return;
-    }
-    if (seg.size() == 3 && seg[0] == "jobs" && seg[2] == "progress") {
-      handleProgress(respond, a, seg[1]);
-      return;
-    }
-    if (seg.size() == 3 && seg[0] == "jobs" && seg[2] == "plan") {
-      handlePlan(req, respond, a, seg[1]);
-      return;
-    }
-    respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
-    return;
-  }
-
-  // Tenant and admin APIs: each accepts only its own kind of Bearer token.
-  if (startsWith(path, "/api/v1/")) {
-    auto tenant = bearerPrincipal<Tenant>(
-        req, respond, "invalid token",
-        [this](const std::string& t) { return control_.tenantByApiToken(t); });
-    if (!tenant) return;
-    respond = audit_.recording(AccessAuditLog::describe(req, "tenant_token", tenant->name,
-                                                        tenant->tenant_id),
-                               std::move(respond));
-    handleTenantApi(req, respond, *tenant);
-    return;
-  }
-  if (path == "/scim/v2" || startsWith(path, "/scim/v2/")) {
-    scim_->handle(req, respond);  // authenticates itself; audited through its hook
-    return;
-  }
-  if (startsWith(path, "/admin/v1/")) {
-    auto admin = bearerPrincipal<AdminToken>(
-        req, respond, "invalid admin token",
-        [this](const std::string& t) { return control_.adminByToken(t); });
-    if (!admin) return;
-    // Operators' access to one tenant's data goes to that tenant's chain, the rest to the
-    // control chain.
-    auto seg = segmentsAfter(path, "/admin/v1/");
-    std::string about = seg.size() >= 2 && seg[0] == "tenants" ? seg[1] : "";
-    if (seg.size() == 1 && seg[0] == "audit" && req.query.count("tenant")) {
-      about = req.query.at("tenant");
-    }
-    respond = audit_.recording(AccessAuditLog::describe(req, "operator", admin->name, about),
-                               std::move(respond));
-    handleAdminApi(req, respond, *admin);
-    return;
-  }
-  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
-}
-
-void ControlPlaneService::handleTenantApi(const HttpServerRequest& req, Responder& respond,
-                                          const Tenant& t) {
-  auto seg = segmentsAfter(req.path, "/api/v1/");
-  if (seg.size() == 2 && seg[0] == "hr" && seg[1] == "records") {
-    if (req.method != "POST") {
-      respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
-      return;
-    }
-    handleUpload(req, respond, t);
-    return;
-  }
-  if (!seg.empty() && seg[0] == "runs" && req.method == "GET") {
-    if (seg.size() == 1) {
-      handleListRuns(respond, t);
-      return;
-    }
-    if (seg.size() == 2) {
-      handleGetRun(respond, t, seg[1]);
-      return;
-    }
-    if (seg.size() == 3 && seg[2].starts_with("report.")) {
-      auto store = tenants_.forTenant(t.tenant_id);
-      if (!okOrAnswered(store, respond)) return;
-      const bool download = req.query.count("download") && req.query.at("download") != "0";
-      respond(runReportResponse(**store, seg[1], seg[2].substr(7), download));
-      return;
-    }
-  }
-  if ((seg.size() == 2 || (seg.size() == 3 && seg[2] == "events")) && seg[0] == "identities" &&
-      req.method == "GET") {
-    auto store = tenants_.forTenant(t.tenant_id);
-    if (!okOrAnswered(store, respond)) return;
-    respond(seg.size() == 2 ? identityResponse(**store, seg[1], req.query, clock_.nowUnixMillis())
-                            : identityEventsResponse(**store, seg[1], req.query));
-    return;
-  }
-  if (seg.size() == 1 && seg[0] == "audit" && req.method == "GET") {
-    respond(accessLogResponse(audit_, t.tenant_id, req.query));
-    return;
-  }
-  if (!seg.empty() && seg[0] == "policy") {
-    handlePolicyApi(req, respond, t, seg);
-    return;
-  }
-  if (!seg.empty() && seg[0] == "schedules") {
-    handleSchedulesApi(req, respond, t, seg);
-    return;
-  }
-  if (seg.size() == 1 && seg[0] == "agents" && req.method == "GET") {
-    handleAgentsList(respond, t.tenant_id);
-    return;
-  }
-  if (seg.size() == 2 && seg[0] == "api-token" && seg[1] == "rotate") {
-    handleTenantRotateToken(req, respond, t, credential(req, "Bearer"));
-    return;
-  }
-  if (ticket_api_ && !seg.empty() && (seg[0] == "tickets" || seg[0] == "ticket-sinks")) {
-    respond(ticket_api_->handleTenantRequest(t.tenant_id, req, seg));
-    return;
-  }
-  if (auto route = seg.empty() ? tenant_routes_.end() : tenant_routes_.find(seg[0]);
-      route != tenant_routes_.end()) {
-    route->second(req, respond, t.tenant_id, seg);
-    return;
-  }
-  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+size_t ControlPlaneService::heldPollsOf(const std::string& agent_id) const {
+  std::lock_guard lk(waiters_mu_);
+  return static_cast<size_t>(std::count_if(waiters_.begin(), waiters_.end(), [&](const auto& w) {
+    // A poll whose agent closed the connection waits for nothing (it is dropped on the next wake).
+    return w.second->agent_id == agent_id && !(w.second->peer_closed && w.second->peer_closed->load());
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1188,89 +955,26 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
 // ---------------------------------------------------------------------------------------------
 // Admin API
 
-void ControlPlaneService::handleAdminApi(const HttpServerRequest& req, Responder& respond,
-                                         const AdminToken& admin) {
-  auto seg = segmentsAfter(req.path, "/admin/v1/");
-  if (seg.size() == 1 && seg[0] == "agents" && req.method == "GET") {
-    handleAgentsList(respond, "");  // every tenant's
+void ControlPlaneService::handleAdminGetRun(Responder& respond, const std::string& tenant_id,
+                                            const std::string& run_id) {
+  auto tenant = control_.tenantById(tenant_id);
+  if (!okOrAnswered(tenant, respond)) return;
+  if (!tenant->has_value()) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
     return;
   }
-  if (ticket_api_ && ((seg.size() == 1 && seg[0] == "tickets") ||
-                      (seg.size() >= 3 && seg[0] == "tenants" && seg[2] == "tickets"))) {
-    respond(ticket_api_->handleAdminRequest(admin.name, req, seg));
+  auto store = tenants_.forTenant(tenant_id);
+  if (!okOrAnswered(store, respond)) return;
+  auto detail = runDetail(**store, run_id);
+  if (!okOrAnswered(detail, respond)) return;
+  if (!detail->has_value()) {
+    respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
     return;
   }
-  if (seg.size() == 1 && seg[0] == "audit" && req.method == "GET") {
-    const std::string tenant_id = req.query.count("tenant") ? req.query.at("tenant") : "";
-    if (!tenant_id.empty()) {
-      auto tenant = control_.tenantById(tenant_id);
-      if (!okOrAnswered(tenant, respond)) return;
-      if (!tenant->has_value()) {
-        respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
-        return;
-      }
-    }
-    respond(accessLogResponse(audit_, tenant_id, req.query));
-    return;
-  }
-  if (seg.size() == 1 && seg[0] == "runs") {
-    if (req.method != "GET") {
-      respond(errorResponse(405, protocol::kErrBadRequest, "use GET"));
-      return;
-    }
-    handleAdminListRuns(req, respond);
-    return;
-  }
-  if (seg.size() == 2 && seg[0] == "tenants" && req.method == "DELETE") {
-    handleAdminDeleteTenant(respond, admin, seg[1]);
-    return;
-  }
-  if (seg.size() >= 4 && seg[0] == "tenants" &&
-      (seg[2] == "api-token" || seg[2] == "enroll-secret" || seg[2] == "agents")) {
-    handleAdminCredentials(req, respond, admin, seg);
-    return;
-  }
-  if (seg.size() >= 4 && seg[0] == "tenants" && seg[2] == "runs") {
-    const std::string& tenant_id = seg[1];
-    const std::string& run_id = seg[3];
-    auto tenant = control_.tenantById(tenant_id);
-    if (!okOrAnswered(tenant, respond)) return;
-    if (!tenant->has_value()) {
-      respond(errorResponse(404, protocol::kErrNotFound, "no such tenant"));
-      return;
-    }
-    if (seg.size() == 4 && req.method == "GET") {
-      auto store = tenants_.forTenant(tenant_id);
-      if (!okOrAnswered(store, respond)) return;
-      auto detail = runDetail(**store, run_id);
-      if (!okOrAnswered(detail, respond)) return;
-      if (!detail->has_value()) {
-        respond(errorResponse(404, protocol::kErrNotFound, "no such run"));
-        return;
-      }
-      bj::object o = std::move(**detail);
-      o["tenant_id"] = tenant_id;
-      o["tenant_name"] = (*tenant)->name;
-      respond(jsonResponse(200, o));
-      return;
-    }
-    if (seg.size() == 5 && seg[4].starts_with("report.") && req.method == "GET") {
-      auto store = tenants_.forTenant(tenant_id);
-      if (!okOrAnswered(store, respond)) return;
-      const bool download = req.query.count("download") && req.query.at("download") != "0";
-      respond(runReportResponse(**store, run_id, seg[4].substr(7), download));
-      return;
-    }
-    if (seg.size() == 5 && (seg[4] == "approve" || seg[4] == "reject")) {
-      if (req.method != "POST") {
-        respond(errorResponse(405, protocol::kErrBadRequest, "use POST"));
-        return;
-      }
-      handleAdminDecision(respond, admin, tenant_id, run_id, seg[4] == "approve");
-      return;
-    }
-  }
-  respond(errorResponse(404, protocol::kErrNotFound, "no such endpoint"));
+  bj::object o = std::move(**detail);
+  o["tenant_id"] = tenant_id;
+  o["tenant_name"] = (*tenant)->name;
+  respond(jsonResponse(200, o));
 }
 
 void ControlPlaneService::handleAdminListRuns(const HttpServerRequest& req, Responder& respond) {

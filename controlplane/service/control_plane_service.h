@@ -1,10 +1,8 @@
 #pragma once
-// ControlPlaneService: the control plane's request handling behind the HTTP server. Four
-// surfaces, kept apart: the agent API (/agent/v1, NodeKey auth), the tenant API (/api/v1, Bearer
-// tenant token), the admin API (/admin/v1, Bearer admin token: operators, across tenants) and a
-// health endpoint. On the agent and tenant APIs the tenant of a request always comes from its
-// credential, never from its body or path; a tenant token is refused on the admin API and an
-// admin token on the tenant API.
+// ControlPlaneService: HR intake, the job queue with its held long-polls, and the endpoints of the
+// agent, tenant and admin APIs that the route table (controlplane/api/routes.cpp) calls once it
+// has authenticated a request. The tenant of a request always comes from its credential (the
+// Tenant or AgentRecord passed in), never from its body or path.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,20 +22,14 @@
 #include "common/base/clock.h"
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
-#include "controlplane/audit/access_log.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
-#include "controlplane/tickets/ticket_api.h"
 #include "controlplane/service/tenant_deletion.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
 namespace tenure::cp {
-
-namespace scim {
-class ScimEndpoint;
-}
 
 struct ServiceOptions {
   std::chrono::milliseconds lease{120'000};  // a job's lease; agents extend it while working
@@ -77,9 +69,6 @@ class ControlPlaneService {
                       const Clock& clock, ServiceOptions options = {});
   ~ControlPlaneService();
 
-  // Entry point for HttpServer.
-  void handle(HttpServerRequest request, Responder respond);
-
   // Startup recovery after a crash: every unfinished run gets its job back in the queue (the run
   // is written to the tenant store before the job to the control store), and jobs whose run is
   // already finished are completed.
@@ -95,14 +84,13 @@ class ControlPlaneService {
   void stopHoldingPolls();
 
   size_t heldPolls() const;
+  // Held polls of one agent whose connection is still open.
+  size_t heldPollsOf(const std::string& agent_id) const;
 
   // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...).
   // Defaults to a NullTicketRaiser; the raiser must outlive the service.
   void setTicketRaiser(TicketRaiser* raiser) { tickets_ = raiser; }
   TicketRaiser& tickets() { return *tickets_; }
-  // Serves /api/v1/tickets, /api/v1/ticket-sinks and the admin ticket endpoints (404 while
-  // unset). Must outlive the service.
-  void setTicketApi(TicketApi* api) { ticket_api_ = api; }
   // Seals tenant secrets (sink credentials, connector tokens). Null until main sets it; code
   // that stores a secret refuses (config error) without one. Must outlive the service.
   void setSecretBox(SecretBox* box) { secrets_ = box; }
@@ -110,16 +98,6 @@ class ControlPlaneService {
   // Components with per-tenant rows of their own register how to remove them; run by
   // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
   void addTenantDeletionHook(TenantDeletionHook hook) { deletion_hooks_.push_back(std::move(hook)); }
-
-  // Tenant API endpoints served by another component (e.g. /api/v1/connectors/...): requests
-  // whose first path segment after /api/v1/ is `first_segment` go to `route` with the tenant of
-  // the token and the segments after /api/v1/. Register before start().
-  using TenantApiRoute = std::function<void(const HttpServerRequest&, Responder,
-                                            const std::string& tenant_id,
-                                            const std::vector<std::string>& segments)>;
-  void addTenantApiRoute(const std::string& first_segment, TenantApiRoute route) {
-    tenant_routes_[first_segment] = std::move(route);
-  }
 
   // Validates `batch` against the tenant's current policy (employment-type rules join the
   // rejected rows), records the run and its identities, queues its job and wakes the tenant's
@@ -135,20 +113,7 @@ class ControlPlaneService {
   Result<int64_t> nextScheduledRun(const std::string& tenant_id, const std::string& cron,
                                    int64_t after_ms);
 
- private:
-  struct Waiter {
-    uint64_t id;
-    std::string tenant_id;
-    std::string agent_id;
-    Responder respond;
-    std::shared_ptr<boost::asio::steady_timer> timer;
-    std::shared_ptr<const std::atomic<bool>> peer_closed;  // the agent went away: never lease to it
-  };
-  struct Authenticated {
-    std::string tenant_id;
-    std::string agent_id;  // agent API only
-  };
-
+  // Endpoints, called by the route table (controlplane/api/routes.cpp) after authentication.
   // Agent API.
   void handleEnroll(const HttpServerRequest& req, Responder& respond);
   void handlePoll(const HttpServerRequest& req, Responder respond, const AgentRecord& agent);
@@ -158,7 +123,6 @@ class ControlPlaneService {
   void handlePlan(const HttpServerRequest& req, Responder& respond, const AgentRecord& agent,
                   const std::string& job_id);
   // Tenant API.
-  void handleTenantApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant);
   void handleUpload(const HttpServerRequest& req, Responder& respond, const Tenant& tenant);
   void handleListRuns(Responder& respond, const Tenant& tenant);
   void handleGetRun(Responder& respond, const Tenant& tenant, const std::string& run_id);
@@ -168,15 +132,11 @@ class ControlPlaneService {
   void handleSchedulesApi(const HttpServerRequest& req, Responder& respond, const Tenant& tenant,
                           const std::vector<std::string>& seg);
   void handleAgentsList(Responder& respond, const std::string& tenant_id);
-  // A job was quarantined: its run fails and a job_quarantined ticket is raised.
-  Status onJobQuarantined(const JobRecord& job, const std::string& why);
-  // Counts the result for the agent's health; a transient job-level failure is retried later
-  // (true: the result was not recorded, the job waits in the queue).
-  bool retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
-                             const protocol::JobResult& result);
   // Admin API.
-  void handleAdminApi(const HttpServerRequest& req, Responder& respond, const AdminToken& admin);
   void handleAdminListRuns(const HttpServerRequest& req, Responder& respond);
+  // The run with its report, held plan and tenant name.
+  void handleAdminGetRun(Responder& respond, const std::string& tenant_id,
+                         const std::string& run_id);
   void handleAdminDeleteTenant(Responder& respond, const AdminToken& admin,
                                const std::string& tenant_id);
   void handleAdminDecision(Responder& respond, const AdminToken& admin,
@@ -190,6 +150,22 @@ class ControlPlaneService {
                                const Tenant& tenant, const std::string& token);
   void rotateApiTokenFor(const HttpServerRequest& req, Responder& respond,
                          const std::string& tenant_id, const std::string& actor);
+ private:
+  struct Waiter {
+    uint64_t id;
+    std::string tenant_id;
+    std::string agent_id;
+    Responder respond;
+    std::shared_ptr<boost::asio::steady_timer> timer;
+    std::shared_ptr<const std::atomic<bool>> peer_closed;  // the agent went away: never lease to it
+  };
+
+  // A job was quarantined: its run fails and a job_quarantined ticket is raised.
+  Status onJobQuarantined(const JobRecord& job, const std::string& why);
+  // Counts the result for the agent's health; a transient job-level failure is retried later
+  // (true: the result was not recorded, the job waits in the queue).
+  bool retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
+                             const protocol::JobResult& result);
   // Answers the revoked agent's held polls with node_invalid (they must not lease it a job).
   void releaseRevokedAgentPolls(const std::string& agent_id);
   void answerRevoked(const std::shared_ptr<Waiter>& w);
@@ -241,11 +217,7 @@ class ControlPlaneService {
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
   SecretBox* secrets_ = nullptr;
-  std::unique_ptr<scim::ScimEndpoint> scim_;  // /scim/v2 (controlplane/scim)
-  TicketApi* ticket_api_ = nullptr;
-  AccessAuditLog audit_;  // who read or changed what: recorded in handle()
   std::vector<TenantDeletionHook> deletion_hooks_;
-  std::map<std::string, TenantApiRoute> tenant_routes_;
 };
 
 }  // namespace tenure::cp

@@ -13,7 +13,7 @@
 
 #include "common/protocol/messages.h"
 #include "controlplane/service/control_plane_service.h"
-#include "controlplane/service/responses.h"
+#include "controlplane/http/responses.h"
 
 namespace tenure::cp {
 

@@ -10,7 +10,7 @@
 #include "common/base/time_zone.h"
 #include "common/protocol/messages.h"
 #include "controlplane/service/control_plane_service.h"
-#include "controlplane/service/responses.h"
+#include "controlplane/http/responses.h"
 
 namespace tenure::cp {
 
@@ -252,7 +252,9 @@ void ControlPlaneService::handleAgentsList(Responder& respond, const std::string
         {"jobs_failed", h.jobs_failed},
         {"last_error", h.last_error.empty() ? bj::value(nullptr) : bj::value(h.last_error)},
         {"last_error_at", isoOrNull(h.last_error_at_ms)},
-        {"current_job", h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)}};
+        {"current_job", h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)},
+        // Long-polls of the agent this control plane holds open now (waiting for work).
+        {"held_polls", static_cast<int64_t>(heldPollsOf(h.agent.agent_id))}};
     if (tenant_id.empty()) o["tenant_id"] = h.agent.tenant_id;
     arr.push_back(std::move(o));
   }

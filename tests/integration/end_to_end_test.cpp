@@ -11,6 +11,7 @@
 
 #include "common/ldap/escape.h"
 #include "tests/integration/stack.h"
+#include "tests/support/suite_setup.h"
 
 namespace tenure::testing {
 namespace {
@@ -90,7 +91,10 @@ bj::object personInReport(const ApiResponse& run, const std::string& id) {
 
 class EndToEndTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Shared by the suite, run by its first test (tests/support/suite_setup.h: never skipped).
+  static inline SuiteSetup suite_setup_;
+  void SetUp() override { suite_setup_.ensure(&setUpSuite); }
+  static void setUpSuite() {
     auto env = loadSambaEnv();
     ASSERT_TRUE(env.isOk()) << env.status().toString();
     env_ = new SambaEnv(*env);
@@ -116,6 +120,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    suite_setup_ = {};  // the next suite sharing this fixture sets up again
     delete api_;
     delete agent_;
     delete cp_;

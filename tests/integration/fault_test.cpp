@@ -151,8 +151,16 @@ TEST_F(FaultTest, KillingTheControlPlaneBeforeTheAgentPollsStillRunsTheJob) {
 }
 
 TEST_F(FaultTest, SigtermDrainsHeldPollsAndExitsCleanly) {
-  // Let the agent's long-poll be held, then ask the control plane to stop.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Once the agent's long-poll is held (GET /api/v1/agents: held_polls), ask the control plane to
+  // stop: the drain must answer it.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto r = api_->request("GET", "/api/v1/agents", "Bearer " + tenant_.api_token);
+        return r.status == 200 && !r.json.at("agents").as_array().empty() &&
+               r.json.at("agents").at(0).at("held_polls").as_int64() == 1;
+      },
+      std::chrono::seconds(30)))
+      << readFile(cp_->logPath());
   auto code = cp_->stop(std::chrono::seconds(15));
   ASSERT_TRUE(code.has_value()) << "tenure-cp did not exit after SIGTERM";
   EXPECT_EQ(*code, 0);

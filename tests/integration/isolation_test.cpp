@@ -3,7 +3,8 @@
 // tenant A's resources, and must refuse without a trace of A's data in its answer. The agent's
 // side is played over HTTP (real enroll endpoint), so no directory is needed.
 //
-// Adding an endpoint: add a row to kProbes (the path may use the placeholders listed in
+// Adding an endpoint: add a row to kProbes (IsolationRoutesTest fails for a route of
+// `tenure-cp routes` without one; the path may use the placeholders listed in
 // IsolationTest::placeholders()); give `owner` the status A's own credential gets, so the row is
 // known to name a real resource (a refusal of a path that does not exist proves nothing).
 
@@ -11,10 +12,12 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -57,6 +60,8 @@ const std::set<int> k401 = {401};
 const std::set<int> k401or403 = {401, 403};
 // A list answered with the caller's own data: not a refusal, but it must not contain A's data.
 const std::set<int> kOwnList = {200};
+// A write to the caller's own resources: accepted, and it must neither reach nor leak A's.
+const std::set<int> kOwnWrite = {200, 201, 202};
 
 // clang-format off
 const std::vector<Probe> kProbes = {
@@ -70,6 +75,8 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/api/v1/policy/versions/{a_policy}",     As::kTenantB, k404, 200},
     {"GET",    "/api/v1/policy/versions",                As::kTenantB, kOwnList, 200},
     {"GET",    "/api/v1/policy",                         As::kTenantB, kOwnList, 200},
+    {"PUT",    "/api/v1/policy",                         As::kTenantB, kOwnWrite, 0, "{}"},
+    {"POST",   "/api/v1/policy/validate",                As::kTenantB, kOwnList, 200, "{}"},
     {"GET",    "/api/v1/runs/{a_run}/report.json",       As::kTenantB, k404, 200},
     {"GET",    "/api/v1/runs/{a_run}/report.csv",        As::kTenantB, k404, 200},
     {"GET",    "/api/v1/runs/{a_run}/report.html",       As::kTenantB, k404, 200},
@@ -80,10 +87,12 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/api/v1/tickets/{a_ticket}",             As::kTenantB, k404, 200},
     {"GET",    "/api/v1/tickets",                        As::kTenantB, kOwnList, 200},
     {"GET",    "/api/v1/ticket-sinks",                   As::kTenantB, kOwnList, 200},
+    {"PUT",    "/api/v1/ticket-sinks",                   As::kTenantB, kOwnWrite, 0, R"({"sinks":[]})"},
     {"GET",    "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404, 200},
     {"PUT",    "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404, 0, R"({"enabled":false})"},
     {"DELETE", "/api/v1/schedules/{a_schedule}",         As::kTenantB, k404},
     {"GET",    "/api/v1/schedules",                      As::kTenantB, kOwnList, 200},
+    {"POST",   "/api/v1/schedules",                      As::kTenantB, kOwnWrite, 0, R"({"kind":"reconcile","cron":"17 4 * * *"})"},
     {"GET",    "/api/v1/agents",                         As::kTenantB, kOwnList, 200},
     // One report digest per tenant: B reaches only its own, never A's settings or history.
     {"GET",    "/api/v1/report-digest",                  As::kTenantB, kOwnList, 200},
@@ -97,6 +106,8 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/api/v1/connectors/bamboohr",            As::kTenantB, k404, 200},
     {"DELETE", "/api/v1/connectors/bamboohr",            As::kTenantB, k404},
     {"POST",   "/api/v1/connectors/bamboohr/pull",       As::kTenantB, k404},
+    // B's own connector (after the rows above, which need B to have none).
+    {"PUT",    "/api/v1/connectors/bamboohr",            As::kTenantB, kOwnWrite, 0, R"({"company_domain":"bumblebee","api_key":"bhr-B","timeout_s":5})"},
     // SCIM: B's token, A's User.
     {"GET",    "/scim/v2/Users/{a_scim_user}",           As::kTenantB, k404, 200},
     {"PUT",    "/scim/v2/Users/{a_scim_user}",           As::kTenantB, k404, 0, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x"})", "application/scim+json"},
@@ -105,6 +116,13 @@ const std::vector<Probe> kProbes = {
     {"GET",    "/scim/v2/Users?filter=userName%20eq%20%22{a_scim_user_name}%22", As::kTenantB, kOwnList, 200},
     {"GET",    "/scim/v2/Users?filter=externalId%20eq%20%22{a_scim_external}%22", As::kTenantB, kOwnList, 200},
     {"GET",    "/scim/v2/Users",                         As::kTenantB, kOwnList, 200},
+    {"POST",   "/scim/v2/Users",                         As::kTenantB, kOwnWrite, 0, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bea.bumble@bumblebee.test","externalId":"B-77","name":{"givenName":"Bea","familyName":"Bumble"}})", "application/scim+json"},
+    // SCIM discovery: the same documents for every tenant, nothing of A's in them.
+    {"GET",    "/scim/v2/ServiceProviderConfig",         As::kTenantB, kOwnList, 200},
+    {"GET",    "/scim/v2/Schemas",                       As::kTenantB, kOwnList, 200},
+    {"GET",    "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", As::kTenantB, kOwnList, 200},
+    {"GET",    "/scim/v2/ResourceTypes",                 As::kTenantB, kOwnList, 200},
+    {"GET",    "/scim/v2/ResourceTypes/User",            As::kTenantB, kOwnList, 200},
     {"POST",   "/scim/v2/Bulk",                          As::kTenantB, kOwnList, 0, R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"PATCH","path":"/Users/{a_scim_user}","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}},{"method":"DELETE","path":"/Users/{a_scim_user}"}]})", "application/scim+json"},
     // The tenant of a request comes from its credential, never from its path or body.
     {"GET",    "/api/v1/tenants/{a_tenant}/runs/{a_run}", As::kTenantB, k404},
@@ -126,6 +144,8 @@ const std::vector<Probe> kProbes = {
     {"POST",   "/agent/v1/jobs/{a_leased_job}/plan",     As::kAgentB, k404, 0, R"({"job_id":"{a_leased_job}","population":1,"counts":{"create":1}})"},
     {"POST",   "/agent/v1/jobs/{a_leased_job}/result",   As::kAgentB, k404, 0, R"({"job_id":"{a_leased_job}","status":"failed","error_class":"data","error_message":"x"})"},
     {"POST",   "/agent/v1/jobs/{a_job}/result",          As::kAgentB, k404, 0, R"({"job_id":"{a_job}","status":"succeeded"})"},
+    // B's poll: B's jobs only (TenantBsPollNeverLeasesTenantAsJobs checks more polls).
+    {"POST",   "/agent/v1/poll",                         As::kAgentB, kOwnList, 0, R"({"wait_s":0})"},
     // Admin API: a tenant token (B's, and A's own) is refused everywhere.
     {"GET",    "/admin/v1/runs",                         As::kTenantBOnAdmin, k401or403, 200},
     {"GET",    "/admin/v1/runs?status=succeeded",        As::kTenantAOnAdmin, k401or403, 200},
@@ -139,6 +159,7 @@ const std::vector<Probe> kProbes = {
     {"DELETE", "/admin/v1/tenants/{a_tenant}",           As::kTenantAOnAdmin, k401or403},
     {"GET",    "/admin/v1/tickets",                      As::kTenantBOnAdmin, k401or403, 200},
     {"GET",    "/admin/v1/tickets?tenant={a_tenant}",    As::kTenantAOnAdmin, k401or403, 200},
+    {"GET",    "/admin/v1/tenants/{a_tenant}/tickets/{a_ticket}", As::kTenantBOnAdmin, k401or403, 200},
     {"POST",   "/admin/v1/tenants/{a_tenant}/tickets/{a_ticket}/acknowledge", As::kTenantBOnAdmin, k401or403, 200},
     {"POST",   "/admin/v1/tenants/{a_tenant}/tickets/{a_ticket}/resolve",     As::kTenantAOnAdmin, k401or403, 200},
     {"GET",    "/admin/v1/agents",                       As::kTenantBOnAdmin, k401or403, 200},
@@ -400,6 +421,56 @@ class IsolationTest : public ::testing::Test {
   std::map<std::string, std::string> values_;
   std::vector<std::string> secrets_of_a_;
 };
+
+// The path `probe` (placeholders and query allowed) is one that `pattern` ("/api/v1/runs/{run_id}",
+// "report.{format}") matches.
+bool probeMatches(const std::string& pattern, const std::string& probe) {
+  auto segments = [](std::string p) {
+    p = p.substr(0, p.find('?'));
+    std::vector<std::string> out;
+    std::stringstream in(p);
+    for (std::string seg; std::getline(in, seg, '/');) {
+      if (!seg.empty()) out.push_back(seg);
+    }
+    return out;
+  };
+  const auto want = segments(pattern);
+  const auto got = segments(probe);
+  if (want.size() != got.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const size_t open = want[i].find('{');
+    if (open == std::string::npos ? want[i] != got[i]
+                                  : got[i].compare(0, open, want[i], 0, open) != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every authenticated route of the running control plane's table (`tenure-cp routes`) has a row
+// above: a new endpoint cannot be added without saying how it keeps tenants apart.
+TEST(IsolationRoutesTest, EveryAuthenticatedRouteHasAnIsolationRow) {
+  auto [rc, out] = runCommand({cpBinary(), "routes"});
+  ASSERT_EQ(rc, 0) << out;
+  std::stringstream lines(out);
+  int routes = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    const bj::value r = bj::parse(line);
+    const std::string method(r.at("method").as_string());
+    const std::string pattern(r.at("pattern").as_string());
+    const std::string auth(r.at("auth").as_string());
+    ++routes;
+    EXPECT_NE(auth, "unspecified") << method << " " << pattern;
+    if (auth == "none") continue;  // /healthz and enrollment (IsolationTest enrolls B and A)
+    const bool covered = std::any_of(kProbes.begin(), kProbes.end(), [&](const Probe& p) {
+      return p.method == method && probeMatches(pattern, p.path);
+    });
+    EXPECT_TRUE(covered) << method << " " << pattern << " (" << auth
+                         << ") has no row in kProbes (tests/integration/isolation_test.cpp)";
+  }
+  EXPECT_GT(routes, 50) << out;
+}
 
 TEST_F(IsolationTest, EveryEndpointRefusesTenantBOnTenantAsResourcesWithoutLeakingThem) {
   for (const Probe& p : kProbes) {

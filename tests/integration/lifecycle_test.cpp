@@ -11,6 +11,7 @@
 #include "common/base/time_zone.h"
 #include "common/ldap/escape.h"
 #include "tests/integration/stack.h"
+#include "tests/support/suite_setup.h"
 
 namespace tenure::testing {
 namespace {
@@ -44,7 +45,10 @@ bool hasValue(const ProbeEntry& e, const std::string& attr, const std::string& v
 
 class LifecycleEndToEndTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Shared by the suite, run by its first test (tests/support/suite_setup.h: never skipped).
+  static inline SuiteSetup suite_setup_;
+  void SetUp() override { suite_setup_.ensure(&setUpSuite); }
+  static void setUpSuite() {
     auto env = loadSambaEnv();
     ASSERT_TRUE(env.isOk()) << env.status().toString();
     env_ = new SambaEnv(*env);
@@ -79,6 +83,7 @@ class LifecycleEndToEndTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    suite_setup_ = {};  // the next suite sharing this fixture sets up again
     delete api_;
     delete agent_;
     delete cp_;

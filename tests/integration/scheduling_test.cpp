@@ -37,6 +37,7 @@ class SchedulingEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(probe_->ensureOu(staff_));
     cp_ = std::make_unique<ControlPlaneProcess>(dir_.path() + "/cp",
                                                 std::vector<std::string>{"--lease-seconds", "3"});
+    cp_->useTestClock();
     ASSERT_TRUE(cp_->start()) << readFile(cp_->logPath());
     tenant_ = cp_->createTenant("Scheduling Co");
     api_ = std::make_unique<ApiClient>(cp_->url(), cp_->caFile());
@@ -91,7 +92,8 @@ TEST_F(SchedulingEndToEndTest, SilentAgentsJobMovesToTheOtherAgentAndReconcileRe
   ASSERT_TRUE(agents_[0]->start());
   ASSERT_TRUE(eventually([&] { return !agentsList().empty(); }, 30s));
   const std::string silent_id = str(agentsList().at(0), "agent_id");
-  std::this_thread::sleep_for(500ms);  // let its poll reach the control plane
+  // Its poll is held by the control plane (and would be answered with the next job).
+  ASSERT_TRUE(eventually([&] { return agentsList().at(0).at("held_polls").as_int64() == 1; }, 30s));
   ASSERT_EQ(::kill(agents_[0]->pid(), SIGSTOP), 0);
 
   auto up = api_->uploadCsv(tenant_.api_token,
@@ -133,6 +135,8 @@ TEST_F(SchedulingEndToEndTest, SilentAgentsJobMovesToTheOtherAgentAndReconcileRe
                                "application/json",
                                R"({"kind":"reconcile","cron":"* * * * *"})");
   ASSERT_EQ(created.status, 201) << created.body;
+  // The next minute's slot comes at once: the control plane's test clock moves to it.
+  cp_->moveClockTo(isoUtcToUnixMillis(str(created.json, "next_run_at")) + 1'000);
   std::string reconcile_run;
   ASSERT_TRUE(eventually(
       [&] {

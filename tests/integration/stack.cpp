@@ -3,7 +3,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "common/base/crypto.h"
@@ -18,6 +22,13 @@ std::string cpBinary() { return TENURE_CP_BIN; }
 std::string agentBinary() { return TENURE_AGENT_BIN; }
 
 std::string uniqueSuffix() { return "t" + randomHex(4); }
+
+int64_t isoUtcToUnixMillis(const std::string& iso) {
+  std::tm tm{};
+  const char* end = strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') return -1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "tenure-it-XXXXXX").string();
@@ -52,6 +63,19 @@ bool ControlPlaneProcess::start() {
   return waitFor([&] { return fs::exists(data_dir_ + "/tenure-cp.url") || !proc_.running(); },
                  std::chrono::seconds(20)) &&
          proc_.running();
+}
+
+void ControlPlaneProcess::useTestClock() {
+  extra_flags_.insert(extra_flags_.end(), {"--clock-offset-file", data_dir_ + ".clock-offset"});
+}
+
+void ControlPlaneProcess::moveClockTo(int64_t unix_ms) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const std::string path = data_dir_ + ".clock-offset";
+  std::ofstream(path + ".tmp") << std::max<int64_t>(0, unix_ms - now) << "\n";
+  fs::rename(path + ".tmp", path);
 }
 
 std::optional<int> ControlPlaneProcess::stop(std::chrono::milliseconds timeout) {

@@ -44,6 +44,11 @@ class ControlPlaneProcess {
   std::string caFile() const { return data_dir_ + "/tls/cert.pem"; }
   std::string logPath() const { return data_dir_ + "/cp.log"; }
   TenantInfo createTenant(const std::string& name);
+  // Runs the control plane on a test clock (--clock-offset-file): call before start(). Then
+  // moveClockTo() sets its time to `unix_ms` (forward only), taking effect within 100 ms, so a
+  // test waits for a cron slot by moving to it instead of sleeping until it comes.
+  void useTestClock();
+  void moveClockTo(int64_t unix_ms);
 
  private:
   std::string data_dir_;
@@ -105,5 +110,7 @@ std::string agentBinary();
 std::unique_ptr<LdapProbe> connectProbe(const SambaEnv& env);
 // "t" + random hex, for names unique to one test.
 std::string uniqueSuffix();
+// "2026-12-07T21:16:00Z" (as the API writes times) -> milliseconds since the epoch; -1 if not.
+int64_t isoUtcToUnixMillis(const std::string& iso);
 
 }  // namespace tenure::testing

@@ -191,11 +191,17 @@ installed=$(wine_ reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Unin
   awk '/DisplayName.*Tenure Agent/{f=1} f&&/DisplayVersion/{print $NF; exit}')
 [[ $installed == "$v2" ]] || fail "installed version '$installed', expected $v2"
 log "upgraded to $v2 in $((SECONDS - t_up)) s; service running, agent.json unchanged"
-# The old agent process abandoned its held long-poll when the upgrade stopped it, but tenure-cp keeps
-# holding that poll (it does not notice the closed connection) and would hand the next job to it,
-# where the job waits for its lease to expire (120 s). Until tenure-cp drops an agent's older held
-# poll, wait until that one has timed out (poll_wait_s 25 s) before queueing the next job.
-while (( SECONDS < t_up + 28 )); do sleep 1; done
+# The old agent process abandoned its held long-poll when the upgrade stopped it; tenure-cp sees the
+# closed connection and never leases to it. Wait for what matters: the upgraded agent's own poll
+# held by tenure-cp (GET /api/v1/agents: held_polls), so the next job goes straight to it.
+held=""
+for _ in $(seq 300); do
+  held=$(curl -sS --cacert "$ca" -H "Authorization: Bearer $token" "$url/api/v1/agents" |
+    python3 -c 'import json,sys; print(sum(a["held_polls"] for a in json.load(sys.stdin)["agents"]))') || held=""
+  [[ $held == 1 ]] && break
+  sleep 0.2
+done
+[[ $held == 1 ]] || fail "the upgraded agent's poll is not held by tenure-cp (held polls: '$held')"
 cat >"$work/hr2.csv" <<CSV
 $hr_header
 W1003,Wilma,Weber,,Finance,Controller,Vienna,W1001,employee,2024-03-01,,active,CC-400

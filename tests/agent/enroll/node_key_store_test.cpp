@@ -1,11 +1,14 @@
 #include "agent/enroll/node_key_store.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 
 namespace tenure::agent {
 namespace {
@@ -30,6 +33,45 @@ class NodeKeyStoreTest : public ::testing::Test {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 07777;
+  }
+
+  // Runs `fn` without root's privileges. Root ignores directory permissions, and the test command
+  // runs as root: there `fn` runs in a child process that becomes the unprivileged user nobody
+  // (uid/gid 65534) and owns the test's files; otherwise it runs here.
+  Status asUnprivilegedUser(const std::function<Status()>& fn) {
+    if (::geteuid() != 0) return fn();
+    constexpr uid_t kNobody = 65534;
+    for (const auto& e : fs::recursive_directory_iterator(root_)) {
+      if (::lchown(e.path().c_str(), kNobody, kNobody) != 0) return internalError("lchown");
+    }
+    if (::chown(root_.c_str(), kNobody, kNobody) != 0) return internalError("chown");
+    int fds[2];
+    if (::pipe(fds) != 0) return internalError("pipe");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[0]);
+      if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+        ::_exit(2);
+      }
+      const Status st = fn();
+      const std::string out =
+          std::to_string(static_cast<int>(st.errorClass())) + " " + st.message();
+      (void)!::write(fds[1], out.data(), out.size());
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, n);
+    ::close(fds[0]);
+    int wstatus = 0;
+    ::waitpid(pid, &wstatus, 0);
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 || out.empty()) {
+      return internalError("the unprivileged child failed (status " + std::to_string(wstatus) + ")");
+    }
+    const size_t space = out.find(' ');
+    return Status(static_cast<ErrorClass>(std::stoi(out.substr(0, space))),
+                  space == std::string::npos ? "" : out.substr(space + 1));
   }
 
   fs::path root_;
@@ -121,10 +163,10 @@ TEST_F(NodeKeyStoreTest, SymlinkedKeyFileIsRefused) {
 }
 
 TEST_F(NodeKeyStoreTest, UnwritableStateDirectoryIsAnError) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   fs::create_directories(state_dir_);
   ::chmod(state_dir_.c_str(), 0500);
-  Status st = FileNodeKeyStore(state_dir_).save({"key-1", "agent-1", "https://cp"});
+  Status st = asUnprivilegedUser(
+      [&] { return FileNodeKeyStore(state_dir_).save({"key-1", "agent-1", "https://cp"}); });
   EXPECT_EQ(st.errorClass(), ErrorClass::kPermission) << st.toString();
 }
 

@@ -10,12 +10,15 @@
 
 #include "agent/transport/curl_http_client.h"
 #include "tests/agent/transport/test_support.h"
+#include "tests/support/suite_setup.h"
 
 namespace tenure::agent::testing {
 
 class LoopbackServerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Run by the suite's first test (tests/support/suite_setup.h: a failure is never a skip).
+  static inline tenure::testing::SuiteSetup suite_setup_;
+  static void setUpSuite() {
     clearProxyEnvironment();
     dir_ = new TempDir();
     ASSERT_TRUE(makeSelfSignedCert(dir_->path(), "server", "DNS:localhost,IP:127.0.0.1"));
@@ -26,6 +29,7 @@ class LoopbackServerTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    suite_setup_ = {};  // the next suite sharing this fixture sets up again
     delete server_;
     server_ = nullptr;
     delete dir_;
@@ -33,6 +37,8 @@ class LoopbackServerTest : public ::testing::Test {
   }
 
   void SetUp() override {
+    suite_setup_.ensure(&setUpSuite);
+    if (HasFatalFailure()) return;
     ASSERT_NE(server_, nullptr);
     control("POST", "/control/reset", "{}");
   }

@@ -16,7 +16,7 @@ TEST(ProtocolTest, JobRoundTripsThroughJson) {
   r.family_name = "O'Brien, Jr.";
   r.custom["cost_center"] = "42";
   job.identities.push_back(r);
-  auto text = serialize(toJson(job));
+  auto text = protocol::serialize(toJson(job));
   auto parsed = parseJob(parseJsonText(text).value());
   ASSERT_TRUE(parsed.isOk()) << parsed.status().toString();
   EXPECT_EQ(parsed->job_id, "j1");
@@ -34,7 +34,7 @@ TEST(ProtocolTest, JobResultKeepsErrorsPerIdentity) {
   IdentityOutcome bad{.employee_id = "E2", .action = "failed", .error_class = "permission",
                       .error_message = "insufficient access", .directory_code = 50};
   res.outcomes = {ok, bad};
-  auto parsed = parseJobResult(parseJsonText(serialize(toJson(res))).value());
+  auto parsed = parseJobResult(parseJsonText(protocol::serialize(toJson(res))).value());
   ASSERT_TRUE(parsed.isOk());
   ASSERT_EQ(parsed->outcomes.size(), 2u);
   EXPECT_FALSE(parsed->outcomes[0].failed());
@@ -67,7 +67,7 @@ TEST(ProtocolTest, PlanSummaryAndOperationsRoundTrip) {
   o.operations.push_back({"disable", "CN=A,DC=x", "", "status terminated", {"userAccountControl"}});
   o.operations.push_back({"move", "CN=A,DC=x", "OU=Leavers,DC=x", "leavers OU", {}});
   plan.outcomes.push_back(o);
-  auto parsed = parsePlanSummary(parseJsonText(serialize(toJson(plan))).value());
+  auto parsed = parsePlanSummary(parseJsonText(protocol::serialize(toJson(plan))).value());
   ASSERT_TRUE(parsed.isOk()) << parsed.status().toString();
   EXPECT_EQ(parsed->population, 120);
   EXPECT_EQ(parsed->counts.at("disable"), 3);
@@ -77,7 +77,7 @@ TEST(ProtocolTest, PlanSummaryAndOperationsRoundTrip) {
   EXPECT_FALSE(parsePlanSummary(parseJsonText(R"({"counts":{"disable":-1}})").value()).isOk());
 
   PlanDecision d{false, true, "disable: 120 > 50"};
-  auto pd = parsePlanDecision(parseJsonText(serialize(toJson(d))).value());
+  auto pd = parsePlanDecision(parseJsonText(protocol::serialize(toJson(d))).value());
   ASSERT_TRUE(pd.isOk());
   EXPECT_FALSE(pd->proceed);
   EXPECT_TRUE(pd->held);

@@ -1,4 +1,4 @@
-// The access audit log: recorded by ControlPlaneService::handle for requests over real HTTPS,
+// The access audit log: recorded by the route table (controlplane/api) for requests over real HTTPS,
 // stored hash-chained in real SQLite files, verified by `tenure-cp audit verify` after a row is
 // tampered with directly in SQLite.
 

@@ -2,6 +2,7 @@
 // real HTTP from a fake BambooHR on loopback that answers in BambooHR's documented shapes.
 
 #include "controlplane/connectors/connector_service.h"
+#include "controlplane/api/control_plane_api.h"
 
 #include <gtest/gtest.h>
 
@@ -106,17 +107,15 @@ class ConnectorServiceTest : public ::testing::Test {
     o.http.backoff_initial = milliseconds(1);
     o.sleeper = [this](milliseconds d) { sleeps_.push_back(d); };
     connectors_ = std::make_unique<ConnectorService>(*service_, *tenants_, clock_, o);
-    service_->addTenantApiRoute(
-        "connectors", [this](const HttpServerRequest& req, Responder respond,
-                             const std::string& tenant_id, const std::vector<std::string>& seg) {
-          connectors_->handle(req, std::move(respond), tenant_id, seg);
-        });
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, connectors_.get()});
     a_ = control_->createTenant("A").value();
     b_ = control_->createTenant("B").value();
   }
 
   void TearDown() override {
     connectors_.reset();
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -132,7 +131,7 @@ class ConnectorServiceTest : public ::testing::Test {
     req.headers["content-type"] = "application/json";
     req.body = body;
     auto c = std::make_shared<Captured>();
-    service_->handle(std::move(req), [c](HttpServerResponse r) {
+    api_->handle(std::move(req), [c](HttpServerResponse r) {
       if (c->done) return;
       c->response = std::move(r);
       c->done = true;
@@ -158,6 +157,7 @@ class ConnectorServiceTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<ConnectorService> connectors_;
   testing::TestSecretBox secrets_;
   testing::RecordingTicketRaiser tickets_;

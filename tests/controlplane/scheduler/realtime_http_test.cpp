@@ -19,6 +19,7 @@
 #include "agent/transport/curl_http_client.h"
 #include "common/protocol/messages.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
 
 namespace tenure::cp {
@@ -41,11 +42,13 @@ class RealtimeHttpTest : public ::testing::Test {
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, options);
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     HttpServerOptions http;
     http.tls_cert_file = cert;
     http.tls_key_file = key;
     server_ = std::make_unique<HttpServer>(io_, http, [this](HttpServerRequest r, Responder res) {
-      service_->handle(std::move(r), std::move(res));
+      api_->handle(std::move(r), std::move(res));
     });
     ASSERT_TRUE(server_->start().isOk());
     service_->start();
@@ -62,6 +65,7 @@ class RealtimeHttpTest : public ::testing::Test {
     io_.stop();
     for (auto& t : threads_) t.join();
     server_.reset();
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -128,6 +132,7 @@ class RealtimeHttpTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<agent::CurlHttpClient> http_;
   TenantCredentials tenant_;

@@ -3,6 +3,7 @@
 // requests go straight to ControlPlaneService::handle().
 
 #include "controlplane/scheduler/scheduler.h"
+#include "controlplane/api/control_plane_api.h"
 
 #include <gtest/gtest.h>
 
@@ -69,12 +70,15 @@ class SchedulerTest : public ::testing::Test {
   void makeService() {
     scheduler_.reset();
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, options_);
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     service_->setTicketRaiser(&tickets_);
     scheduler_ = std::make_unique<Scheduler>(io_, *service_, *control_, *tenants_, clock_);
   }
 
   void TearDown() override {
     scheduler_.reset();
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -90,7 +94,7 @@ class SchedulerTest : public ::testing::Test {
     req.headers["content-type"] = content_type;
     req.body = body;
     auto c = std::make_shared<Captured>();
-    service_->handle(std::move(req), [c](HttpServerResponse r) {
+    api_->handle(std::move(req), [c](HttpServerResponse r) {
       if (!c->response) c->response = std::move(r);
     });
     return c;
@@ -159,6 +163,7 @@ class SchedulerTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<Scheduler> scheduler_;
   TenantCredentials a_, b_;
   std::string admin_;

@@ -16,6 +16,7 @@
 #include "common/base/time_zone.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/scim/scim_user.h"
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
 
 namespace tenure::cp {
@@ -82,11 +83,13 @@ class ScimTest : public ::testing::Test {
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_);
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     HttpServerOptions o;
     o.tls_cert_file = cert_;
     o.tls_key_file = key;
     server_ = std::make_unique<HttpServer>(io_, o, [this](HttpServerRequest req, Responder r) {
-      service_->handle(std::move(req), std::move(r));
+      api_->handle(std::move(req), std::move(r));
     });
     ASSERT_TRUE(server_->start().isOk());
     thread_ = std::thread([this] { io_.run(); });
@@ -99,6 +102,7 @@ class ScimTest : public ::testing::Test {
     work_.reset();
     io_.stop();
     if (thread_.joinable()) thread_.join();
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -205,6 +209,7 @@ class ScimTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<HttpServer> server_;
   TenantCredentials a_, b_;
 };

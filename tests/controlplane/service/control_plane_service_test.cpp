@@ -1,6 +1,7 @@
 // ControlPlaneService against real SQLite stores in a temp dir, with an injected clock; requests
 // go straight to handle() (the HTTP layer has its own tests, the whole stack its integration tests).
 
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
 
 #include <gtest/gtest.h>
@@ -38,11 +39,14 @@ class ControlPlaneServiceTest : public ::testing::Test {
     o.max_attempts = 2;
     o.retry_base = std::chrono::milliseconds(0);  // retry backoff has its own tests
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, o);
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     a_ = control_->createTenant("A").value();
     b_ = control_->createTenant("B").value();
   }
 
   void TearDown() override {
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -58,7 +62,7 @@ class ControlPlaneServiceTest : public ::testing::Test {
     req.headers["content-type"] = content_type;
     req.body = body;
     auto c = std::make_shared<Captured>();
-    service_->handle(std::move(req), [c](HttpServerResponse r) {
+    api_->handle(std::move(req), [c](HttpServerResponse r) {
       if (!c->response) c->response = std::move(r);
     });
     return c;
@@ -98,6 +102,7 @@ class ControlPlaneServiceTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   TenantCredentials a_, b_;
 };
 

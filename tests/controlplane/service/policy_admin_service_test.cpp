@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/protocol/messages.h"
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
 
 namespace tenure::cp {
@@ -34,12 +35,15 @@ class PolicyAdminServiceTest : public ::testing::Test {
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
     service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_);
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     a_ = control_->createTenant("Acme").value();
     b_ = control_->createTenant("Beta").value();
     admin_ = control_->createAdminToken("ops-alice").value().token;
   }
 
   void TearDown() override {
+    api_.reset();
     service_.reset();
     fs::remove_all(dir_);
   }
@@ -57,7 +61,7 @@ class PolicyAdminServiceTest : public ::testing::Test {
     req.headers["content-type"] = content_type;
     req.body = body;
     auto c = std::make_shared<Captured>();
-    service_->handle(std::move(req), [c](HttpServerResponse r) {
+    api_->handle(std::move(req), [c](HttpServerResponse r) {
       if (!c->response) c->response = std::move(r);
     });
     return c;
@@ -139,6 +143,7 @@ class PolicyAdminServiceTest : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   TenantCredentials a_, b_;
   std::string admin_;
 };

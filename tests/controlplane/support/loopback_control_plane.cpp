@@ -24,6 +24,8 @@ LoopbackControlPlane::LoopbackControlPlane(int64_t start_ms) : clock_(start_ms) 
   control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
   tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
   service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_);
+  api_ = std::make_unique<api::ControlPlaneApi>(
+      api::ApiComponents{*control_, *tenants_, clock_, *service_});
   HttpServerOptions http;
   http.tls_cert_file = (dir_ / "tls" / "cert.pem").string();
   http.tls_key_file = (dir_ / "tls" / "key.pem").string();
@@ -32,7 +34,7 @@ LoopbackControlPlane::LoopbackControlPlane(int64_t start_ms) : clock_(start_ms) 
   }
   ca_file_ = http.tls_cert_file;
   server_ = std::make_unique<HttpServer>(io_, http, [this](HttpServerRequest req, Responder r) {
-    service_->handle(std::move(req), std::move(r));
+    api_->handle(std::move(req), std::move(r));
   });
   if (!server_->start().isOk()) throw std::runtime_error("server start");
   url_ = "https://127.0.0.1:" + std::to_string(server_->port());
@@ -46,6 +48,7 @@ LoopbackControlPlane::~LoopbackControlPlane() {
   io_.stop();
   if (thread_.joinable()) thread_.join();
   server_.reset();
+  api_.reset();
   service_.reset();
   std::error_code ec;
   fs::remove_all(dir_, ec);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/base/clock.h"
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
@@ -67,6 +68,7 @@ class LoopbackControlPlane {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   std::string ca_file_;

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "controlplane/http/http_server.h"
+#include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/tickets/ticket_service.h"
 
@@ -91,7 +92,8 @@ class TicketEnv : public ::testing::Test {
     tickets_ = std::make_unique<TicketService>(
         io_, *control_, *tenants_, clock_, [this] { return service_->secrets(); }, o);
     service_->setTicketRaiser(tickets_.get());
-    service_->setTicketApi(tickets_.get());
+    api_ = std::make_unique<api::ControlPlaneApi>(
+        api::ApiComponents{*control_, *tenants_, clock_, *service_, tickets_.get(), nullptr, nullptr});
     a_ = control_->createTenant("A").value();
     b_ = control_->createTenant("B").value();
     admin_ = control_->createAdminToken("olga").value().token;
@@ -112,7 +114,7 @@ class TicketEnv : public ::testing::Test {
     http.tls_key_file = (dir_ / "key.pem").string();
     ASSERT_TRUE(ensureSelfSignedCertificate(http.tls_cert_file, http.tls_key_file).isOk());
     server_ = std::make_unique<HttpServer>(io_, http, [this](HttpServerRequest r, Responder s) {
-      service_->handle(std::move(r), std::move(s));
+      api_->handle(std::move(r), std::move(s));
     });
     ASSERT_TRUE(server_->start().isOk());
     work_ = std::make_unique<WorkGuard>(io_.get_executor());
@@ -128,6 +130,7 @@ class TicketEnv : public ::testing::Test {
     }
     server_.reset();
     tickets_.reset();
+    api_.reset();
     service_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -185,6 +188,7 @@ class TicketEnv : public ::testing::Test {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
+  std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<TicketService> tickets_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<WorkGuard> work_;

@@ -1,4 +1,4 @@
-#include "controlplane/service/responses.h"
+#include "controlplane/http/responses.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>

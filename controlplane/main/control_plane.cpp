@@ -1,0 +1,75 @@
+#include "controlplane/main/control_plane.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tenure::cp {
+
+Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context& io,
+                                                         const Clock& clock,
+                                                         ControlPlaneOptions o) {
+  std::unique_ptr<ControlPlane> cp(new ControlPlane());
+  ASSIGN_OR_RETURN(cp->control_, ControlStore::open((o.data_dir / "control.db").string(), clock));
+  cp->tenants_ = std::make_unique<TenantStores>((o.data_dir / "tenants").string(), clock);
+  const std::string key_file =
+      o.master_key_file.empty() ? (o.data_dir / "master.key").string() : o.master_key_file;
+  auto keys = TenantKeys::open(*cp->control_, key_file);
+  if (!keys.isOk()) return keys.status().withContext("master key");
+  cp->keys_ = std::move(*keys);
+
+  ControlStore& control = *cp->control_;
+  TenantStores& tenants = *cp->tenants_;
+  cp->service_ = std::make_unique<ControlPlaneService>(io, control, tenants, clock, o.service);
+  ControlPlaneService& service = *cp->service_;
+  service.setSecretBox(cp->keys_.get());
+  cp->connectors_ = std::make_unique<connectors::ConnectorService>(service, tenants, clock);
+  SecretBox* box = cp->keys_.get();
+  cp->tickets_ = std::make_unique<TicketService>(io, control, tenants, clock,
+                                                 [box] { return box; }, o.tickets);
+  service.setTicketRaiser(cp->tickets_.get());
+  // Report digests: scheduled and sent on the ticket outbox's worker (no thread of their own).
+  cp->digests_ = std::make_unique<ReportDigestService>(control, tenants, service, *cp->tickets_,
+                                                       clock, o.digest);
+  ReportDigestService& digests = *cp->digests_;
+  service.addTenantDeletionHook(
+      [&digests](const std::string& tenant_id) { return digests.forgetTenant(tenant_id); });
+  cp->tickets_->addDeliveryTask([&digests] {
+    auto sent = digests.runDue();
+    if (!sent.isOk()) spdlog::error("report digests: {}", sent.status().toString());
+  });
+  // Cron schedules of every tenant; HR pulls go to the connector.
+  cp->scheduler_ = std::make_unique<Scheduler>(io, service, control, tenants, clock);
+  connectors::ConnectorService& connectors = *cp->connectors_;
+  cp->scheduler_->setHrPullHook([&connectors](const std::string& tenant_id) {
+    connectors.pullInBackground(tenant_id);
+    return Status::ok();
+  });
+  cp->api_ = std::make_unique<api::ControlPlaneApi>(api::ApiComponents{
+      .control = control,
+      .tenants = tenants,
+      .clock = clock,
+      .service = service,
+      .tickets = cp->tickets_.get(),
+      .digests = cp->digests_.get(),
+      .connectors = cp->connectors_.get(),
+  });
+  return cp;
+}
+
+ControlPlane::~ControlPlane() = default;
+
+Status ControlPlane::start() {
+  RETURN_IF_ERROR(service_->recover().withContext("recovery"));
+  service_->start();
+  scheduler_->start();
+  tickets_->start();
+  return Status::ok();
+}
+
+void ControlPlane::stopAccepting() {
+  scheduler_->stop();
+  service_->stopHoldingPolls();
+}
+
+void ControlPlane::stop() { tickets_->stop(); }
+
+}  // namespace tenure::cp
