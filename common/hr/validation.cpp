@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/base/time_zone.h"
 #include "common/base/utf8.h"
 
 namespace tenure::hr {
@@ -256,6 +257,52 @@ ParsedBatch BatchValidator::finish() && {
   std::stable_sort(batch_.rejected.begin(), batch_.rejected.end(),
                    [](const RowError& a, const RowError& b) { return a.row < b.row; });
   return std::move(batch_);
+}
+
+namespace {
+
+// The rule `r` breaks (field, message), if any.
+std::optional<std::pair<std::string, std::string>> employmentRuleViolation(
+    const EmploymentRules& rules, const HrRecord& r, int64_t today_days) {
+  const std::string type = r.employment_type.empty() ? "employee" : r.employment_type;
+  EmploymentRule rule;
+  rule.end_date_required = type != "employee";
+  if (auto it = rules.by_type.find(type); it != rules.by_type.end()) rule = it->second;
+  if (r.end_date.empty()) {
+    if (rule.end_date_required) return std::make_pair("end_date", "required for " + type);
+    return std::nullopt;
+  }
+  if (!rule.max_days) return std::nullopt;
+  // Both dates were validated with the record; a date that still does not parse is not measured.
+  auto end = parseIsoDate(r.end_date);
+  auto start = r.start_date.empty() ? Result<int64_t>(today_days) : parseIsoDate(r.start_date);
+  if (!start.isOk() || !end.isOk() || *end - *start <= *rule.max_days) return std::nullopt;
+  return std::make_pair("end_date", std::to_string(*end - *start) + " days after " +
+                                        (r.start_date.empty() ? "today" : "start_date") +
+                                        " exceeds the maximum of " +
+                                        std::to_string(*rule.max_days) + " days for " + type);
+}
+
+}  // namespace
+
+void applyEmploymentRules(ParsedBatch& batch, const EmploymentRules& rules, int64_t today_days) {
+  std::vector<HrRecord> kept;
+  std::vector<int> kept_rows;
+  for (size_t i = 0; i < batch.accepted.size(); ++i) {
+    HrRecord& r = batch.accepted[i];
+    const int row = i < batch.accepted_rows.size() ? batch.accepted_rows[i] : 0;
+    if (auto bad = employmentRuleViolation(rules, r, today_days)) {
+      batch.rejected.push_back(
+          RowError{row, r.employee_id, bad->first, rowReason(row, bad->first, bad->second)});
+      continue;
+    }
+    kept.push_back(std::move(r));
+    kept_rows.push_back(row);
+  }
+  batch.accepted = std::move(kept);
+  batch.accepted_rows = std::move(kept_rows);
+  std::stable_sort(batch.rejected.begin(), batch.rejected.end(),
+                   [](const RowError& a, const RowError& b) { return a.row < b.row; });
 }
 
 }  // namespace tenure::hr

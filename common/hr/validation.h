@@ -3,6 +3,7 @@
 // valid UTF-8 and control characters, the enums are lower-cased and defaulted, dates are checked,
 // and duplicate employee IDs within one upload are rejected. A bad row is reported, never applied.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,5 +65,23 @@ class BatchValidator {
   ParsedBatch batch_;
   std::unordered_map<std::string, int> first_row_by_id_;  // lower-cased id → first row
 };
+
+// What a tenant's policy asks of a record of one employment type beyond its own fields.
+struct EmploymentRule {
+  bool end_date_required = false;
+  std::optional<int> max_days;  // end_date - start_date (or today) may not exceed this
+};
+
+// The rules per employment type (policy.employment_types). A type not listed needs an end date
+// unless it is "employee", with no maximum; a record without a type is an employee.
+struct EmploymentRules {
+  std::unordered_map<std::string, EmploymentRule> by_type;
+};
+
+// Moves the accepted records of `batch` that break `rules` to its rejected rows (kept sorted by
+// row): such a record is never applied. `today_days` is today's date in the tenant's time zone
+// (days since 1970-01-01): a record without a start date is measured from it, as its account
+// would exist from now on.
+void applyEmploymentRules(ParsedBatch& batch, const EmploymentRules& rules, int64_t today_days);
 
 }  // namespace tenure::hr

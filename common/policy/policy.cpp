@@ -1,5 +1,7 @@
 #include "common/policy/policy.h"
 
+#include "common/base/cron.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -1013,6 +1015,26 @@ bj::value toJson(const Policy& p) {
                     {"employment_types", std::move(types)},
                     {"mailbox", std::move(mailbox)},
                     {"thresholds", std::move(thresholds)}};
+}
+
+}  // namespace tenure::policy
+
+namespace tenure::policy {
+
+Result<int64_t> nextCronRunMs(const Policy& p, const std::string& cron, int64_t after_ms) {
+  ASSIGN_OR_RETURN(CronExpression expr, CronExpression::parse(cron));
+  ASSIGN_OR_RETURN(TimeZone zone, TimeZone::load(p.lifecycle.time_zone));
+  // Floor to the second: a run is never due before the instant it was computed from.
+  ASSIGN_OR_RETURN(int64_t next_s, expr.nextAfter(after_ms / 1000, zone));
+  return next_s * 1000;
+}
+
+hr::EmploymentRules employmentRules(const Policy& p) {
+  hr::EmploymentRules rules;
+  for (const auto& [type, rule] : p.employment_types) {
+    rules.by_type[type] = hr::EmploymentRule{rule.end_date_required, rule.max_days};
+  }
+  return rules;
 }
 
 }  // namespace tenure::policy

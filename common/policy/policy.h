@@ -15,6 +15,7 @@
 
 #include "common/base/status.h"
 #include "common/hr/hr_record.h"
+#include "common/hr/validation.h"
 
 namespace tenure::policy {
 
@@ -265,5 +266,10 @@ Result<Policy> parsePolicy(const boost::json::value& doc, std::vector<PolicyErro
 std::vector<PolicyError> validatePolicy(const Policy& p);
 // The policy as a JSON document (every field, defaults included); parsePolicy(toJson(p)) == p.
 boost::json::value toJson(const Policy& p);
+// The first run of the cron expression `cron` after `after_ms`, in the policy's time zone (ms).
+// Data error for a bad expression, not_found when it never runs.
+Result<int64_t> nextCronRunMs(const Policy& p, const std::string& cron, int64_t after_ms);
+// The policy's employment-type rules in the form the HR validator applies them.
+hr::EmploymentRules employmentRules(const Policy& p);
 
 }  // namespace tenure::policy

@@ -38,15 +38,20 @@ ControlPlaneApi::ControlPlaneApi(ApiComponents components)
       table_(authenticator_, [this](const ApiRequest& r, const RouteInfo& route, Responder w) {
         return audit_.recording(describe(r, route), std::move(w));
       }) {
-  // SCIM writes are HR pushes: real-time runs through the same validation as an upload.
-  ControlPlaneService& svc = c_.service;
+  // SCIM writes are HR pushes: real-time runs through the same intake as an upload.
+  Intake& intake = c_.service.intake();
   scim_ = std::make_unique<scim::ScimEndpoint>(
-      c_.control, c_.tenants, c_.clock, [&svc](const std::string& tenant_id, hr::ParsedBatch batch) {
+      c_.control, c_.tenants, c_.clock, [&intake](const std::string& tenant_id, hr::ParsedBatch batch) {
         Submission sub;
         sub.source = "scim";
         sub.priority = 10;
-        SubmitResult r = svc.submitRecords(tenant_id, std::move(batch), sub);
-        scim::HrSubmission out{r.http_status, r.run_id, {}, {}};
+        IntakeResult r = intake.submit(tenant_id, std::move(batch), sub);
+        const int status = r.outcome == IntakeOutcome::kQueued            ? 202
+                           : r.outcome == IntakeOutcome::kTooMany         ? 413
+                           : r.outcome == IntakeOutcome::kNothingAccepted ? 422
+                           : r.status.errorClass() == ErrorClass::kTransient ? 503
+                                                                              : 500;
+        scim::HrSubmission out{status, r.run_id, {}, {}};
         for (const auto& row : r.rejected) {
           out.reasons.push_back(row.reason);
           out.fields.push_back(row.field);

@@ -39,21 +39,6 @@ ErrorStyle protocolErrors() {
       [](const Status& st) { return storeFailure(st); }};
 }
 
-std::vector<std::string> pathSegments(std::string_view path) {
-  std::vector<std::string> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    size_t n = path.find('/');
-    out.emplace_back(path.substr(0, n));
-    if (n == std::string_view::npos) break;
-    path.remove_prefix(n);
-  }
-  return out;
-}
-
 namespace {
 
 // One segment of a pattern: a literal, "{name}", or "literal{name}" (a literal prefix).

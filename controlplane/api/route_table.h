@@ -143,7 +143,4 @@ class RouteTable {
   std::vector<std::unique_ptr<Compiled>> routes_;
 };
 
-// "/a//b/" -> {"a", "b"}: empty segments are dropped, as the API always did.
-std::vector<std::string> pathSegments(std::string_view path);
-
 }  // namespace tenure::cp::api

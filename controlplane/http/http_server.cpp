@@ -687,4 +687,19 @@ void HttpServer::drain(std::chrono::milliseconds deadline, std::function<void()>
 
 size_t HttpServer::inFlight() const { return impl_->in_flight.load(); }
 
+std::vector<std::string> pathSegments(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    size_t n = path.find('/');
+    out.emplace_back(path.substr(0, n));
+    if (n == std::string_view::npos) break;
+    path.remove_prefix(n);
+  }
+  return out;
+}
+
 }  // namespace tenure::cp

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/base/status.h"
@@ -95,6 +96,10 @@ class HttpServer {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// "/a//b/" -> {"a", "b"}: a request path's segments; empty ones are dropped, as the APIs always
+// did.
+std::vector<std::string> pathSegments(std::string_view path);
 
 // Writes a self-signed certificate (EC P-256, SAN: localhost, 127.0.0.1, ::1 and `extra_names`)
 // to cert_path/key_path (key mode 0600) unless both files exist already.

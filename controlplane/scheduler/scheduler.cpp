@@ -29,11 +29,11 @@ Result<std::vector<hr::HrRecord>> allIdentities(TenantStore& store) {
 
 }  // namespace
 
-Scheduler::Scheduler(boost::asio::io_context& io, ControlPlaneService& service,
+Scheduler::Scheduler(boost::asio::io_context& io, Intake& intake,
                      ControlStore& control, TenantStores& tenants, const Clock& clock,
                      SchedulerOptions options)
     : io_(io),
-      service_(service),
+      intake_(intake),
       control_(control),
       tenants_(tenants),
       clock_(clock),
@@ -78,7 +78,8 @@ Result<int> Scheduler::runDue() {
     }
     // The next slot is computed from now, not from the missed slot: after downtime the
     // schedule runs once and then keeps its rhythm.
-    auto next = service_.nextScheduledRun(s.tenant_id, s.cron, now);
+    auto pol = intake_.currentPolicy(s.tenant_id);
+    auto next = pol.isOk() ? policy::nextCronRunMs(*pol, s.cron, now) : Result<int64_t>(pol.status());
     int64_t next_ms = 0;
     std::string next_error;
     if (next.isOk()) {
@@ -135,11 +136,9 @@ Result<std::string> Scheduler::runSchedule(const Schedule& s, int64_t previous_r
     batch.accepted_rows.push_back(static_cast<int>(i) + 1);
   }
   const size_t carried = batch.accepted.size();
-  SubmitResult result = service_.submitRecords(s.tenant_id, std::move(batch), sub);
-  if (result.http_status != 202) {
-    return result.status.isOk() ? internalError("submission answered " +
-                                                std::to_string(result.http_status))
-                                : result.status;
+  IntakeResult result = intake_.submit(s.tenant_id, std::move(batch), sub);
+  if (!result.queued()) {
+    return result.status.isOk() ? internalError("the submission was not queued") : result.status;
   }
   spdlog::info("tenant {}: schedule {} queued {} run {} ({} identities)", s.tenant_id,
                s.schedule_id, s.kind, result.run_id, carried);
@@ -153,7 +152,7 @@ Result<std::vector<hr::HrRecord>> Scheduler::recordsFor(const std::string& tenan
   ASSIGN_OR_RETURN(auto all, allIdentities(*store));
   if (kind != "expiry_sweep") return all;
 
-  ASSIGN_OR_RETURN(policy::Policy pol, service_.tenantPolicy(tenant_id));
+  ASSIGN_OR_RETURN(policy::Policy pol, intake_.currentPolicy(tenant_id));
   ASSIGN_OR_RETURN(TimeZone zone, TimeZone::load(pol.lifecycle.time_zone));
   auto localDay = [&](int64_t ms) {
     const int64_t s = ms / 1000 + zone.utcOffsetAt(ms / 1000);

@@ -1,7 +1,7 @@
 #pragma once
 // Scheduler: turns tenants' cron schedules into runs. A timer on the service's io_context looks
 // for due schedules every tick; each due schedule first moves its next_run_at to the next slot
-// after now (persisted), then queues its run through ControlPlaneService::submitRecords. So:
+// after now (persisted), then queues its run through Intake::submit (controlplane/intake). So:
 //  - missed slots after downtime run once, not once per missed slot;
 //  - a slot never runs twice, also across a restart or with several control planes on one
 //    control.db (the slot is claimed by compare-and-set); a crash between the claim and the
@@ -22,7 +22,7 @@
 #include "common/base/clock.h"
 #include "common/base/status.h"
 #include "common/hr/hr_record.h"
-#include "controlplane/service/control_plane_service.h"
+#include "controlplane/intake/intake.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 
@@ -40,10 +40,10 @@ struct SchedulerOptions {
 class Scheduler {
  public:
   // Pulls an HR feed of the tenant (the HR connector registers it). Its records enter through
-  // submitRecords like every other HR input.
+  // the intake like every other HR input.
   using HrPullHook = std::function<Status(const std::string& tenant_id)>;
 
-  Scheduler(boost::asio::io_context& io, ControlPlaneService& service, ControlStore& control,
+  Scheduler(boost::asio::io_context& io, Intake& intake, ControlStore& control,
             TenantStores& tenants, const Clock& clock, SchedulerOptions options = {});
   ~Scheduler();
 
@@ -69,7 +69,7 @@ class Scheduler {
   void arm();
 
   boost::asio::io_context& io_;
-  ControlPlaneService& service_;
+  Intake& intake_;
   ControlStore& control_;
   TenantStores& tenants_;
   const Clock& clock_;

@@ -51,21 +51,6 @@ ScimError storeError(const Status& st) {
 
 namespace {
 
-std::vector<std::string> segments(std::string_view rest) {
-  std::vector<std::string> out;
-  while (!rest.empty()) {
-    if (rest.front() == '/') {
-      rest.remove_prefix(1);
-      continue;
-    }
-    size_t n = rest.find('/');
-    out.emplace_back(rest.substr(0, n));
-    if (n == std::string_view::npos) break;
-    rest.remove_prefix(n);
-  }
-  return out;
-}
-
 std::string etagOf(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 
 // True when If-Match allows a write of a resource at `version` (absent or "*" always do).
@@ -240,7 +225,7 @@ void ScimEndpoint::handle(const HttpServerRequest& req, const std::string& tenan
   std::string host = req.header("host");
   ctx.base_url = (host.empty() ? std::string("") : "https://" + host) + kPrefix;
 
-  const std::vector<std::string> seg = segments(std::string_view(req.path).substr(strlen(kPrefix)));
+  const std::vector<std::string> seg = pathSegments(std::string_view(req.path).substr(strlen(kPrefix)));
   const std::string& m = req.method;
   auto methodNotAllowed = [&] { respond(scimError({405, "", m + " is not supported here"})); };
   if (seg.empty()) {

@@ -115,49 +115,6 @@ bj::object policyErrorsToJson(const std::vector<policy::PolicyError>& errors,
   return bj::object{{"errors", std::move(arr)}};
 }
 
-// Days from the civil date "YYYY-MM-DD" (already validated) to 1970-01-01.
-std::optional<int64_t> epochDays(const std::string& iso) {
-  if (iso.size() != 10) return std::nullopt;
-  try {
-    const int y = std::stoi(iso.substr(0, 4));
-    const unsigned m = static_cast<unsigned>(std::stoi(iso.substr(5, 2)));
-    const unsigned d = static_cast<unsigned>(std::stoi(iso.substr(8, 2)));
-    std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
-                                    std::chrono::day(d)};
-    if (!ymd.ok()) return std::nullopt;
-    return std::chrono::sys_days(ymd).time_since_epoch().count();
-  } catch (...) {
-    return std::nullopt;
-  }
-}
-
-// The employment-type rule a record breaks under `p` (field + message), if any. A record without
-// a start date is measured from today: its account would exist from now on.
-std::optional<std::pair<std::string, std::string>> employmentRuleViolation(const policy::Policy& p,
-                                                                           const hr::HrRecord& r,
-                                                                           int64_t now_ms) {
-  const std::string type = r.employment_type.empty() ? "employee" : r.employment_type;
-  policy::EmploymentTypePolicy rule;
-  rule.end_date_required = type != "employee";
-  if (auto it = p.employment_types.find(type); it != p.employment_types.end()) rule = it->second;
-  if (r.end_date.empty()) {
-    if (rule.end_date_required) return std::make_pair("end_date", "required for " + type);
-    return std::nullopt;
-  }
-  if (rule.max_days) {
-    auto end = epochDays(r.end_date);
-    auto start = r.start_date.empty() ? std::optional<int64_t>(now_ms / 86'400'000)
-                                      : epochDays(r.start_date);
-    if (start && end && *end - *start > *rule.max_days) {
-      return std::make_pair("end_date", std::to_string(*end - *start) + " days after " +
-                                            (r.start_date.empty() ? "today" : "start_date") +
-                                            " exceeds the maximum of " +
-                                            std::to_string(*rule.max_days) + " days for " + type);
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlStore& control,
@@ -168,7 +125,10 @@ ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlSto
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      alive_(std::make_shared<std::atomic<bool>>(true)) {
+      alive_(std::make_shared<std::atomic<bool>>(true)),
+      intake_(control, tenants, clock, forwarding_tickets_,
+              [this](const std::string& tenant_id) { wakeWaiters(tenant_id); },
+              IntakeOptions{options.max_identities_per_upload}) {
   control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
 }
 
@@ -276,7 +236,7 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
       continue;
     }
     ASSIGN_OR_RETURN(auto identities, store->runIdentities(rec.run_id));
-    ASSIGN_OR_RETURN(policy::Policy pol, policyVersion(*store, run->policy_version));
+    ASSIGN_OR_RETURN(policy::Policy pol, intake_.policyVersion(*store, run->policy_version));
     const int64_t now = clock_.nowUnixMillis();
     ASSIGN_OR_RETURN(auto reserved, store->reservedNames(now, pol.lifecycle.name_reuse_days));
     RETURN_IF_ERROR(store->markRunning(rec.run_id, agent_id));
@@ -351,19 +311,21 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
   lk.unlock();
   uint64_t id = w->id;
   auto alive = alive_;
-  w->timer->async_wait([this, alive, id](const boost::system::error_code& ec) {
+  std::weak_ptr<Waiter> weak = w;
+  w->timer->async_wait([this, alive, id, weak](const boost::system::error_code& ec) {
     if (ec || !*alive) return;  // cancelled: someone else answered
-    if (auto taken = takeWaiter(id)) answerWaiter(taken, /*try_lease=*/true);
+    std::shared_ptr<Waiter> taken;
+    {
+      std::lock_guard lk(waiters_mu_);
+      if (auto it = waiters_.find(id); it != waiters_.end()) {
+        taken = it->second;
+        waiters_.erase(it);
+      } else if (auto held = weak.lock()) {
+        held->expired = true;  // wakeWaiters holds it now and answers it instead of keeping it
+      }
+    }
+    if (taken) answerWaiter(taken, /*try_lease=*/true);
   });
-}
-
-std::shared_ptr<ControlPlaneService::Waiter> ControlPlaneService::takeWaiter(uint64_t id) {
-  std::lock_guard lk(waiters_mu_);
-  auto it = waiters_.find(id);
-  if (it == waiters_.end()) return nullptr;
-  auto w = it->second;
-  waiters_.erase(it);
-  return w;
 }
 
 void ControlPlaneService::releaseStaleWaiters(const std::string& agent_id) {
@@ -441,9 +403,10 @@ void ControlPlaneService::wakeWaiters(const std::string& tenant_id) {
       return;
     }
     if (!job->has_value()) {
-      // Nothing to hand out: put the poll back to keep waiting.
+      // Nothing to hand out: put the poll back to keep waiting, unless its wait ran out meanwhile
+      // (its timer found it gone): then it is answered empty below.
       std::lock_guard lk(waiters_mu_);
-      if (holding_) {
+      if (holding_ && !w->expired) {
         waiters_[w->id] = w;
         return;
       }
@@ -597,7 +560,7 @@ void ControlPlaneService::handlePlan(const HttpServerRequest& req, Responder& re
     respond(jsonResponse(200, protocol::toJson(decision)));
     return;
   }
-  auto pol = policyVersion(**store, (*run)->policy_version);
+  auto pol = intake_.policyVersion(**store, (*run)->policy_version);
   if (!okOrAnswered(pol, respond)) return;
   // Per run and across the tenant's recent runs (thresholds.window; threshold_window.h).
   auto gated = gatePlan(**store, pol->thresholds, rec.run_id, *plan, (*run)->dry_run,
@@ -669,115 +632,45 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
 
 SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
                                                 hr::ParsedBatch batch, const Submission& sub) {
-  auto fail = [](const Status& st) {
-    HttpServerResponse r = storeFailure(st);
-    SubmitResult out;
-    out.http_status = r.status;
-    out.status = st;
-    out.body = bj::parse(r.body).as_object();
-    return out;
-  };
-  auto* parsed = &batch;
-  if (parsed->accepted.size() > options_.max_identities_per_upload) {
-    SubmitResult out;
-    out.http_status = 413;
-    out.status = dataError("too many records in one upload");
-    out.body = protocol::toJson(ErrorBody{protocol::kErrTooLarge, "too many records in one upload"}).as_object();
-    return out;
-  }
-  auto store = tenants_.forTenant(tenant_id);
-  if (!store.isOk()) return fail(store.status());
-  auto stored_policy = (*store)->currentPolicy();
-  if (!stored_policy.isOk()) return fail(stored_policy.status());
-  const int policy_version = stored_policy->has_value() ? (*stored_policy)->version : 0;
-  auto pol = policyVersion(**store, policy_version);
-  if (!pol.isOk()) return fail(pol.status());
-  {
-    // Rows that break the policy's employment-type rules join the rejected rows: never applied.
-    std::vector<hr::HrRecord> kept;
-    std::vector<int> kept_rows;
-    const int64_t now = clock_.nowUnixMillis();
-    for (size_t i = 0; i < parsed->accepted.size(); ++i) {
-      hr::HrRecord& r = parsed->accepted[i];
-      const int row = i < parsed->accepted_rows.size() ? parsed->accepted_rows[i] : 0;
-      if (auto bad = employmentRuleViolation(*pol, r, now)) {
-        parsed->rejected.push_back(hr::RowError{row, r.employee_id, bad->first,
-                                                hr::rowReason(row, bad->first, bad->second)});
-        continue;
-      }
-      kept.push_back(std::move(r));
-      kept_rows.push_back(row);
-    }
-    parsed->accepted = std::move(kept);
-    parsed->accepted_rows = std::move(kept_rows);
-    std::stable_sort(parsed->rejected.begin(), parsed->rejected.end(),
-                     [](const hr::RowError& a, const hr::RowError& b) { return a.row < b.row; });
-  }
-  RunRecord run;
-  run.run_id = "r_" + randomHex(8);
-  run.kind = sub.kind;
-  run.source = sub.source;
-  run.status = RunStatus::kQueued;
-  run.dry_run = sub.dry_run;
-  run.created_at_ms = clock_.nowUnixMillis();
-  run.accepted = static_cast<int>(parsed->accepted.size());
-  run.policy_version = policy_version;
-  for (const auto& e : parsed->rejected) {
-    run.rejected.push_back(RejectedRow{e.row, e.employee_id, e.field, e.reason});
-  }
-  detectRejectedRows(tenant_id, parsed->accepted.empty() && !sub.allow_empty ? "" : run.run_id,
-                     run.rejected);
-
+  IntakeResult r = intake_.submit(tenant_id, std::move(batch), sub);
+  SubmitResult out;
+  out.status = r.status;
+  out.run_id = r.run_id;
+  out.rejected = r.rejected;
   bj::array rejected;
-  for (const auto& e : run.rejected) {
+  for (const auto& e : r.rejected) {
     rejected.push_back(bj::object{
         {"row", e.row}, {"employee_id", e.employee_id}, {"field", e.field}, {"reason", e.reason}});
   }
-  SubmitResult out;
-  if (parsed->accepted.empty() && !sub.allow_empty) {
-    // Nothing to apply: no run, no job; the caller learns why every row was refused.
-    out.http_status = 422;
-    out.status = dataError("no record was accepted");
-    out.rejected = run.rejected;
-    out.body = bj::object{{"run_id", nullptr},
-                          {"accepted", 0},
-                          {"rejected_count", static_cast<int64_t>(rejected.size())},
-                          {"rejected", std::move(rejected)}};
-    return out;
+  switch (r.outcome) {
+    case IntakeOutcome::kTooMany:
+      out.http_status = 413;
+      out.body = protocol::toJson(ErrorBody{protocol::kErrTooLarge, r.status.message()}).as_object();
+      break;
+    case IntakeOutcome::kStoreFailure: {
+      HttpServerResponse res = storeFailure(r.status);
+      out.http_status = res.status;
+      out.body = bj::parse(res.body).as_object();
+      break;
+    }
+    case IntakeOutcome::kNothingAccepted:
+      out.http_status = 422;
+      out.body = bj::object{{"run_id", nullptr},
+                            {"accepted", 0},
+                            {"rejected_count", static_cast<int64_t>(rejected.size())},
+                            {"rejected", std::move(rejected)}};
+      break;
+    case IntakeOutcome::kQueued:
+      out.http_status = 202;
+      out.body = bj::object{{"run_id", r.run_id},
+                            {"status", "queued"},
+                            {"dry_run", r.dry_run},
+                            {"policy_version", r.policy_version},
+                            {"accepted", r.accepted},
+                            {"rejected_count", static_cast<int64_t>(rejected.size())},
+                            {"rejected", std::move(rejected)}};
+      break;
   }
-
-  if (Status st = (*store)->createRun(run, parsed->accepted); !st.isOk()) return fail(st);
-  if (Status st = recordHrEvents(**store, run.run_id, sub.source,
-                                 sub.actor.empty() ? "hr" : sub.actor, run.created_at_ms,
-                                 sub.dry_run, parsed->accepted);
-      !st.isOk()) {
-    spdlog::error("tenant {}: run {}: HR events not recorded: {}", tenant_id, run.run_id,
-                  st.toString());
-  }
-  JobRecord job;
-  job.job_id = run.run_id;  // one job per run: re-enqueueing after a crash is idempotent
-  job.tenant_id = tenant_id;
-  job.run_id = run.run_id;
-  job.kind = run.kind;
-  job.priority = sub.priority;
-  job.created_at_ms = run.created_at_ms;
-  if (Status st = control_.enqueueJob(job); !st.isOk()) {
-    // The run is recorded; recover() re-enqueues it at the next start.
-    return fail(st);
-  }
-  spdlog::info("tenant {}: run {} queued ({}, {} accepted, {} rejected rows)", tenant_id,
-               run.run_id, run.source, run.accepted, run.rejected.size());
-  wakeWaiters(tenant_id);
-  out.http_status = 202;
-  out.run_id = run.run_id;
-  out.rejected = run.rejected;
-  out.body = bj::object{{"run_id", run.run_id},
-                        {"status", "queued"},
-                        {"dry_run", run.dry_run},
-                        {"policy_version", run.policy_version},
-                        {"accepted", run.accepted},
-                        {"rejected_count", static_cast<int64_t>(rejected.size())},
-                        {"rejected", std::move(rejected)}};
   return out;
 }
 
@@ -836,27 +729,6 @@ Result<std::optional<bj::object>> ControlPlaneService::runDetail(TenantStore& st
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-Result<policy::Policy> ControlPlaneService::policyVersion(TenantStore& store, int version) {
-  if (version == 0) return policy::defaultPolicy();
-  ASSIGN_OR_RETURN(auto stored, store.policyVersion(version));
-  if (!stored) return internalError("policy version " + std::to_string(version) + " is missing");
-  ASSIGN_OR_RETURN(bj::value doc, protocol::parseJsonText(stored->document));
-  std::vector<policy::PolicyError> errors;
-  auto parsed = policy::parsePolicy(doc, &errors);
-  // A stored version was valid when saved; failing now is a compatibility bug, not bad input.
-  if (!parsed.isOk()) {
-    return internalError("stored policy version " + std::to_string(version) +
-                         " no longer parses: " + parsed.status().message());
-  }
-  parsed->version = version;
-  return parsed;
-}
-
-Result<policy::Policy> ControlPlaneService::currentPolicy(TenantStore& store) {
-  ASSIGN_OR_RETURN(auto stored, store.currentPolicy());
-  return policyVersion(store, stored ? stored->version : 0);
-}
-
 namespace {
 bj::object policyDocument(const policy::Policy& p) {
   bj::value v = policy::toJson(p);
@@ -891,7 +763,7 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
   };
 
   if (seg.size() == 1 && req.method == "GET") {
-    auto p = currentPolicy(ts);
+    auto p = intake_.currentPolicy(ts);
     if (!okOrAnswered(p, respond)) return;
     respond(jsonResponse(200, policyDocument(*p)));
     return;
@@ -940,7 +812,7 @@ void ControlPlaneService::handlePolicyApi(const HttpServerRequest& req, Responde
       return;
     }
     // The document alone (like GET /policy), so it can be PUT back to restore the version.
-    auto p = policyVersion(ts, n);
+    auto p = intake_.policyVersion(ts, n);
     if (!okOrAnswered(p, respond)) return;
     respond(jsonResponse(200, policyDocument(*p)));
     return;

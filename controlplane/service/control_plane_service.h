@@ -23,6 +23,7 @@
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/intake/intake.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
@@ -42,16 +43,6 @@ struct ServiceOptions {
   std::chrono::milliseconds retry_base{1'000};
   std::chrono::milliseconds retry_cap{300'000};
   size_t max_schedules_per_tenant = 100;
-};
-
-// How a batch of HR records entered the control plane, and what run it becomes.
-struct Submission {
-  std::string source = "json";  // csv | json | scim | bamboohr | schedule | ...
-  std::string kind = "apply";   // the run/job kind
-  bool dry_run = false;
-  int priority = 10;            // higher is leased first; HR pushes are real-time work
-  bool allow_empty = false;     // queue a run even when no record was accepted (scheduled jobs)
-  std::string actor;            // who sent it (token name, ...); "" records "hr" in the events
 };
 
 // The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).
@@ -89,7 +80,7 @@ class ControlPlaneService {
 
   // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...).
   // Defaults to a NullTicketRaiser; the raiser must outlive the service.
-  void setTicketRaiser(TicketRaiser* raiser) { tickets_ = raiser; }
+  void setTicketRaiser(TicketRaiser* raiser) { tickets_ = forwarding_tickets_.target = raiser; }
   TicketRaiser& tickets() { return *tickets_; }
   // Seals tenant secrets (sink credentials, connector tokens). Null until main sets it; code
   // that stores a secret refuses (config error) without one. Must outlive the service.
@@ -99,15 +90,17 @@ class ControlPlaneService {
   // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
   void addTenantDeletionHook(TenantDeletionHook hook) { deletion_hooks_.push_back(std::move(hook)); }
 
-  // Validates `batch` against the tenant's current policy (employment-type rules join the
-  // rejected rows), records the run and its identities, queues its job and wakes the tenant's
-  // held polls. Used by uploads, SCIM, HR connectors and the scheduler. Never half-applies:
-  // rejected rows are reported and not carried.
+  // HR records in (uploads, SCIM, the pull connector, schedules): Intake::submit, with the
+  // answer shaped for the upload endpoint and the connector's pull endpoint.
   SubmitResult submitRecords(const std::string& tenant_id, hr::ParsedBatch batch,
                              const Submission& submission);
 
   // The tenant's current policy (the default policy when none was saved).
-  Result<policy::Policy> tenantPolicy(const std::string& tenant_id);
+  Result<policy::Policy> tenantPolicy(const std::string& tenant_id) {
+    return intake_.currentPolicy(tenant_id);
+  }
+  // Where HR records enter (controlplane/intake); the scheduler and SCIM submit through it.
+  Intake& intake() { return intake_; }
   // The first run of `cron` after `after_ms`, in the tenant's time zone (schedules_api.cpp).
   // Data error for a bad expression, not_found when it never runs.
   Result<int64_t> nextScheduledRun(const std::string& tenant_id, const std::string& cron,
@@ -158,6 +151,9 @@ class ControlPlaneService {
     Responder respond;
     std::shared_ptr<boost::asio::steady_timer> timer;
     std::shared_ptr<const std::atomic<bool>> peer_closed;  // the agent went away: never lease to it
+    // Its wait ran out while wakeWaiters had it out of the map (guarded by waiters_mu_): it must
+    // be answered, not put back to wait without a timer.
+    bool expired = false;
   };
 
   // A job was quarantined: its run fails and a job_quarantined ticket is raised.
@@ -170,20 +166,13 @@ class ControlPlaneService {
   void releaseRevokedAgentPolls(const std::string& agent_id);
   void answerRevoked(const std::shared_ptr<Waiter>& w);
 
-  // Ticket detectors (ticket_detectors.cpp): what a job result, a submission's rejected rows
-  // say about the tenant's problems.
+  // Ticket detector (ticket_detectors.cpp): what a job result says about the tenant's problems.
   void detectResultProblems(const std::string& tenant_id, const JobRecord& job,
                             const protocol::JobResult& result);
-  void detectRejectedRows(const std::string& tenant_id, const std::string& run_id,
-                          const std::vector<RejectedRow>& rejected);
 
   // The run with its report (and the held plan, for a held run); nullopt when unknown.
   Result<std::optional<boost::json::object>> runDetail(TenantStore& store,
                                                        const std::string& run_id);
-  // The policy a run was planned with (version 0: the default policy).
-  Result<policy::Policy> policyVersion(TenantStore& store, int version);
-  // The tenant's current policy (the default policy, version 0, when none was saved).
-  Result<policy::Policy> currentPolicy(TenantStore& store);
 
   // The job `job_id` of the agent's tenant; otherwise answers (404, or the store failure) and
   // returns nullopt. Another tenant's job is indistinguishable from one that does not exist.
@@ -195,7 +184,6 @@ class ControlPlaneService {
   // Wakes held polls of the tenant (a job was queued).
   void wakeWaiters(const std::string& tenant_id);
   void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);
-  std::shared_ptr<Waiter> takeWaiter(uint64_t id);
   // Answers the agent's held polls empty (it sent a new one: the old connections are stale, e.g.
   // the agent restarted) and forgets held polls whose connection closed.
   void releaseStaleWaiters(const std::string& agent_id);
@@ -216,8 +204,18 @@ class ControlPlaneService {
   std::shared_ptr<std::atomic<bool>> alive_;
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
+  // What the intake raises through: follows setTicketRaiser.
+  struct ForwardingTicketRaiser final : TicketRaiser {
+    explicit ForwardingTicketRaiser(TicketRaiser* t) : target(t) {}
+    TicketRaiser* target;
+    void raise(const Detection& d) override { target->raise(d); }
+    void clear(const std::string& t, const std::string& d, const std::string& s) override {
+      target->clear(t, d, s);
+    }
+  } forwarding_tickets_{&null_tickets_};
   SecretBox* secrets_ = nullptr;
   std::vector<TenantDeletionHook> deletion_hooks_;
+  Intake intake_;
 };
 
 }  // namespace tenure::cp

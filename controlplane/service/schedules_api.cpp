@@ -52,19 +52,10 @@ HttpServerResponse invalid(const std::vector<FieldError>& errors) {
 
 }  // namespace
 
-Result<policy::Policy> ControlPlaneService::tenantPolicy(const std::string& tenant_id) {
-  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  return currentPolicy(*store);
-}
-
 Result<int64_t> ControlPlaneService::nextScheduledRun(const std::string& tenant_id,
                                                       const std::string& cron, int64_t after_ms) {
-  ASSIGN_OR_RETURN(CronExpression expr, CronExpression::parse(cron));
-  ASSIGN_OR_RETURN(policy::Policy pol, tenantPolicy(tenant_id));
-  ASSIGN_OR_RETURN(TimeZone zone, TimeZone::load(pol.lifecycle.time_zone));
-  // Floor to the second: a run is never due before the instant it was computed from.
-  ASSIGN_OR_RETURN(int64_t next_s, expr.nextAfter(after_ms / 1000, zone));
-  return next_s * 1000;
+  ASSIGN_OR_RETURN(policy::Policy pol, intake_.currentPolicy(tenant_id));
+  return policy::nextCronRunMs(pol, cron, after_ms);
 }
 
 void ControlPlaneService::handleSchedulesApi(const HttpServerRequest& req, Responder& respond,

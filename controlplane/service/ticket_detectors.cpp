@@ -108,21 +108,4 @@ void ControlPlaneService::detectResultProblems(const std::string& tenant_id, con
   }
 }
 
-void ControlPlaneService::detectRejectedRows(const std::string& tenant_id,
-                                             const std::string& run_id,
-                                             const std::vector<RejectedRow>& rejected) {
-  for (const auto& r : rejected) {
-    // A row without an employee_id has nothing stable to count it by but its position.
-    const std::string subject = r.employee_id.empty() ? "row:" + std::to_string(r.row)
-                                                      : r.employee_id;
-    tickets().raise(Detection{
-        tenant_id, "bad_hr_data", subject,
-        "HR row " + std::to_string(r.row) + (r.employee_id.empty() ? "" : " (" + r.employee_id + ")") +
-            " rejected" + (run_id.empty() ? "" : " in run " + run_id) + ": " + r.reason,
-        "Fix the " + (r.field.empty() ? std::string("record") : "field '" + r.field + "'") +
-            " in the HR system (employee_id must be unique; contractors and other externals need "
-            "an end date; a manager must be a known employee) and send the record again."});
-  }
-}
-
 }  // namespace tenure::cp

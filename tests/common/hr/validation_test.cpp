@@ -118,5 +118,71 @@ TEST(NormalizeAndValidate, ValidatesAllowedEmploymentTypes) {
   }
 }
 
+// 2026-12-08 is day 20795 since 1970-01-01.
+constexpr int64_t kDec8 = 20795;
+
+ParsedBatch batchOf(std::vector<HrRecord> records) {
+  ParsedBatch b;
+  for (size_t i = 0; i < records.size(); ++i) {
+    b.accepted.push_back(std::move(records[i]));
+    b.accepted_rows.push_back(static_cast<int>(i) + 1);
+  }
+  return b;
+}
+
+HrRecord contractor(const std::string& id, const std::string& start, const std::string& end) {
+  HrRecord r = valid();
+  r.employee_id = id;
+  r.employment_type = "contractor";
+  r.start_date = start;
+  r.end_date = end;
+  return r;
+}
+
+TEST(EmploymentRules, MissingEndDateAndTooLongAreRejectedInRowOrder) {
+  EmploymentRules rules;
+  rules.by_type["contractor"] = {true, 730};
+  ParsedBatch b = batchOf({contractor("C1", "2026-01-01", "2028-01-02"), valid(),
+                           contractor("C2", "2026-01-01", ""), contractor("C3", "", "2027-01-01")});
+  b.rejected.push_back(RowError{3, "X", "given_name", "row 3: earlier"});
+  applyEmploymentRules(b, rules, kDec8);
+  ASSERT_EQ(b.accepted.size(), 2u);
+  EXPECT_EQ(b.accepted[0].employee_id, "E-100.a_b");
+  EXPECT_EQ(b.accepted[1].employee_id, "C3");
+  EXPECT_EQ(b.accepted_rows, (std::vector<int>{2, 4}));
+  ASSERT_EQ(b.rejected.size(), 3u);
+  EXPECT_EQ(b.rejected[0].employee_id, "C1");
+  EXPECT_EQ(b.rejected[0].reason,
+            "row 1: end_date: 731 days after start_date exceeds the maximum of 730 days for "
+            "contractor");
+  EXPECT_EQ(b.rejected[1].row, 3);
+  EXPECT_EQ(b.rejected[2].employee_id, "C2");
+  EXPECT_EQ(b.rejected[2].reason, "row 3: end_date: required for contractor");
+}
+
+TEST(EmploymentRules, TypesWithoutARuleNeedAnEndDateExceptEmployees) {
+  HrRecord intern = valid();
+  intern.employment_type = "intern";
+  ParsedBatch b = batchOf({intern, valid()});
+  applyEmploymentRules(b, EmploymentRules{}, kDec8);
+  ASSERT_EQ(b.accepted.size(), 1u);
+  EXPECT_EQ(b.accepted[0].employment_type, "");
+  ASSERT_EQ(b.rejected.size(), 1u);
+  EXPECT_EQ(b.rejected[0].field, "end_date");
+}
+
+TEST(EmploymentRules, WithoutAStartDateTheLimitCountsFromTheGivenToday) {
+  EmploymentRules rules;
+  rules.by_type["contractor"] = {true, 730};
+  // 2028-12-07 is 730 days after 2026-12-08 and 731 after 2026-12-07.
+  ParsedBatch on_8th = batchOf({contractor("C1", "", "2028-12-07")});
+  applyEmploymentRules(on_8th, rules, kDec8);
+  EXPECT_EQ(on_8th.accepted.size(), 1u);
+  ParsedBatch on_7th = batchOf({contractor("C1", "", "2028-12-07")});
+  applyEmploymentRules(on_7th, rules, kDec8 - 1);
+  ASSERT_EQ(on_7th.rejected.size(), 1u);
+  EXPECT_NE(on_7th.rejected[0].reason.find("731 days after today"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tenure::hr

@@ -3,6 +3,7 @@
 // requests go straight to ControlPlaneService::handle().
 
 #include "controlplane/scheduler/scheduler.h"
+#include "controlplane/service/control_plane_service.h"
 #include "controlplane/api/control_plane_api.h"
 
 #include <gtest/gtest.h>
@@ -73,7 +74,7 @@ class SchedulerTest : public ::testing::Test {
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     service_->setTicketRaiser(&tickets_);
-    scheduler_ = std::make_unique<Scheduler>(io_, *service_, *control_, *tenants_, clock_);
+    scheduler_ = std::make_unique<Scheduler>(io_, service_->intake(), *control_, *tenants_, clock_);
   }
 
   void TearDown() override {
@@ -317,7 +318,7 @@ TEST_F(SchedulerTest, MissedSlotsAfterDowntimeRunOnce) {
 TEST_F(SchedulerTest, TheTimerRunsDueSchedulesOnTheServicesIoContext) {
   SchedulerOptions fast;
   fast.tick = std::chrono::milliseconds(10);
-  Scheduler timed(io_, *service_, *control_, *tenants_, clock_, fast);
+  Scheduler timed(io_, service_->intake(), *control_, *tenants_, clock_, fast);
   createSchedule(a_, "reconcile", "*/5 * * * *");
   clock_.advance(std::chrono::minutes(5));
   timed.start();

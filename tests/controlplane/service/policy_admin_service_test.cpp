@@ -270,6 +270,27 @@ TEST_F(PolicyAdminServiceTest, EmploymentRulesComeFromTheTenantsCurrentPolicy) {
   EXPECT_EQ(only_rejected->status(), 422) << "tenant B still has the default policy";
 }
 
+TEST_F(PolicyAdminServiceTest, EmploymentRulesCountFromTodayInTheTenantsTimeZone) {
+  // 20:00 UTC on 7 December is already 8 December in Auckland (UTC+13).
+  clock_.setUnixMillis(1'796'673'600'000);  // 2026-12-07T20:00:00Z
+  ASSERT_EQ(tenantCall(a_, "PUT", "/api/v1/policy", R"({"lifecycle":{"time_zone":"Pacific/Auckland"}})")
+                ->status(),
+            200);
+  // A contractor without a start date may stay 730 days from today: 2028-12-07 is day 730 from
+  // Auckland's today (and would be 731 from UTC's).
+  const std::string csv =
+      "employee_id,given_name,family_name,employment_type,end_date\n"
+      "C1,Carl,Ng,contractor,2028-12-07\nC2,Cleo,Ng,contractor,2028-12-08\n";
+  auto r = upload(a_, csv);
+  ASSERT_EQ(r->status(), 202) << r->response->body;
+  EXPECT_EQ(r->json().at("accepted").as_int64(), 1);
+  auto rejected = r->json().at("rejected").as_array();
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_EQ(rejected[0].at("employee_id").as_string(), "C2");
+  EXPECT_NE(std::string(rejected[0].at("reason").as_string()).find("731 days after today"),
+            std::string::npos);
+}
+
 TEST_F(PolicyAdminServiceTest, JobCarriesTheRunsPolicyClockAndReservedNames) {
   ASSERT_EQ(tenantCall(a_, "PUT", "/api/v1/policy", R"({"lifecycle":{"prehire_days":3}})")->status(),
             200);
