@@ -62,6 +62,35 @@ class DirectoryClient {
   virtual Status remove(const std::string& dn) = 0;
 };
 
+// What a directory's answer means, by its LDAP result code (RFC 4511; AD answers the same
+// codes). Callers above this seam ask these instead of comparing numbers.
+namespace ldap_result {
+inline constexpr int kNoSuchAttribute = 16;
+inline constexpr int kAttributeOrValueExists = 20;
+inline constexpr int kNoSuchObject = 32;
+inline constexpr int kUnwillingToPerform = 53;
+inline constexpr int kAlreadyExists = 68;
+}  // namespace ldap_result
+
+// The entry (or a same-named one) exists already.
+inline bool isAlreadyExists(const Status& st) {
+  return st.nativeCode() == ldap_result::kAlreadyExists;
+}
+// The entry, or a parent of the DN, does not exist.
+inline bool isNoSuchObject(const Status& st) {
+  return st.nativeCode() == ldap_result::kNoSuchObject;
+}
+// The value to add is there already (e.g. a member added twice).
+inline bool isAttributeOrValueExists(const Status& st) {
+  return st.nativeCode() == ldap_result::kAttributeOrValueExists;
+}
+// The value to delete is not there. AD answers a member delete of a non-member with
+// "unwilling to perform" (53) rather than "no such attribute" (16): both mean it is gone.
+inline bool isValueAlreadyGone(const Status& st) {
+  return st.nativeCode() == ldap_result::kNoSuchAttribute ||
+         st.nativeCode() == ldap_result::kUnwillingToPerform;
+}
+
 // Connection settings for LDAP-based clients.
 struct LdapSettings {
   std::string url;        // ldaps://host[:port] or ldap://host[:port]

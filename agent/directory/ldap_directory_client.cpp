@@ -4,6 +4,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "agent/directory/ldap_common.h"
+
 #include <memory>
 #include <utility>
 
@@ -52,35 +54,9 @@ bool handshakeSucceedsWithoutVerification(const std::string& url, bool start_tls
   return ok;
 }
 
-const Status& statusOf(const Status& s) { return s; }
-template <typename T>
-const Status& statusOf(const Result<T>& r) {
-  return r.status();
-}
-
-int ldapScope(SearchScope s) {
-  switch (s) {
-    case SearchScope::kBase:
-      return LDAP_SCOPE_BASE;
-    case SearchScope::kOneLevel:
-      return LDAP_SCOPE_ONELEVEL;
-    case SearchScope::kSubtree:
-      return LDAP_SCOPE_SUBTREE;
-  }
-  return LDAP_SCOPE_SUBTREE;
-}
-
-int ldapOp(Modification::Op op) {
-  switch (op) {
-    case Modification::Op::kAdd:
-      return LDAP_MOD_ADD;
-    case Modification::Op::kDelete:
-      return LDAP_MOD_DELETE;
-    case Modification::Op::kReplace:
-      return LDAP_MOD_REPLACE;
-  }
-  return LDAP_MOD_REPLACE;
-}
+using ldap_common::statusOf;
+using ldap_common::scopeOf;
+using ldap_common::modOpOf;
 
 // LDAPMod arrays pointing into the caller's strings (which outlive the call), values as berval so
 // binary values (unicodePwd) and embedded NULs pass unchanged.
@@ -101,7 +77,7 @@ class ModList {
       for (auto& bv : vals) ptrs.push_back(&bv);
       ptrs.push_back(nullptr);
       LDAPMod mod{};
-      mod.mod_op = (for_add ? LDAP_MOD_ADD : ldapOp(m.op)) | LDAP_MOD_BVALUES;
+      mod.mod_op = (for_add ? LDAP_MOD_ADD : modOpOf(m.op)) | LDAP_MOD_BVALUES;
       mod.mod_type = const_cast<char*>(m.attribute.c_str());
       mod.mod_bvalues = m.values.empty() ? nullptr : ptrs.data();
       mods_.push_back(mod);
@@ -339,7 +315,7 @@ Result<std::vector<DirectoryEntry>> LdapDirectoryClient::search(
       LDAPControl* server_controls[] = {page_control.get(), nullptr};
 
       LDAPMessage* raw_result = nullptr;
-      rc = ldap_search_ext_s(ld, base_dn.c_str(), ldapScope(scope), filter.c_str(),
+      rc = ldap_search_ext_s(ld, base_dn.c_str(), scopeOf(scope), filter.c_str(),
                              attributes.empty() ? nullptr : attrs.data(), 0, server_controls,
                              nullptr, &timeout, LDAP_NO_LIMIT, &raw_result);
       MessagePtr result(raw_result);

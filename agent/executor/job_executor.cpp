@@ -351,12 +351,12 @@ Status Applier::ensureOu(const std::string& dn, int depth) {
   }
   Status st = dir_.add(dn, {{Modification::Op::kAdd, "objectClass", {"organizationalUnit"}},
                             {Modification::Op::kAdd, "ou", {rdns->front().value}}});
-  if (st.nativeCode() == 32) {
+  if (isNoSuchObject(st)) {
     RETURN_IF_ERROR(ensureOu(ldap::parentDn(dn), depth + 1));
     st = dir_.add(dn, {{Modification::Op::kAdd, "objectClass", {"organizationalUnit"}},
                        {Modification::Op::kAdd, "ou", {rdns->front().value}}});
   }
-  if (st.nativeCode() == 68) return Status::ok();
+  if (isAlreadyExists(st)) return Status::ok();
   return st;
 }
 
@@ -364,7 +364,7 @@ Status Applier::ensureOu(const std::string& dn, int depth) {
 // when the policy allows it.
 Status Applier::withParent(const std::string& parent, const std::function<Status()>& write) {
   Status st = write();
-  if (st.nativeCode() != 32) return st;
+  if (!isNoSuchObject(st)) return st;
   if (!policy_.placement.create_missing_ous) {
     return Status(ErrorClass::kConfig, "the OU " + parent + " does not exist", 32);
   }
@@ -383,12 +383,13 @@ Status Applier::create(lc::PersonPlan& p, std::vector<lc::Operation>& ops) {
       if (m.attribute == lc::kPasswordAttribute) m.values = {encodeUnicodePwd(password_())};
     }
     Status st = withParent(ldap::parentDn(op.dn), [&] { return dir_.add(op.dn, mods); });
-    if (st.isOk() || st.nativeCode() != 68) return st;
+    if (st.isOk() || !isAlreadyExists(st)) return st;
     lc::DesiredAccount& d = *p.desired;
     auto existing = dir_.search(op.dn, SearchScope::kBase, "(objectClass=*)", {"cn"});
     if (existing.isOk() && !existing->empty()) {
       if (d.cn == d.cn_alternate) {
-        return conflictError("an entry named " + op.dn + " already exists", 68);
+        return conflictError("an entry named " + op.dn + " already exists",
+                             ldap_result::kAlreadyExists);
       }
       d.useAlternateCn();
     } else {
@@ -409,7 +410,7 @@ Status Applier::create(lc::PersonPlan& p, std::vector<lc::Operation>& ops) {
   }
   return conflictError("could not create " + ops.front().dn + " after " +
                            std::to_string(kMaxCreateAttempts) + " attempts",
-                       68);
+                       ldap_result::kAlreadyExists);
 }
 
 Status Applier::member(const lc::Operation& op) {
@@ -417,8 +418,8 @@ Status Applier::member(const lc::Operation& op) {
   Status st = dir_.modify(
       op.target, {{add ? Modification::Op::kAdd : Modification::Op::kDelete, "member", {op.dn}}});
   // Already a member / no longer a member: the state we wanted (someone was faster).
-  if (add && (st.nativeCode() == 68 || st.nativeCode() == 20)) return Status::ok();
-  if (!add && (st.nativeCode() == 16 || st.nativeCode() == 53)) return Status::ok();
+  if (add && (isAlreadyExists(st) || isAttributeOrValueExists(st))) return Status::ok();
+  if (!add && isValueAlreadyGone(st)) return Status::ok();
   return st;
 }
 
@@ -444,7 +445,7 @@ void Applier::applyPerson(lc::PersonPlan& p, IdentityOutcome& o) {
         const std::string parent = op.target.empty() ? ldap::parentDn(op.dn) : op.target;
         std::string rdn = op.new_rdn;
         st = withParent(parent, [&] { return dir_.rename(op.dn, rdn, op.target); });
-        if (st.nativeCode() == 68) {
+        if (isAlreadyExists(st)) {
           // Someone with the same name already sits in the target OU.
           rdn = ldap::makeRdn("CN", p.desired->cn_alternate);
           st = dir_.rename(op.dn, rdn, op.target);
@@ -461,7 +462,7 @@ void Applier::applyPerson(lc::PersonPlan& p, IdentityOutcome& o) {
         break;
       case lc::OperationKind::kDelete:
         st = dir_.remove(op.dn);
-        if (st.isOk() || st.nativeCode() == 32) {
+        if (st.isOk() || isNoSuchObject(st)) {
           st = Status::ok();
           current.clear();
         }

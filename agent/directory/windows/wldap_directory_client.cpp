@@ -5,6 +5,8 @@
 #include <winldap.h>
 #include <winber.h>
 
+#include "agent/directory/ldap_common.h"
+
 #include <memory>
 #include <utility>
 
@@ -20,35 +22,9 @@ using win::widen;
 
 constexpr unsigned long kServerDown = 0x51;
 
-const Status& statusOf(const Status& s) { return s; }
-template <typename T>
-const Status& statusOf(const Result<T>& r) {
-  return r.status();
-}
-
-ULONG ldapScope(SearchScope s) {
-  switch (s) {
-    case SearchScope::kBase:
-      return LDAP_SCOPE_BASE;
-    case SearchScope::kOneLevel:
-      return LDAP_SCOPE_ONELEVEL;
-    case SearchScope::kSubtree:
-      return LDAP_SCOPE_SUBTREE;
-  }
-  return LDAP_SCOPE_SUBTREE;
-}
-
-ULONG ldapOp(Modification::Op op) {
-  switch (op) {
-    case Modification::Op::kAdd:
-      return LDAP_MOD_ADD;
-    case Modification::Op::kDelete:
-      return LDAP_MOD_DELETE;
-    case Modification::Op::kReplace:
-      return LDAP_MOD_REPLACE;
-  }
-  return LDAP_MOD_REPLACE;
-}
+using ldap_common::statusOf;
+using ldap_common::scopeOf;
+using ldap_common::modOpOf;
 
 // The server's diagnostic text (AD: "... data 52e, ...").
 std::string diagnosticOf(LDAP* ld) {
@@ -80,7 +56,7 @@ class ModList {
       }
       for (auto& bv : vals) ptrs.push_back(&bv);
       ptrs.push_back(nullptr);
-      ops_.push_back((for_add ? LDAP_MOD_ADD : ldapOp(m.op)) | LDAP_MOD_BVALUES);
+      ops_.push_back((for_add ? LDAP_MOD_ADD : modOpOf(m.op)) | LDAP_MOD_BVALUES);
       empty_.push_back(m.values.empty());
     }
     mods_.resize(ops_.size());
@@ -360,7 +336,7 @@ Result<std::vector<DirectoryEntry>> WldapDirectoryClient::search(
       LDAPControlW* server_controls[] = {page_control, nullptr};
 
       LDAPMessage* result = nullptr;
-      rc = ldap_search_ext_sW(ld, const_cast<wchar_t*>(base.c_str()), ldapScope(scope),
+      rc = ldap_search_ext_sW(ld, const_cast<wchar_t*>(base.c_str()), scopeOf(scope),
                               const_cast<wchar_t*>(wfilter.c_str()),
                               attributes.empty() ? nullptr : attrs.data(), 0, server_controls,
                               nullptr, &timeout, 0, &result);

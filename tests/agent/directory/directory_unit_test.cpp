@@ -31,6 +31,20 @@ TEST(ErrorFromLdap, ClassifiesResultCodesAsTheInterfacePromises) {
   EXPECT_TRUE(errorFromLdap(0, "").isOk());
 }
 
+TEST(DirectoryResultPredicates, NameWhatTheDirectorysAnswersMean) {
+  EXPECT_TRUE(isAlreadyExists(errorFromLdap(68, "")));
+  EXPECT_TRUE(isNoSuchObject(errorFromLdap(32, "")));
+  EXPECT_TRUE(isAttributeOrValueExists(errorFromLdap(20, "")));
+  EXPECT_TRUE(isValueAlreadyGone(errorFromLdap(16, "")));
+  EXPECT_TRUE(isValueAlreadyGone(errorFromLdap(53, "")));
+  for (int rc : {0, 1, 19, 21, 49, 50, 51, 64, 65, 81}) {
+    const Status st = errorFromLdap(rc, "");
+    EXPECT_FALSE(isAlreadyExists(st) || isNoSuchObject(st) || isAttributeOrValueExists(st) ||
+                 isValueAlreadyGone(st))
+        << "rc " << rc;
+  }
+}
+
 TEST(ErrorFromLdap, NormalizesOpenLdapClientCodesToCApiNumbers) {
   EXPECT_EQ(normalizeLdapCode(-1), 81);
   EXPECT_EQ(normalizeLdapCode(-5), 85);
