@@ -46,12 +46,7 @@ ControlPlaneApi::ControlPlaneApi(ApiComponents components)
         sub.source = "scim";
         sub.priority = 10;
         IntakeResult r = intake.submit(tenant_id, std::move(batch), sub);
-        const int status = r.outcome == IntakeOutcome::kQueued            ? 202
-                           : r.outcome == IntakeOutcome::kTooMany         ? 413
-                           : r.outcome == IntakeOutcome::kNothingAccepted ? 422
-                           : r.status.errorClass() == ErrorClass::kTransient ? 503
-                                                                              : 500;
-        scim::HrSubmission out{status, r.run_id, {}, {}};
+        scim::HrSubmission out{submissionHttpStatus(r), r.run_id, {}, {}};
         for (const auto& row : r.rejected) {
           out.reasons.push_back(row.reason);
           out.fields.push_back(row.field);

@@ -630,10 +630,26 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
   respond(jsonResponse(result.http_status, std::move(result.body)));
 }
 
+int submissionHttpStatus(const IntakeResult& r) {
+  switch (r.outcome) {
+    case IntakeOutcome::kQueued:
+      return 202;
+    case IntakeOutcome::kTooMany:
+      return 413;
+    case IntakeOutcome::kNothingAccepted:
+      return 422;
+    case IntakeOutcome::kStoreFailure:
+      break;
+  }
+  // As storeFailure(): transient faults are 503 so clients retry.
+  return r.status.errorClass() == ErrorClass::kTransient ? 503 : 500;
+}
+
 SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
                                                 hr::ParsedBatch batch, const Submission& sub) {
   IntakeResult r = intake_.submit(tenant_id, std::move(batch), sub);
   SubmitResult out;
+  out.http_status = submissionHttpStatus(r);
   out.status = r.status;
   out.run_id = r.run_id;
   out.rejected = r.rejected;
@@ -644,24 +660,19 @@ SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
   }
   switch (r.outcome) {
     case IntakeOutcome::kTooMany:
-      out.http_status = 413;
       out.body = protocol::toJson(ErrorBody{protocol::kErrTooLarge, r.status.message()}).as_object();
       break;
     case IntakeOutcome::kStoreFailure: {
-      HttpServerResponse res = storeFailure(r.status);
-      out.http_status = res.status;
-      out.body = bj::parse(res.body).as_object();
+      out.body = bj::parse(storeFailure(r.status).body).as_object();
       break;
     }
     case IntakeOutcome::kNothingAccepted:
-      out.http_status = 422;
       out.body = bj::object{{"run_id", nullptr},
                             {"accepted", 0},
                             {"rejected_count", static_cast<int64_t>(rejected.size())},
                             {"rejected", std::move(rejected)}};
       break;
     case IntakeOutcome::kQueued:
-      out.http_status = 202;
       out.body = bj::object{{"run_id", r.run_id},
                             {"status", "queued"},
                             {"dry_run", r.dry_run},

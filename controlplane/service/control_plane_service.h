@@ -54,6 +54,10 @@ struct SubmitResult {
   boost::json::object body;
 };
 
+// The HTTP status of an intake result, for every endpoint that takes HR records: 202 queued,
+// 413 too many, 422 nothing accepted, 503 for a transient store failure, 500 otherwise.
+int submissionHttpStatus(const IntakeResult& r);
+
 class ControlPlaneService {
  public:
   ControlPlaneService(boost::asio::io_context& io, ControlStore& control, TenantStores& tenants,
