@@ -12,21 +12,6 @@ namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
 
-// Every identity of the tenant store: the latest record HR sent per employee_id.
-Result<std::vector<hr::HrRecord>> allIdentities(TenantStore& store) {
-  return store.withDatabase([](sqlite::Database& db) -> Result<std::vector<hr::HrRecord>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare("SELECT record FROM identities ORDER BY employee_id"));
-    std::vector<hr::HrRecord> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) return out;
-      ASSIGN_OR_RETURN(auto doc, protocol::parseJsonText(st.columnText(0)));
-      ASSIGN_OR_RETURN(auto rec, hr::hrRecordFromJson(doc));
-      out.push_back(std::move(rec));
-    }
-  });
-}
-
 }  // namespace
 
 Scheduler::Scheduler(boost::asio::io_context& io, Intake& intake,
@@ -149,7 +134,7 @@ Result<std::vector<hr::HrRecord>> Scheduler::recordsFor(const std::string& tenan
                                                         const std::string& kind,
                                                         int64_t since_ms, int64_t now_ms) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  ASSIGN_OR_RETURN(auto all, allIdentities(*store));
+  ASSIGN_OR_RETURN(auto all, store->allIdentities());
   if (kind != "expiry_sweep") return all;
 
   ASSIGN_OR_RETURN(policy::Policy pol, intake_.currentPolicy(tenant_id));

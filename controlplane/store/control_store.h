@@ -12,7 +12,10 @@
 
 #include "common/base/clock.h"
 #include "common/base/status.h"
-#include "common/sqlite/database.h"
+#include "controlplane/store/access_chain_store.h"
+#include "controlplane/store/ticket_index_store.h"
+#include "controlplane/store/data_key_store.h"
+#include "controlplane/store/sqlite/sqlite_connection.h"
 
 namespace tenure::cp {
 
@@ -119,134 +122,131 @@ struct CreatedAdminToken {
 
 class ControlStore {
  public:
-  // Opens (creating and migrating as needed) the control database file at `path`.
+  virtual ~ControlStore() = default;
+
+  // Opens (creating and migrating as needed) the control database file at `path` (SQLite).
   static Result<std::unique_ptr<ControlStore>> open(const std::string& path, const Clock& clock);
 
-  Result<TenantCredentials> createTenant(const std::string& name);
-  Result<std::vector<Tenant>> listTenants();
-  Result<std::optional<Tenant>> tenantById(const std::string& tenant_id);
-  Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret);
+  virtual Result<TenantCredentials> createTenant(const std::string& name) = 0;
+  virtual Result<std::vector<Tenant>> listTenants() = 0;
+  virtual Result<std::optional<Tenant>> tenantById(const std::string& tenant_id) = 0;
+  virtual Result<std::optional<Tenant>> tenantByEnrollSecret(const std::string& secret) = 0;
   // The tenant whose current API token this is, or (unless `current_only`) whose previous token
   // it is while that one's grace lasts.
-  Result<std::optional<Tenant>> tenantByApiToken(const std::string& token,
-                                                 bool current_only = false);
+  virtual Result<std::optional<Tenant>> tenantByApiToken(const std::string& token,
+                                                 bool current_only = false) = 0;
   // Removes the tenant with its credentials (enroll secret, API token), its agents (their node
   // keys then answer node_invalid), its jobs, and the rows components keep for it here (schedules,
   // agent health, the ticket index), in one transaction. Returns false when there was no such
   // tenant (leftover component rows are still removed).
-  Result<bool> deleteTenant(const std::string& tenant_id);
+  virtual Result<bool> deleteTenant(const std::string& tenant_id) = 0;
 
-  Result<EnrolledAgent> enrollAgent(const std::string& tenant_id, const std::string& host,
-                                    const std::string& version);
+  virtual Result<EnrolledAgent> enrollAgent(const std::string& tenant_id, const std::string& host,
+                                    const std::string& version) = 0;
   // nullopt when the key is unknown or revoked (the only case that means node_invalid).
-  Result<std::optional<AgentRecord>> agentByNodeKey(const std::string& node_key);
-  Status touchAgent(const std::string& agent_id);
-  Result<std::vector<AgentRecord>> listAgents(const std::string& tenant_id);
+  virtual Result<std::optional<AgentRecord>> agentByNodeKey(const std::string& node_key) = 0;
+  virtual Status touchAgent(const std::string& agent_id) = 0;
+  virtual Result<std::vector<AgentRecord>> listAgents(const std::string& tenant_id) = 0;
 
   // Credentials (control_store_credentials.cpp). Rotations return the new plaintext once.
   // A new API token for the tenant. The previous token keeps working for `grace_seconds`
   // (0..kMaxApiTokenGraceSeconds; 0: refused at once) so integrations can be switched over;
   // rotating again ends any earlier grace. not_found for an unknown tenant, data error for a
   // grace out of range.
-  Result<RotatedApiToken> rotateApiToken(const std::string& tenant_id, int64_t grace_seconds);
+  virtual Result<RotatedApiToken> rotateApiToken(const std::string& tenant_id, int64_t grace_seconds) = 0;
   // A new enroll secret; the old one is refused at once. Enrolled agents keep their node keys.
-  Result<std::string> rotateEnrollSecret(const std::string& tenant_id);
+  virtual Result<std::string> rotateEnrollSecret(const std::string& tenant_id) = 0;
   // Revokes an agent of `tenant_id`: its node key answers node_invalid from now on, and it
   // leases nothing more (jobs it holds go to other agents when their lease expires). Idempotent:
   // true when the agent was live until now, false when it was revoked already. not_found when
   // the agent is not the tenant's.
-  Result<bool> revokeAgent(const std::string& tenant_id, const std::string& agent_id);
+  virtual Result<bool> revokeAgent(const std::string& tenant_id, const std::string& agent_id) = 0;
 
   // Idempotent: enqueueing an existing job_id changes nothing and is ok.
-  Status enqueueJob(const JobRecord& job);
+  virtual Status enqueueJob(const JobRecord& job) = 0;
   // Leases the highest-priority, oldest job of `tenant_id` that is queued or whose lease expired,
   // to `agent_id`, for `lease_ms`. attempts is incremented. nullopt when nothing is ready.
   // Jobs whose attempts reached `max_attempts` are quarantined instead of leased.
   // A job whose lease expired goes back to the queue first, not before lease end + backoff.
   // Quarantined jobs are appended to `*quarantined` when given.
-  Result<std::optional<JobRecord>> leaseNextJob(const std::string& tenant_id,
+  virtual Result<std::optional<JobRecord>> leaseNextJob(const std::string& tenant_id,
                                                 const std::string& agent_id, int64_t lease_ms,
                                                 int max_attempts = 5,
-                                                std::vector<JobRecord>* quarantined = nullptr);
-  Result<std::optional<JobRecord>> job(const std::string& job_id);
+                                                std::vector<JobRecord>* quarantined = nullptr) = 0;
+  virtual Result<std::optional<JobRecord>> job(const std::string& job_id) = 0;
   // Marks done. Returns false when the job was already done (a duplicate result).
-  Result<bool> completeJob(const std::string& job_id);
+  virtual Result<bool> completeJob(const std::string& job_id) = 0;
   // Extends the lease of a job held by agent_id (progress heartbeat).
-  Status extendLease(const std::string& job_id, const std::string& agent_id, int64_t lease_ms);
-  Result<std::vector<JobRecord>> listJobs(const std::string& tenant_id);
+  virtual Status extendLease(const std::string& job_id, const std::string& agent_id, int64_t lease_ms) = 0;
+  virtual Result<std::vector<JobRecord>> listJobs(const std::string& tenant_id) = 0;
   // Jobs of every tenant in `state`, oldest first.
-  Result<std::vector<JobRecord>> jobsInState(JobState state);
+  virtual Result<std::vector<JobRecord>> jobsInState(JobState state) = 0;
   // A queued or leased job -> held (no lease, never leased while held). Conflict otherwise
   // (already held, done or quarantined); not_found for an unknown job.
-  Status holdJob(const std::string& job_id);
+  virtual Status holdJob(const std::string& job_id) = 0;
   // A held job -> queued with approved = true and attempts reset, so the approved run gets its
   // full retry budget. Conflict when the job is not held.
-  Status requeueApproved(const std::string& job_id);
+  virtual Status requeueApproved(const std::string& job_id) = 0;
 
   // Retries and quarantine (control_store_scheduling.cpp). Without a backoff set, an expired
   // lease is leasable again at once.
-  void setRetryBackoff(RetryBackoff backoff);
-  const RetryBackoff& retryBackoff() const { return backoff_; }
+  virtual void setRetryBackoff(RetryBackoff backoff) = 0;
+  virtual const RetryBackoff& retryBackoff() const = 0;
   // A job leased to `agent_id` whose agent reported a transient failure: back to the queue, not
   // leased before now + backoff(attempts). Conflict when it is not leased to that agent.
-  Result<JobRecord> retryJobLater(const std::string& job_id, const std::string& agent_id);
+  virtual Result<JobRecord> retryJobLater(const std::string& job_id, const std::string& agent_id) = 0;
   // A leased or queued job -> quarantined (never leased again).
-  Status quarantineJob(const std::string& job_id);
+  virtual Status quarantineJob(const std::string& job_id) = 0;
 
   // Schedules (control_store_scheduling.cpp). Lookups are scoped to the tenant: another
   // tenant's schedule is not_found / nullopt.
-  Result<Schedule> createSchedule(const Schedule& schedule);
-  Result<std::vector<Schedule>> listSchedules(const std::string& tenant_id);
-  Result<std::optional<Schedule>> schedule(const std::string& tenant_id,
-                                           const std::string& schedule_id);
+  virtual Result<Schedule> createSchedule(const Schedule& schedule) = 0;
+  virtual Result<std::vector<Schedule>> listSchedules(const std::string& tenant_id) = 0;
+  virtual Result<std::optional<Schedule>> schedule(const std::string& tenant_id,
+                                           const std::string& schedule_id) = 0;
   // Replaces kind, cron, enabled and next_run_at_ms. not_found when unknown to the tenant.
-  Status updateSchedule(const Schedule& schedule);
+  virtual Status updateSchedule(const Schedule& schedule) = 0;
   // false when unknown to the tenant.
-  Result<bool> deleteSchedule(const std::string& tenant_id, const std::string& schedule_id);
+  virtual Result<bool> deleteSchedule(const std::string& tenant_id, const std::string& schedule_id) = 0;
   // Enabled schedules of every tenant with 0 < next_run_at_ms <= now_ms, oldest slot first.
-  Result<std::vector<Schedule>> dueSchedules(int64_t now_ms);
+  virtual Result<std::vector<Schedule>> dueSchedules(int64_t now_ms) = 0;
   // Claims the due slot `slot_ms`: moves next_run_at_ms to `next_ms` and sets last_run_at_ms,
   // only if next_run_at_ms still is `slot_ms`. false when someone else claimed or changed it.
-  Result<bool> claimScheduleSlot(const std::string& schedule_id, int64_t slot_ms, int64_t next_ms);
+  virtual Result<bool> claimScheduleSlot(const std::string& schedule_id, int64_t slot_ms, int64_t next_ms) = 0;
   // The run the last claimed slot queued (or why it could not be queued).
-  Status recordScheduleRun(const std::string& schedule_id, const std::string& run_id,
-                           const std::string& error);
+  virtual Status recordScheduleRun(const std::string& schedule_id, const std::string& run_id,
+                           const std::string& error) = 0;
 
   // Agent health (control_store_scheduling.cpp).
-  Status recordAgentResult(const std::string& agent_id, bool failed, const std::string& error);
+  virtual Status recordAgentResult(const std::string& agent_id, bool failed, const std::string& error) = 0;
   // One tenant's agents; every tenant's when tenant_id is empty.
-  Result<std::vector<AgentHealth>> agentHealth(const std::string& tenant_id);
+  virtual Result<std::vector<AgentHealth>> agentHealth(const std::string& tenant_id) = 0;
 
   // Admin tokens. Names are unique (a second token with the same name is a conflict).
-  Result<CreatedAdminToken> createAdminToken(const std::string& name);
-  Result<std::optional<AdminToken>> adminByToken(const std::string& token);
+  virtual Result<CreatedAdminToken> createAdminToken(const std::string& name) = 0;
+  virtual Result<std::optional<AdminToken>> adminByToken(const std::string& token) = 0;
   // Every admin token's name and creation time (never a hash), by name.
-  Result<std::vector<AdminToken>> listAdminTokens();
+  virtual Result<std::vector<AdminToken>> listAdminTokens() = 0;
   // A new secret under the same name; the old one stops working at once (tokens are looked up on
   // every request). Not found when no token has that name.
-  Result<CreatedAdminToken> rotateAdminToken(const std::string& name);
+  virtual Result<CreatedAdminToken> rotateAdminToken(const std::string& name) = 0;
   // Deletes the token; it stops working at once. Not found when no token has that name.
-  Status revokeAdminToken(const std::string& name);
+  virtual Status revokeAdminToken(const std::string& name) = 0;
 
-  // Exclusive use of this store's connection for a component that keeps its own tables in the
-  // same file (created with sqlite::migrateComponent): `f(sqlite::Database&)` runs under the
-  // store's lock, so keep it short.
+  // The stores of the components that keep rows in the control database.
+  virtual AccessChainStore& accessChain() = 0;
+  virtual TicketIndexStore& ticketIndex() = 0;
+  virtual DataKeyStore& dataKeys() = 0;
+
+  // Transitional (issue 13): components not yet behind a store of their own still run SQL on the
+  // control database's connection. Goes away when the last one has its store.
   template <class F>
   auto withDatabase(F&& f) {
-    std::lock_guard lock(mu_);
-    return f(db_);
+    return legacyConnection().run(std::forward<F>(f));
   }
 
- private:
-  ControlStore(sqlite::Database db, const Clock& clock);
-  static Status migrateScheduling(sqlite::Database& db);
-  static Status migrateCredentials(sqlite::Database& db);
-  // Inside leaseNextJob's transaction: expired leases of the tenant -> queued, with backoff.
-  Status requeueExpiredLeases(const std::string& tenant_id, int64_t now_ms);
-  sqlite::Database db_;
-  const Clock& clock_;
-  std::mutex mu_;
-  RetryBackoff backoff_{0, 0};  // none until the service sets its options
+ protected:
+  virtual SqliteConnection& legacyConnection() = 0;
 };
 
 }  // namespace tenure::cp

@@ -16,7 +16,14 @@
 #include "common/base/status.h"
 #include "common/hr/hr_record.h"
 #include "common/protocol/messages.h"
-#include "common/sqlite/database.h"
+#include "controlplane/store/access_chain_store.h"
+#include "controlplane/store/identity_event_store.h"
+#include "controlplane/store/ticket_store.h"
+#include "controlplane/store/digest_store.h"
+#include "controlplane/store/scim_user_store.h"
+#include "controlplane/store/connector_store.h"
+#include "controlplane/store/threshold_window_store.h"
+#include "controlplane/store/sqlite/sqlite_connection.h"
 
 namespace tenure::cp {
 
@@ -85,77 +92,87 @@ struct RunReport {
 
 class TenantStore {
  public:
+  virtual ~TenantStore() = default;
+
+  // Opens (creating and migrating as needed) the tenant database at `path` (SQLite).
   static Result<std::unique_ptr<TenantStore>> open(const std::string& path, const Clock& clock);
 
   // In one transaction: upserts the identities, creates the run (status queued) and stores the
   // identities the run's job carries. Nothing is written if any part fails.
-  Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities);
-  Result<std::vector<RunRecord>> listRuns(int limit = 100);
+  virtual Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities) = 0;
+  virtual Result<std::vector<RunRecord>> listRuns(int limit = 100) = 0;
   // Runs created in [from_ms, to_ms), oldest first, at most `limit` (report digests).
-  Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit);
-  Result<std::optional<RunRecord>> run(const std::string& run_id);
+  virtual Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit) = 0;
+  virtual Result<std::optional<RunRecord>> run(const std::string& run_id) = 0;
   // `failures_only`: outcomes holds only the people whose operations failed, while
   // counts_by_action still covers everyone (summaries such as the report digest, which need not
   // read a 100k-person run whole).
-  Result<std::optional<RunReport>> report(const std::string& run_id, bool failures_only = false);
+  virtual Result<std::optional<RunReport>> report(const std::string& run_id, bool failures_only = false) = 0;
   // The identities a run carries, in upload order.
-  Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id);
+  virtual Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id) = 0;
   // queued -> running, naming the agent. A running run leased again (failover after an expired
   // lease) is re-pointed at the new agent, keeping its start time. No-op otherwise.
-  Status markRunning(const std::string& run_id, const std::string& agent_id);
+  virtual Status markRunning(const std::string& run_id, const std::string& agent_id) = 0;
   // Records the agent's result: outcomes replace any earlier ones for the run, status derived
   // (succeeded / partial / failed). `agent_id`, when given, names the agent that finished the run
   // (after a failover not the one that started it). Idempotent.
-  Status recordResult(const std::string& run_id, const protocol::JobResult& result,
-                      const std::string& agent_id = "");
+  virtual Status recordResult(const std::string& run_id, const protocol::JobResult& result,
+                      const std::string& agent_id = "") = 0;
   // Runs still queued or running (for re-enqueueing after a crash between the two databases).
-  Result<std::vector<RunRecord>> unfinishedRuns();
-  Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id);
+  virtual Result<std::vector<RunRecord>> unfinishedRuns() = 0;
+  virtual Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id) = 0;
 
   // Policies: every save is a new version (1, 2, ...); nothing is overwritten.
-  Result<int> savePolicy(const std::string& document, const std::string& author);
+  virtual Result<int> savePolicy(const std::string& document, const std::string& author) = 0;
   // The newest version, nullopt when none was saved.
-  Result<std::optional<StoredPolicy>> currentPolicy();
-  Result<std::optional<StoredPolicy>> policyVersion(int version);
+  virtual Result<std::optional<StoredPolicy>> currentPolicy() = 0;
+  virtual Result<std::optional<StoredPolicy>> policyVersion(int version) = 0;
   // Every version, newest first, without documents.
-  Result<std::vector<StoredPolicy>> policyVersions();
+  virtual Result<std::vector<StoredPolicy>> policyVersions() = 0;
 
   // Safety holds. queued/running -> held, keeping the plan (summary and per-person outcomes).
   // Conflict when the run is in another state; not_found when unknown.
-  Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
-                 const std::string& reason);
+  virtual Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
+                 const std::string& reason) = 0;
   // The plan a held run was stopped with, nullopt when the run was never held.
-  Result<std::optional<protocol::PlanSummary>> heldPlan(const std::string& run_id);
+  virtual Result<std::optional<protocol::PlanSummary>> heldPlan(const std::string& run_id) = 0;
   // held -> queued, recording who approved it and when. Conflict unless held.
-  Status approveRun(const std::string& run_id, const std::string& by);
+  virtual Status approveRun(const std::string& run_id, const std::string& by) = 0;
   // held -> rejected (finished; nothing applied), recording who and when. Conflict unless held.
-  Status rejectRun(const std::string& run_id, const std::string& by);
-  Result<std::vector<RunRecord>> runsWithStatus(RunStatus status, int limit = 200);
+  virtual Status rejectRun(const std::string& run_id, const std::string& by) = 0;
+  virtual Result<std::vector<RunRecord>> runsWithStatus(RunStatus status, int limit = 200) = 0;
 
   // Tombstones: names are lower-cased; re-adding a name keeps the latest release time.
-  Status addTombstones(const std::vector<Tombstone>& tombstones);
+  virtual Status addTombstones(const std::vector<Tombstone>& tombstones) = 0;
   // Tombstones still blocking reuse at `now_ms`: all of them when `name_reuse_days` is nullopt
   // (never reused), else those released less than that many days ago.
-  Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms,
-                                                  std::optional<int> name_reuse_days);
+  virtual Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms,
+                                                  std::optional<int> name_reuse_days) = 0;
   // The distinct names of activeTombstones(), sorted (what a job carries as reserved_names).
-  Result<std::vector<std::string>> reservedNames(int64_t now_ms,
-                                                 std::optional<int> name_reuse_days);
+  virtual Result<std::vector<std::string>> reservedNames(int64_t now_ms,
+                                                 std::optional<int> name_reuse_days) = 0;
 
-  // Exclusive use of this store's connection for a component that keeps its own tables in the
-  // same file (created with sqlite::migrateComponent): `f(sqlite::Database&)` runs under the
-  // store's lock, so keep it short.
+  // Every identity: the latest record HR sent per employee_id, by employee_id.
+  virtual Result<std::vector<hr::HrRecord>> allIdentities() = 0;
+
+  // The stores of the components that keep per-tenant data in the tenant's database.
+  virtual AccessChainStore& accessChain() = 0;
+  virtual IdentityEventStore& events() = 0;
+  virtual TicketStore& tickets() = 0;
+  virtual DigestStore& digests() = 0;
+  virtual ScimUserStore& scimUsers() = 0;
+  virtual ConnectorStore& connectors() = 0;
+  virtual ThresholdWindowStore& thresholdWindow() = 0;
+
+  // Transitional (issue 13): components not yet behind a store of their own still run SQL on the
+  // tenant's connection. Goes away when the last one has its store; new code must not use it.
   template <class F>
   auto withDatabase(F&& f) {
-    std::lock_guard lock(mu_);
-    return f(db_);
+    return legacyConnection().run(std::forward<F>(f));
   }
 
- private:
-  TenantStore(sqlite::Database db, const Clock& clock);
-  sqlite::Database db_;
-  const Clock& clock_;
-  std::mutex mu_;
+ protected:
+  virtual SqliteConnection& legacyConnection() = 0;
 };
 
 // Opens tenant stores on demand and keeps them open.

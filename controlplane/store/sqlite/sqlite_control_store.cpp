@@ -1,4 +1,4 @@
-#include "controlplane/store/control_store.h"
+#include "controlplane/store/sqlite/sqlite_control_store.h"
 
 #include <algorithm>
 #include <array>
@@ -133,22 +133,37 @@ Result<std::vector<T>> queryAll(sqlite::Statement& st, Read read) {
 
 std::string_view jobStateName(JobState s) { return kJobStateNames[static_cast<size_t>(s)]; }
 
-ControlStore::ControlStore(sqlite::Database db, const Clock& clock)
-    : db_(std::move(db)), clock_(clock) {}
+SqliteControlStore::SqliteControlStore(sqlite::Database db, const Clock& clock)
+    : conn_(std::move(db)), clock_(clock) {}
 
-Result<std::unique_ptr<ControlStore>> ControlStore::open(const std::string& path,
-                                                         const Clock& clock) {
+std::vector<ComponentSchema> SqliteControlStore::componentSchemas() {
+  return {
+      {SqliteAccessChainStore::kComponent, SqliteAccessChainStore::migrations()},
+      {SqliteTicketIndexStore::kComponent, SqliteTicketIndexStore::migrations()},
+      {SqliteDataKeyStore::kComponent, SqliteDataKeyStore::migrations()},
+  };
+}
+
+Result<std::unique_ptr<SqliteControlStore>> SqliteControlStore::open(const std::string& path,
+                                                                     const Clock& clock) {
   ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::open(path));
   RETURN_IF_ERROR(sqlite::migrate(db, kMigrations).withContext("control store"));
   RETURN_IF_ERROR(migrateScheduling(db));
   RETURN_IF_ERROR(migrateCredentials(db));
-  return std::unique_ptr<ControlStore>(new ControlStore(std::move(db), clock));
+  RETURN_IF_ERROR(migrateComponents(db, componentSchemas()));
+  return std::unique_ptr<SqliteControlStore>(new SqliteControlStore(std::move(db), clock));
+}
+
+Result<std::unique_ptr<ControlStore>> ControlStore::open(const std::string& path,
+                                                         const Clock& clock) {
+  ASSIGN_OR_RETURN(auto store, SqliteControlStore::open(path, clock));
+  return std::unique_ptr<ControlStore>(std::move(store));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Tenants
 
-Result<TenantCredentials> ControlStore::createTenant(const std::string& name) {
+Result<TenantCredentials> SqliteControlStore::createTenant(const std::string& name) {
   if (name.empty()) return dataError("tenant name is required");
   TenantCredentials creds;
   creds.tenant = Tenant{"t_" + randomHex(8), name, clock_.nowUnixMillis()};
@@ -167,14 +182,14 @@ Result<TenantCredentials> ControlStore::createTenant(const std::string& name) {
   return creds;
 }
 
-Result<std::vector<Tenant>> ControlStore::listTenants() {
+Result<std::vector<Tenant>> SqliteControlStore::listTenants() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kTenantColumns +
                                         " FROM tenants ORDER BY created_at_ms, tenant_id"));
   return queryAll<Tenant>(st, readTenant);
 }
 
-Result<std::optional<Tenant>> ControlStore::tenantById(const std::string& tenant_id) {
+Result<std::optional<Tenant>> SqliteControlStore::tenantById(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kTenantColumns +
                                         " FROM tenants WHERE tenant_id = ?"));
@@ -182,7 +197,7 @@ Result<std::optional<Tenant>> ControlStore::tenantById(const std::string& tenant
   return queryOne<Tenant>(st, readTenant);
 }
 
-Result<std::optional<Tenant>> ControlStore::tenantByEnrollSecret(const std::string& secret) {
+Result<std::optional<Tenant>> SqliteControlStore::tenantByEnrollSecret(const std::string& secret) {
   if (secret.empty()) return std::optional<Tenant>();
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kTenantColumns +
@@ -191,7 +206,7 @@ Result<std::optional<Tenant>> ControlStore::tenantByEnrollSecret(const std::stri
   return queryOne<Tenant>(st, readTenant);
 }
 
-Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& token,
+Result<std::optional<Tenant>> SqliteControlStore::tenantByApiToken(const std::string& token,
                                                              bool current_only) {
   if (token.empty()) return std::optional<Tenant>();
   const std::string hash = sha256Hex(token);
@@ -207,7 +222,7 @@ Result<std::optional<Tenant>> ControlStore::tenantByApiToken(const std::string& 
   return queryOne<Tenant>(st, readTenant);
 }
 
-Result<bool> ControlStore::deleteTenant(const std::string& tenant_id) {
+Result<bool> SqliteControlStore::deleteTenant(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   // Rows other components keep per tenant in this database go in the same transaction, so a
@@ -248,7 +263,7 @@ Result<bool> ControlStore::deleteTenant(const std::string& tenant_id) {
 // ---------------------------------------------------------------------------------------------
 // Agents
 
-Result<EnrolledAgent> ControlStore::enrollAgent(const std::string& tenant_id,
+Result<EnrolledAgent> SqliteControlStore::enrollAgent(const std::string& tenant_id,
                                                 const std::string& host,
                                                 const std::string& version) {
   EnrolledAgent out;
@@ -282,7 +297,7 @@ Result<EnrolledAgent> ControlStore::enrollAgent(const std::string& tenant_id,
   return out;
 }
 
-Result<std::optional<AgentRecord>> ControlStore::agentByNodeKey(const std::string& node_key) {
+Result<std::optional<AgentRecord>> SqliteControlStore::agentByNodeKey(const std::string& node_key) {
   if (node_key.empty()) return std::optional<AgentRecord>();
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAgentColumns +
@@ -291,7 +306,7 @@ Result<std::optional<AgentRecord>> ControlStore::agentByNodeKey(const std::strin
   return queryOne<AgentRecord>(st, readAgent);
 }
 
-Status ControlStore::touchAgent(const std::string& agent_id) {
+Status SqliteControlStore::touchAgent(const std::string& agent_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE agents SET last_seen_ms = ? WHERE agent_id = ?"));
   st.bindInt64(1, clock_.nowUnixMillis()).bindText(2, agent_id);
@@ -300,7 +315,7 @@ Status ControlStore::touchAgent(const std::string& agent_id) {
   return Status::ok();
 }
 
-Result<std::vector<AgentRecord>> ControlStore::listAgents(const std::string& tenant_id) {
+Result<std::vector<AgentRecord>> SqliteControlStore::listAgents(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAgentColumns +
                                         " FROM agents WHERE tenant_id = ? "
@@ -312,7 +327,7 @@ Result<std::vector<AgentRecord>> ControlStore::listAgents(const std::string& ten
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-Status ControlStore::enqueueJob(const JobRecord& job) {
+Status SqliteControlStore::enqueueJob(const JobRecord& job) {
   if (job.job_id.empty()) return dataError("job_id is required");
   if (job.tenant_id.empty()) return dataError("tenant_id is required");
   std::lock_guard lock(mu_);
@@ -331,7 +346,7 @@ Status ControlStore::enqueueJob(const JobRecord& job) {
   return st.run().withContext("enqueue job " + job.job_id);
 }
 
-Result<std::optional<JobRecord>> ControlStore::leaseNextJob(const std::string& tenant_id,
+Result<std::optional<JobRecord>> SqliteControlStore::leaseNextJob(const std::string& tenant_id,
                                                             const std::string& agent_id,
                                                             int64_t lease_ms, int max_attempts,
                                                             std::vector<JobRecord>* quarantined) {
@@ -394,7 +409,7 @@ Result<std::optional<JobRecord>> ControlStore::leaseNextJob(const std::string& t
   }
 }
 
-Result<std::optional<JobRecord>> ControlStore::job(const std::string& job_id) {
+Result<std::optional<JobRecord>> SqliteControlStore::job(const std::string& job_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(
       auto st, db_.prepare(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE job_id = ?"));
@@ -402,7 +417,7 @@ Result<std::optional<JobRecord>> ControlStore::job(const std::string& job_id) {
   return queryOne<JobRecord>(st, readJob);
 }
 
-Result<bool> ControlStore::completeJob(const std::string& job_id) {
+Result<bool> SqliteControlStore::completeJob(const std::string& job_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE jobs SET state = 'done', finished_at_ms = ? "
@@ -420,7 +435,7 @@ Result<bool> ControlStore::completeJob(const std::string& job_id) {
   return changed;
 }
 
-Status ControlStore::extendLease(const std::string& job_id, const std::string& agent_id,
+Status SqliteControlStore::extendLease(const std::string& job_id, const std::string& agent_id,
                                  int64_t lease_ms) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE jobs SET lease_expires_at_ms = ? WHERE job_id = ? "
@@ -433,7 +448,7 @@ Status ControlStore::extendLease(const std::string& job_id, const std::string& a
   return Status::ok();
 }
 
-Result<std::vector<JobRecord>> ControlStore::listJobs(const std::string& tenant_id) {
+Result<std::vector<JobRecord>> SqliteControlStore::listJobs(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kJobColumns +
                                         " FROM jobs WHERE tenant_id = ? "
@@ -442,7 +457,7 @@ Result<std::vector<JobRecord>> ControlStore::listJobs(const std::string& tenant_
   return queryAll<JobRecord>(st, readJob);
 }
 
-Result<std::vector<JobRecord>> ControlStore::jobsInState(JobState state) {
+Result<std::vector<JobRecord>> SqliteControlStore::jobsInState(JobState state) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kJobColumns +
                                         " FROM jobs WHERE state = ? ORDER BY created_at_ms, rowid"));
@@ -473,13 +488,13 @@ Status transitionJob(sqlite::Database& db, const std::string& job_id,
 }
 }  // namespace
 
-Status ControlStore::holdJob(const std::string& job_id) {
+Status SqliteControlStore::holdJob(const std::string& job_id) {
   std::lock_guard lock(mu_);
   return transitionJob(db_, job_id, {"queued", "leased"},
                        "state = 'held', lease_expires_at_ms = 0", "hold");
 }
 
-Status ControlStore::requeueApproved(const std::string& job_id) {
+Status SqliteControlStore::requeueApproved(const std::string& job_id) {
   std::lock_guard lock(mu_);
   return transitionJob(db_, job_id, {"held"},
                        "state = 'queued', approved = 1, attempts = 0, lease_expires_at_ms = 0, "
@@ -490,7 +505,7 @@ Status ControlStore::requeueApproved(const std::string& job_id) {
 // ---------------------------------------------------------------------------------------------
 // Admin tokens
 
-Result<CreatedAdminToken> ControlStore::createAdminToken(const std::string& name) {
+Result<CreatedAdminToken> SqliteControlStore::createAdminToken(const std::string& name) {
   if (name.empty()) return dataError("admin token name is required");
   CreatedAdminToken out;
   out.admin = AdminToken{name, clock_.nowUnixMillis()};
@@ -509,14 +524,14 @@ Result<CreatedAdminToken> ControlStore::createAdminToken(const std::string& name
   return out;
 }
 
-Result<std::vector<AdminToken>> ControlStore::listAdminTokens() {
+Result<std::vector<AdminToken>> SqliteControlStore::listAdminTokens() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAdminTokenColumns +
                                         " FROM admin_tokens ORDER BY name"));
   return queryAll<AdminToken>(st, readAdminToken);
 }
 
-Result<CreatedAdminToken> ControlStore::rotateAdminToken(const std::string& name) {
+Result<CreatedAdminToken> SqliteControlStore::rotateAdminToken(const std::string& name) {
   CreatedAdminToken out;
   out.token = "adm_" + randomToken();
   std::lock_guard lock(mu_);
@@ -532,7 +547,7 @@ Result<CreatedAdminToken> ControlStore::rotateAdminToken(const std::string& name
   return out;
 }
 
-Status ControlStore::revokeAdminToken(const std::string& name) {
+Status SqliteControlStore::revokeAdminToken(const std::string& name) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("DELETE FROM admin_tokens WHERE name = ?"));
   st.bindText(1, name);
@@ -541,7 +556,7 @@ Status ControlStore::revokeAdminToken(const std::string& name) {
   return Status::ok();
 }
 
-Result<std::optional<AdminToken>> ControlStore::adminByToken(const std::string& token) {
+Result<std::optional<AdminToken>> SqliteControlStore::adminByToken(const std::string& token) {
   if (token.empty()) return std::optional<AdminToken>();
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kAdminTokenColumns +

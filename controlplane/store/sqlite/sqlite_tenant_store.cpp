@@ -1,4 +1,4 @@
-#include "controlplane/store/tenant_store.h"
+#include "controlplane/store/sqlite/sqlite_tenant_store.h"
 
 #include <algorithm>
 #include <array>
@@ -235,17 +235,36 @@ RunStatus deriveStatus(const protocol::JobResult& result) {
 
 std::string_view runStatusName(RunStatus s) { return kRunStatusNames[static_cast<size_t>(s)]; }
 
-TenantStore::TenantStore(sqlite::Database db, const Clock& clock)
-    : db_(std::move(db)), clock_(clock) {}
+SqliteTenantStore::SqliteTenantStore(sqlite::Database db, const Clock& clock)
+    : conn_(std::move(db)), clock_(clock) {}
+
+std::vector<ComponentSchema> SqliteTenantStore::componentSchemas() {
+  return {
+      {SqliteAccessChainStore::kComponent, SqliteAccessChainStore::migrations()},
+      {SqliteIdentityEventStore::kComponent, SqliteIdentityEventStore::migrations()},
+      {SqliteTicketStore::kComponent, SqliteTicketStore::migrations()},
+      {SqliteDigestStore::kComponent, SqliteDigestStore::migrations()},
+      {SqliteScimUserStore::kComponent, SqliteScimUserStore::migrations()},
+      {SqliteConnectorStore::kComponent, SqliteConnectorStore::migrations()},
+      {SqliteThresholdWindowStore::kComponent, SqliteThresholdWindowStore::migrations()},
+  };
+}
+
+Result<std::unique_ptr<SqliteTenantStore>> SqliteTenantStore::open(const std::string& path,
+                                                                   const Clock& clock) {
+  ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::open(path));
+  RETURN_IF_ERROR(sqlite::migrate(db, kMigrations).withContext("tenant store"));
+  RETURN_IF_ERROR(migrateComponents(db, componentSchemas()));
+  return std::unique_ptr<SqliteTenantStore>(new SqliteTenantStore(std::move(db), clock));
+}
 
 Result<std::unique_ptr<TenantStore>> TenantStore::open(const std::string& path,
                                                        const Clock& clock) {
-  ASSIGN_OR_RETURN(sqlite::Database db, sqlite::Database::open(path));
-  RETURN_IF_ERROR(sqlite::migrate(db, kMigrations).withContext("tenant store"));
-  return std::unique_ptr<TenantStore>(new TenantStore(std::move(db), clock));
+  ASSIGN_OR_RETURN(auto store, SqliteTenantStore::open(path, clock));
+  return std::unique_ptr<TenantStore>(std::move(store));
 }
 
-Status TenantStore::createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities) {
+Status SqliteTenantStore::createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities) {
   if (run.run_id.empty()) return dataError("run_id is required");
   const int64_t now = clock_.nowUnixMillis();
   std::lock_guard lock(mu_);
@@ -290,7 +309,7 @@ Status TenantStore::createRun(const RunRecord& run, const std::vector<hr::HrReco
   return tx.commit();
 }
 
-Result<std::vector<RunRecord>> TenantStore::listRuns(int limit) {
+Result<std::vector<RunRecord>> SqliteTenantStore::listRuns(int limit) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
                                         " FROM runs ORDER BY created_at_ms DESC, rowid DESC "
@@ -299,7 +318,7 @@ Result<std::vector<RunRecord>> TenantStore::listRuns(int limit) {
   return readRuns(st);
 }
 
-Result<std::vector<RunRecord>> TenantStore::runsCreatedBetween(int64_t from_ms, int64_t to_ms,
+Result<std::vector<RunRecord>> SqliteTenantStore::runsCreatedBetween(int64_t from_ms, int64_t to_ms,
                                                                int limit) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
@@ -309,12 +328,12 @@ Result<std::vector<RunRecord>> TenantStore::runsCreatedBetween(int64_t from_ms, 
   return readRuns(st);
 }
 
-Result<std::optional<RunRecord>> TenantStore::run(const std::string& run_id) {
+Result<std::optional<RunRecord>> SqliteTenantStore::run(const std::string& run_id) {
   std::lock_guard lock(mu_);
   return queryRun(db_, run_id);
 }
 
-Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id,
+Result<std::optional<RunReport>> SqliteTenantStore::report(const std::string& run_id,
                                                     bool failures_only) {
   std::lock_guard lock(mu_);
   // A read transaction gives the run row and its outcomes from the same snapshot.
@@ -372,7 +391,7 @@ Result<std::optional<RunReport>> TenantStore::report(const std::string& run_id,
   return std::optional<RunReport>(std::move(rep));
 }
 
-Result<std::vector<hr::HrRecord>> TenantStore::runIdentities(const std::string& run_id) {
+Result<std::vector<hr::HrRecord>> SqliteTenantStore::runIdentities(const std::string& run_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT record FROM run_identities WHERE run_id = ? "
                                         "ORDER BY seq"));
@@ -386,7 +405,7 @@ Result<std::vector<hr::HrRecord>> TenantStore::runIdentities(const std::string& 
   }
 }
 
-Status TenantStore::markRunning(const std::string& run_id, const std::string& agent_id) {
+Status SqliteTenantStore::markRunning(const std::string& run_id, const std::string& agent_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(auto exists, db_.prepare("SELECT 1 FROM runs WHERE run_id = ?"));
@@ -405,7 +424,7 @@ Status TenantStore::markRunning(const std::string& run_id, const std::string& ag
   return tx.commit();
 }
 
-Status TenantStore::recordResult(const std::string& run_id, const protocol::JobResult& result,
+Status SqliteTenantStore::recordResult(const std::string& run_id, const protocol::JobResult& result,
                                  const std::string& agent_id) {
   const int64_t now = clock_.nowUnixMillis();
   std::lock_guard lock(mu_);
@@ -459,7 +478,7 @@ Status TenantStore::recordResult(const std::string& run_id, const protocol::JobR
   return tx.commit();
 }
 
-Result<std::vector<RunRecord>> TenantStore::unfinishedRuns() {
+Result<std::vector<RunRecord>> SqliteTenantStore::unfinishedRuns() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
                                         " FROM runs WHERE status IN ('queued', 'running') "
@@ -467,7 +486,19 @@ Result<std::vector<RunRecord>> TenantStore::unfinishedRuns() {
   return readRuns(st);
 }
 
-Result<std::optional<hr::HrRecord>> TenantStore::identity(const std::string& employee_id) {
+Result<std::vector<hr::HrRecord>> SqliteTenantStore::allIdentities() {
+  std::lock_guard lock(mu_);
+  ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT record FROM identities ORDER BY employee_id"));
+  std::vector<hr::HrRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return out;
+    ASSIGN_OR_RETURN(auto rec, recordFromText(st.columnText(0)));
+    out.push_back(std::move(rec));
+  }
+}
+
+Result<std::optional<hr::HrRecord>> SqliteTenantStore::identity(const std::string& employee_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT record FROM identities WHERE employee_id = ?"));
   st.bindText(1, employee_id);
@@ -480,7 +511,7 @@ Result<std::optional<hr::HrRecord>> TenantStore::identity(const std::string& emp
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-Result<int> TenantStore::savePolicy(const std::string& document, const std::string& author) {
+Result<int> SqliteTenantStore::savePolicy(const std::string& document, const std::string& author) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(auto next, db_.prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM policies"));
@@ -506,7 +537,7 @@ StoredPolicy readPolicy(const sqlite::Statement& st) {
 }
 }  // namespace
 
-Result<std::optional<StoredPolicy>> TenantStore::currentPolicy() {
+Result<std::optional<StoredPolicy>> SqliteTenantStore::currentPolicy() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, document, created_at_ms, author FROM "
                                         "policies ORDER BY version DESC LIMIT 1"));
@@ -515,7 +546,7 @@ Result<std::optional<StoredPolicy>> TenantStore::currentPolicy() {
   return std::optional<StoredPolicy>(readPolicy(st));
 }
 
-Result<std::optional<StoredPolicy>> TenantStore::policyVersion(int version) {
+Result<std::optional<StoredPolicy>> SqliteTenantStore::policyVersion(int version) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, document, created_at_ms, author FROM "
                                         "policies WHERE version = ?"));
@@ -525,7 +556,7 @@ Result<std::optional<StoredPolicy>> TenantStore::policyVersion(int version) {
   return std::optional<StoredPolicy>(readPolicy(st));
 }
 
-Result<std::vector<StoredPolicy>> TenantStore::policyVersions() {
+Result<std::vector<StoredPolicy>> SqliteTenantStore::policyVersions() {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT version, '', created_at_ms, author FROM policies "
                                         "ORDER BY version DESC"));
@@ -551,7 +582,7 @@ Result<std::string> runStatusText(sqlite::Database& db, const std::string& run_i
 }
 }  // namespace
 
-Status TenantStore::holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
+Status SqliteTenantStore::holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
                             const std::string& reason) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
@@ -569,7 +600,7 @@ Status TenantStore::holdRun(const std::string& run_id, const protocol::PlanSumma
   return tx.commit();
 }
 
-Result<std::optional<protocol::PlanSummary>> TenantStore::heldPlan(const std::string& run_id) {
+Result<std::optional<protocol::PlanSummary>> SqliteTenantStore::heldPlan(const std::string& run_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT hold_plan FROM runs WHERE run_id = ?"));
   st.bindText(1, run_id);
@@ -580,7 +611,7 @@ Result<std::optional<protocol::PlanSummary>> TenantStore::heldPlan(const std::st
   return std::optional<protocol::PlanSummary>(std::move(plan));
 }
 
-Status TenantStore::approveRun(const std::string& run_id, const std::string& by) {
+Status SqliteTenantStore::approveRun(const std::string& run_id, const std::string& by) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(std::string status, runStatusText(db_, run_id));
@@ -592,7 +623,7 @@ Status TenantStore::approveRun(const std::string& run_id, const std::string& by)
   return tx.commit();
 }
 
-Status TenantStore::rejectRun(const std::string& run_id, const std::string& by) {
+Status SqliteTenantStore::rejectRun(const std::string& run_id, const std::string& by) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(std::string status, runStatusText(db_, run_id));
@@ -606,7 +637,7 @@ Status TenantStore::rejectRun(const std::string& run_id, const std::string& by) 
   return tx.commit();
 }
 
-Result<std::vector<RunRecord>> TenantStore::runsWithStatus(RunStatus status, int limit) {
+Result<std::vector<RunRecord>> SqliteTenantStore::runsWithStatus(RunStatus status, int limit) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kRunColumns +
                                         " FROM runs WHERE status = ? "
@@ -618,7 +649,7 @@ Result<std::vector<RunRecord>> TenantStore::runsWithStatus(RunStatus status, int
 // ---------------------------------------------------------------------------------------------
 // Tombstones
 
-Status TenantStore::addTombstones(const std::vector<Tombstone>& tombstones) {
+Status SqliteTenantStore::addTombstones(const std::vector<Tombstone>& tombstones) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(auto ins,
@@ -643,7 +674,7 @@ Status TenantStore::addTombstones(const std::vector<Tombstone>& tombstones) {
   return tx.commit();
 }
 
-Result<std::vector<Tombstone>> TenantStore::activeTombstones(int64_t now_ms,
+Result<std::vector<Tombstone>> SqliteTenantStore::activeTombstones(int64_t now_ms,
                                                              std::optional<int> name_reuse_days) {
   std::lock_guard lock(mu_);
   // Without a reuse period every tombstone blocks; otherwise those released after the cutoff.
@@ -662,7 +693,7 @@ Result<std::vector<Tombstone>> TenantStore::activeTombstones(int64_t now_ms,
   }
 }
 
-Result<std::vector<std::string>> TenantStore::reservedNames(int64_t now_ms,
+Result<std::vector<std::string>> SqliteTenantStore::reservedNames(int64_t now_ms,
                                                             std::optional<int> name_reuse_days) {
   ASSIGN_OR_RETURN(auto active, activeTombstones(now_ms, name_reuse_days));
   std::vector<std::string> names;

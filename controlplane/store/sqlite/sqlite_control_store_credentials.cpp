@@ -2,7 +2,7 @@
 // an agent. Its columns live in the "credentials" component schema of control.db. Like every
 // secret here, the new ones are stored only as SHA-256 hashes.
 #include "common/base/crypto.h"
-#include "controlplane/store/control_store.h"
+#include "controlplane/store/sqlite/sqlite_control_store.h"
 
 namespace tenure::cp {
 
@@ -18,12 +18,12 @@ CREATE INDEX tenants_by_previous_api_token ON tenants(previous_api_token_sha256)
 
 }  // namespace
 
-Status ControlStore::migrateCredentials(sqlite::Database& db) {
+Status SqliteControlStore::migrateCredentials(sqlite::Database& db) {
   return sqlite::migrateComponent(db, "credentials", kCredentialMigrations)
       .withContext("control store (credentials)");
 }
 
-Result<RotatedApiToken> ControlStore::rotateApiToken(const std::string& tenant_id,
+Result<RotatedApiToken> SqliteControlStore::rotateApiToken(const std::string& tenant_id,
                                                      int64_t grace_seconds) {
   if (grace_seconds < 0 || grace_seconds > kMaxApiTokenGraceSeconds) {
     return dataError("grace_seconds must be between 0 and " +
@@ -50,7 +50,7 @@ Result<RotatedApiToken> ControlStore::rotateApiToken(const std::string& tenant_i
   return out;
 }
 
-Result<std::string> ControlStore::rotateEnrollSecret(const std::string& tenant_id) {
+Result<std::string> SqliteControlStore::rotateEnrollSecret(const std::string& tenant_id) {
   std::string secret = randomToken();
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st,
@@ -61,7 +61,7 @@ Result<std::string> ControlStore::rotateEnrollSecret(const std::string& tenant_i
   return secret;
 }
 
-Result<bool> ControlStore::revokeAgent(const std::string& tenant_id, const std::string& agent_id) {
+Result<bool> SqliteControlStore::revokeAgent(const std::string& tenant_id, const std::string& agent_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db_));
   ASSIGN_OR_RETURN(auto cur,

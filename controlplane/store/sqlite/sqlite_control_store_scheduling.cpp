@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/base/crypto.h"
-#include "controlplane/store/control_store.h"
+#include "controlplane/store/sqlite/sqlite_control_store.h"
 
 namespace tenure::cp {
 
@@ -75,17 +75,17 @@ int64_t RetryBackoff::delayMs(int attempts) const {
   return std::min(d, cap_ms);
 }
 
-Status ControlStore::migrateScheduling(sqlite::Database& db) {
+Status SqliteControlStore::migrateScheduling(sqlite::Database& db) {
   return sqlite::migrateComponent(db, "scheduling", kSchedulingMigrations)
       .withContext("control store (scheduling)");
 }
 
-void ControlStore::setRetryBackoff(RetryBackoff backoff) {
+void SqliteControlStore::setRetryBackoff(RetryBackoff backoff) {
   std::lock_guard lock(mu_);
   backoff_ = backoff;
 }
 
-Status ControlStore::requeueExpiredLeases(const std::string& tenant_id, int64_t now_ms) {
+Status SqliteControlStore::requeueExpiredLeases(const std::string& tenant_id, int64_t now_ms) {
   // The retry waits from the moment the lease ran out, not from when someone noticed.
   ASSIGN_OR_RETURN(auto find, db_.prepare("SELECT job_id, attempts, lease_expires_at_ms FROM jobs "
                                           "WHERE tenant_id = ? AND state = 'leased' AND "
@@ -110,7 +110,7 @@ Status ControlStore::requeueExpiredLeases(const std::string& tenant_id, int64_t 
   return Status::ok();
 }
 
-Result<JobRecord> ControlStore::retryJobLater(const std::string& job_id,
+Result<JobRecord> SqliteControlStore::retryJobLater(const std::string& job_id,
                                               const std::string& agent_id) {
   ASSIGN_OR_RETURN(auto found, job(job_id));
   if (!found) return notFoundError("unknown job " + job_id);
@@ -131,7 +131,7 @@ Result<JobRecord> ControlStore::retryJobLater(const std::string& job_id,
   return out;
 }
 
-Status ControlStore::quarantineJob(const std::string& job_id) {
+Status SqliteControlStore::quarantineJob(const std::string& job_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE jobs SET state = 'quarantined', finished_at_ms = ?, "
                                         "lease_expires_at_ms = 0 WHERE job_id = ? AND state IN "
@@ -145,7 +145,7 @@ Status ControlStore::quarantineJob(const std::string& job_id) {
 // ---------------------------------------------------------------------------------------------
 // Schedules
 
-Result<Schedule> ControlStore::createSchedule(const Schedule& schedule) {
+Result<Schedule> SqliteControlStore::createSchedule(const Schedule& schedule) {
   if (schedule.tenant_id.empty()) return dataError("tenant_id is required");
   Schedule s = schedule;
   if (s.schedule_id.empty()) s.schedule_id = "s_" + randomHex(8);
@@ -166,7 +166,7 @@ Result<Schedule> ControlStore::createSchedule(const Schedule& schedule) {
   return s;
 }
 
-Result<std::vector<Schedule>> ControlStore::listSchedules(const std::string& tenant_id) {
+Result<std::vector<Schedule>> SqliteControlStore::listSchedules(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kScheduleColumns +
                                         " FROM schedules WHERE tenant_id = ? "
@@ -175,7 +175,7 @@ Result<std::vector<Schedule>> ControlStore::listSchedules(const std::string& ten
   return readSchedules(st);
 }
 
-Result<std::optional<Schedule>> ControlStore::schedule(const std::string& tenant_id,
+Result<std::optional<Schedule>> SqliteControlStore::schedule(const std::string& tenant_id,
                                                        const std::string& schedule_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kScheduleColumns +
@@ -186,7 +186,7 @@ Result<std::optional<Schedule>> ControlStore::schedule(const std::string& tenant
   return std::optional<Schedule>(readSchedule(st));
 }
 
-Status ControlStore::updateSchedule(const Schedule& s) {
+Status SqliteControlStore::updateSchedule(const Schedule& s) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE schedules SET kind = ?, cron = ?, enabled = ?, "
                                         "next_run_at_ms = ?, updated_at_ms = ? "
@@ -203,7 +203,7 @@ Status ControlStore::updateSchedule(const Schedule& s) {
   return Status::ok();
 }
 
-Result<bool> ControlStore::deleteSchedule(const std::string& tenant_id,
+Result<bool> SqliteControlStore::deleteSchedule(const std::string& tenant_id,
                                           const std::string& schedule_id) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st,
@@ -213,7 +213,7 @@ Result<bool> ControlStore::deleteSchedule(const std::string& tenant_id,
   return db_.changes() > 0;
 }
 
-Result<std::vector<Schedule>> ControlStore::dueSchedules(int64_t now_ms) {
+Result<std::vector<Schedule>> SqliteControlStore::dueSchedules(int64_t now_ms) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kScheduleColumns +
                                         " FROM schedules WHERE enabled = 1 AND next_run_at_ms > 0 "
@@ -222,7 +222,7 @@ Result<std::vector<Schedule>> ControlStore::dueSchedules(int64_t now_ms) {
   return readSchedules(st);
 }
 
-Result<bool> ControlStore::claimScheduleSlot(const std::string& schedule_id, int64_t slot_ms,
+Result<bool> SqliteControlStore::claimScheduleSlot(const std::string& schedule_id, int64_t slot_ms,
                                              int64_t next_ms) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE schedules SET next_run_at_ms = ?, last_run_at_ms = "
@@ -236,7 +236,7 @@ Result<bool> ControlStore::claimScheduleSlot(const std::string& schedule_id, int
   return db_.changes() > 0;
 }
 
-Status ControlStore::recordScheduleRun(const std::string& schedule_id, const std::string& run_id,
+Status SqliteControlStore::recordScheduleRun(const std::string& schedule_id, const std::string& run_id,
                                        const std::string& error) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(auto st, db_.prepare("UPDATE schedules SET last_run_id = ?, last_error = ? "
@@ -248,7 +248,7 @@ Status ControlStore::recordScheduleRun(const std::string& schedule_id, const std
 // ---------------------------------------------------------------------------------------------
 // Agent health
 
-Status ControlStore::recordAgentResult(const std::string& agent_id, bool failed,
+Status SqliteControlStore::recordAgentResult(const std::string& agent_id, bool failed,
                                        const std::string& error) {
   std::lock_guard lock(mu_);
   ASSIGN_OR_RETURN(
@@ -266,7 +266,7 @@ Status ControlStore::recordAgentResult(const std::string& agent_id, bool failed,
   return st.run();
 }
 
-Result<std::vector<AgentHealth>> ControlStore::agentHealth(const std::string& tenant_id) {
+Result<std::vector<AgentHealth>> SqliteControlStore::agentHealth(const std::string& tenant_id) {
   std::lock_guard lock(mu_);
   const int64_t now = clock_.nowUnixMillis();
   ASSIGN_OR_RETURN(

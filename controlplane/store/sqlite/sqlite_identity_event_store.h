@@ -1,0 +1,26 @@
+#pragma once
+// IdentityEventStore on SQLite: tables of the component "events" in the tenant database, on the store's connection.
+
+#include <string>
+#include <vector>
+
+#include "common/base/clock.h"
+#include "controlplane/store/identity_event_store.h"
+#include "controlplane/store/sqlite/sqlite_connection.h"
+
+namespace tenure::cp {
+
+class SqliteIdentityEventStore final : public IdentityEventStore {
+ public:
+  // The component's migrations (sqlite::migrateComponent), run once when the database opens.
+  static constexpr const char* kComponent = "events";
+  static const std::vector<std::string>& migrations();
+
+  SqliteIdentityEventStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+ private:
+  SqliteConnection& conn_;
+  const Clock& clock_;
+};
+
+}  // namespace tenure::cp
