@@ -1037,4 +1037,10 @@ hr::EmploymentRules employmentRules(const Policy& p) {
   return rules;
 }
 
+Policy agentPolicy(const Policy& p) {
+  Policy out = p;
+  out.thresholds.window.reset();
+  return out;
+}
+
 }  // namespace tenure::policy

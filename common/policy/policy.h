@@ -271,5 +271,9 @@ boost::json::value toJson(const Policy& p);
 Result<int64_t> nextCronRunMs(const Policy& p, const std::string& cron, int64_t after_ms);
 // The policy's employment-type rules in the form the HR validator applies them.
 hr::EmploymentRules employmentRules(const Policy& p);
+// The policy an agent is sent with a job: everything it applies, without what only the control
+// plane judges (thresholds.window, counted across runs). Agents released before the window
+// existed refuse a policy with a field they do not know.
+Policy agentPolicy(const Policy& p);
 
 }  // namespace tenure::policy

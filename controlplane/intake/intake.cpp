@@ -8,38 +8,20 @@
 #include "common/base/time_zone.h"
 #include "common/protocol/messages.h"
 #include "controlplane/audit/identity_events.h"
+#include "controlplane/policy/tenant_policy.h"
 
 namespace tenure::cp {
 
-Intake::Intake(ControlStore& control, TenantStores& tenants, const Clock& clock,
-               TicketRaiser& tickets, std::function<void(const std::string&)> on_queued,
+Intake::Intake(TenantStores& tenants, JobQueue& queue, const Clock& clock, TicketRaiser& tickets,
                IntakeOptions options)
-    : control_(control),
-      tenants_(tenants),
-      clock_(clock),
-      tickets_(tickets),
-      on_queued_(std::move(on_queued)),
-      options_(options) {}
+    : tenants_(tenants), queue_(queue), clock_(clock), tickets_(tickets), options_(options) {}
 
 Result<policy::Policy> Intake::policyVersion(TenantStore& store, int version) {
-  if (version == 0) return policy::defaultPolicy();
-  ASSIGN_OR_RETURN(auto stored, store.policyVersion(version));
-  if (!stored) return internalError("policy version " + std::to_string(version) + " is missing");
-  ASSIGN_OR_RETURN(boost::json::value doc, protocol::parseJsonText(stored->document));
-  std::vector<policy::PolicyError> errors;
-  auto parsed = policy::parsePolicy(doc, &errors);
-  // A stored version was valid when saved; failing now is a compatibility bug, not bad input.
-  if (!parsed.isOk()) {
-    return internalError("stored policy version " + std::to_string(version) +
-                         " no longer parses: " + parsed.status().message());
-  }
-  parsed->version = version;
-  return parsed;
+  return tenantPolicyVersion(store, version);
 }
 
 Result<policy::Policy> Intake::currentPolicy(TenantStore& store) {
-  ASSIGN_OR_RETURN(auto stored, store.currentPolicy());
-  return policyVersion(store, stored ? stored->version : 0);
+  return currentTenantPolicy(store);
 }
 
 Result<policy::Policy> Intake::currentPolicy(const std::string& tenant_id) {
@@ -128,13 +110,13 @@ IntakeResult Intake::submit(const std::string& tenant_id, hr::ParsedBatch batch,
   job.kind = run.kind;
   job.priority = sub.priority;
   job.created_at_ms = run.created_at_ms;
-  if (Status st = control_.enqueueJob(job); !st.isOk()) {
+  // Queued and the tenant's held polls woken.
+  if (Status st = queue_.enqueue(job); !st.isOk()) {
     // The run is recorded; recovery re-enqueues it at the next start.
     return failure(IntakeOutcome::kStoreFailure, st);
   }
   spdlog::info("tenant {}: run {} queued ({}, {} accepted, {} rejected rows)", tenant_id,
                run.run_id, run.source, run.accepted, run.rejected.size());
-  if (on_queued_) on_queued_(tenant_id);
   out.run_id = run.run_id;
   return out;
 }

@@ -2,12 +2,11 @@
 // Intake: how HR records enter the control plane — uploads, SCIM pushes, the pull connector and
 // scheduled runs all make the same domain call. It validates the batch against the tenant's current
 // policy (employment-type rules, dates in the tenant's time zone: common/hr/validation.h), records
-// the run and its identities in the tenant store, queues the run's job and says so. Rejected rows
-// are reported and never applied; bad rows raise a bad_hr_data ticket. No HTTP here: the API layer
-// turns an IntakeResult into an answer.
+// the run and its identities in the tenant store, queues the run's job (JobQueue) and says so.
+// Rejected rows are reported and never applied; bad rows raise a bad_hr_data ticket. No HTTP here:
+// the API layer turns an IntakeResult into an answer.
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,7 +14,7 @@
 #include "common/base/status.h"
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
-#include "controlplane/store/control_store.h"
+#include "controlplane/queue/job_queue.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/tickets/ticket_raiser.h"
 
@@ -56,10 +55,9 @@ struct IntakeOptions {
 
 class Intake {
  public:
-  // `tickets` receives bad_hr_data detections; `on_queued` is called with the tenant once a job was
-  // queued (the job queue wakes the tenant's held polls).
-  Intake(ControlStore& control, TenantStores& tenants, const Clock& clock, TicketRaiser& tickets,
-         std::function<void(const std::string& tenant_id)> on_queued, IntakeOptions options = {});
+  // Runs' jobs go to `queue`; `tickets` receives bad_hr_data detections.
+  Intake(TenantStores& tenants, JobQueue& queue, const Clock& clock, TicketRaiser& tickets,
+         IntakeOptions options = {});
 
   // Never half-applies: the run carries only the accepted records.
   IntakeResult submit(const std::string& tenant_id, hr::ParsedBatch batch,
@@ -72,11 +70,10 @@ class Intake {
   Result<policy::Policy> policyVersion(TenantStore& store, int version);
 
  private:
-  ControlStore& control_;
   TenantStores& tenants_;
+  JobQueue& queue_;
   const Clock& clock_;
   TicketRaiser& tickets_;
-  std::function<void(const std::string&)> on_queued_;
   IntakeOptions options_;
 };
 

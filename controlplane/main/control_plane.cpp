@@ -58,8 +58,8 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context
 ControlPlane::~ControlPlane() = default;
 
 Status ControlPlane::start() {
-  RETURN_IF_ERROR(service_->recover().withContext("recovery"));
-  service_->start();
+  RETURN_IF_ERROR(service_->queue().recover().withContext("recovery"));
+  service_->queue().start();
   scheduler_->start();
   tickets_->start();
   return Status::ok();
@@ -67,7 +67,7 @@ Status ControlPlane::start() {
 
 void ControlPlane::stopAccepting() {
   scheduler_->stop();
-  service_->stopHoldingPolls();
+  service_->queue().stopHoldingPolls();
 }
 
 void ControlPlane::stop() { tickets_->stop(); }

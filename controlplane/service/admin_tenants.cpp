@@ -33,19 +33,7 @@ void ControlPlaneService::handleAdminDeleteTenant(Responder& respond, const Admi
     return;
   }
   // Held polls of the tenant's agents are answered now (empty); their next call is node_invalid.
-  std::vector<std::shared_ptr<Waiter>> held;
-  {
-    std::lock_guard lk(waiters_mu_);
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (it->second->tenant_id == tenant_id) {
-        held.push_back(it->second);
-        it = waiters_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& w : held) answerWaiter(w, /*try_lease=*/false);
+  queue_.releaseTenant(tenant_id);
   spdlog::warn("tenant {} deleted by {}", tenant_id, admin.name);
   respond(json(200, bj::object{{"tenant_id", tenant_id},
                                {"deleted", true},

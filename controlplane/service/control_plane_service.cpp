@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "common/base/crypto.h"
 #include "common/base/json_fields.h"
 #include "common/hr/csv.h"
 #include "common/hr/json_records.h"
@@ -117,67 +116,27 @@ bj::object policyErrorsToJson(const std::vector<policy::PolicyError>& errors,
 
 }  // namespace
 
+namespace {
+
+QueueOptions queueOptions(const ServiceOptions& o) {
+  return QueueOptions{o.lease, o.max_attempts, o.max_wait_s, o.sweep_interval, o.retry_base,
+                      o.retry_cap};
+}
+
+}  // namespace
+
 ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlStore& control,
                                          TenantStores& tenants, const Clock& clock,
                                          ServiceOptions options)
-    : io_(io),
-      control_(control),
+    : control_(control),
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      alive_(std::make_shared<std::atomic<bool>>(true)),
-      intake_(control, tenants, clock, forwarding_tickets_,
-              [this](const std::string& tenant_id) { wakeWaiters(tenant_id); },
-              IntakeOptions{options.max_identities_per_upload}) {
-  control_.setRetryBackoff(RetryBackoff{options_.retry_base.count(), options_.retry_cap.count()});
-}
+      queue_(io, control, tenants, clock, forwarding_tickets_, queueOptions(options)),
+      intake_(tenants, queue_, clock, forwarding_tickets_,
+              IntakeOptions{options.max_identities_per_upload}) {}
 
-ControlPlaneService::~ControlPlaneService() {
-  *alive_ = false;
-  if (sweep_timer_) sweep_timer_->cancel();
-}
-
-void ControlPlaneService::start() { scheduleSweep(); }
-
-void ControlPlaneService::scheduleSweep() {
-  sweep_timer_ = std::make_shared<boost::asio::steady_timer>(io_);
-  sweep_timer_->expires_after(options_.sweep_interval);
-  auto alive = alive_;
-  sweep_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;
-    // One held poll per tenant tries to lease: this hands over jobs whose lease expired.
-    std::vector<std::string> tenants;
-    {
-      std::lock_guard lk(waiters_mu_);
-      if (!holding_) return;
-      for (const auto& [id, w] : waiters_) {
-        if (std::find(tenants.begin(), tenants.end(), w->tenant_id) == tenants.end()) {
-          tenants.push_back(w->tenant_id);
-        }
-      }
-    }
-    for (const auto& t : tenants) wakeWaiters(t);
-    if (++sweeps_ % 30 == 0) {
-      if (Status st = failQuarantinedRuns(); !st.isOk()) {
-        spdlog::error("quarantine sweep: {}", st.toString());
-      }
-    }
-    scheduleSweep();
-  });
-}
-
-size_t ControlPlaneService::heldPolls() const {
-  std::lock_guard lk(waiters_mu_);
-  return waiters_.size();
-}
-
-size_t ControlPlaneService::heldPollsOf(const std::string& agent_id) const {
-  std::lock_guard lk(waiters_mu_);
-  return static_cast<size_t>(std::count_if(waiters_.begin(), waiters_.end(), [&](const auto& w) {
-    // A poll whose agent closed the connection waits for nothing (it is dropped on the next wake).
-    return w.second->agent_id == agent_id && !(w.second->peer_closed && w.second->peer_closed->load());
-  }));
-}
+ControlPlaneService::~ControlPlaneService() = default;
 
 // ---------------------------------------------------------------------------------------------
 // Agent API
@@ -211,61 +170,6 @@ std::optional<JobRecord> ControlPlaneService::jobOf(const AgentRecord& agent,
   return std::move(**job);
 }
 
-Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::string& tenant_id,
-                                                                   const std::string& agent_id) {
-  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  for (;;) {
-    std::vector<JobRecord> quarantined;
-    ASSIGN_OR_RETURN(auto leased, control_.leaseNextJob(tenant_id, agent_id, options_.lease.count(),
-                                                        options_.max_attempts, &quarantined));
-    for (const auto& q : quarantined) {
-      if (Status st = onJobQuarantined(q, "its lease expired each time (agent crashed, hung or "
-                                          "lost its connection while working on it)");
-          !st.isOk()) {
-        spdlog::error("quarantine of job {}: {}", q.job_id, st.toString());
-      }
-    }
-    if (!leased) return std::optional<protocol::Job>();
-    const JobRecord& rec = *leased;
-    ASSIGN_OR_RETURN(auto run, store->run(rec.run_id));
-    if (!run) {
-      // The job outlived its run (cannot happen in normal operation): drop it rather than wedge.
-      spdlog::error("job {} has no run {} in tenant {}; completing it", rec.job_id, rec.run_id,
-                    tenant_id);
-      (void)control_.completeJob(rec.job_id);
-      continue;
-    }
-    ASSIGN_OR_RETURN(auto identities, store->runIdentities(rec.run_id));
-    ASSIGN_OR_RETURN(policy::Policy pol, intake_.policyVersion(*store, run->policy_version));
-    const int64_t now = clock_.nowUnixMillis();
-    ASSIGN_OR_RETURN(auto reserved, store->reservedNames(now, pol.lifecycle.name_reuse_days));
-    RETURN_IF_ERROR(store->markRunning(rec.run_id, agent_id));
-    protocol::Job job;
-    bj::value doc = policy::toJson(pol);
-    if (doc.is_object()) {
-      // The window is judged here, never by the agent; agents released before it existed
-      // refuse a policy with a field they do not know.
-      if (auto* t = doc.get_object().if_contains("thresholds"); t && t->is_object()) {
-        t->get_object().erase("window");
-      }
-      job.policy = std::move(doc.get_object());
-    }
-    job.now_ms = now;
-    job.approved = rec.approved;
-    job.reserved_names = std::move(reserved);
-    job.job_id = rec.job_id;
-    job.run_id = rec.run_id;
-    job.kind = rec.kind;
-    job.attempt = rec.attempts;
-    job.dry_run = run->dry_run;
-    job.lease_expires_at_ms = rec.lease_expires_at_ms;
-    job.identities = std::move(identities);
-    spdlog::info("job {} (run {}, {} identities, attempt {}) leased to agent {}", job.job_id,
-                 job.run_id, job.identities.size(), job.attempt, agent_id);
-    return std::optional<protocol::Job>(std::move(job));
-  }
-}
-
 void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder respond,
                                      const AgentRecord& agent) {
   protocol::PollRequest pr;
@@ -282,152 +186,23 @@ void ControlPlaneService::handlePoll(const HttpServerRequest& req, Responder res
     }
     pr = *p;
   }
-  // Before leasing: a job must go to this live poll, not to a poll the agent left behind.
-  releaseStaleWaiters(agent.agent_id);
-  auto job = leaseFor(agent.tenant_id, agent.agent_id);
-  if (!okOrAnswered(job, respond)) return;
-  if (job->has_value()) {
-    protocol::PollResponse resp;
-    resp.jobs.push_back(std::move(**job));
-    respond(jsonResponse(200, protocol::toJson(resp)));
-    return;
-  }
-  int wait_s = std::min(pr.wait_s, options_.max_wait_s);
-  std::unique_lock lk(waiters_mu_);
-  if (wait_s <= 0 || !holding_) {
-    lk.unlock();
-    respond(jsonResponse(200, protocol::toJson(protocol::PollResponse{})));
-    return;
-  }
-  auto w = std::make_shared<Waiter>();
-  w->id = next_waiter_id_++;
-  w->tenant_id = agent.tenant_id;
-  w->agent_id = agent.agent_id;
-  w->respond = std::move(respond);
-  w->peer_closed = req.peer_closed;
-  w->timer = std::make_shared<boost::asio::steady_timer>(io_);
-  w->timer->expires_after(std::chrono::seconds(wait_s));
-  waiters_[w->id] = w;
-  lk.unlock();
-  uint64_t id = w->id;
-  auto alive = alive_;
-  std::weak_ptr<Waiter> weak = w;
-  w->timer->async_wait([this, alive, id, weak](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;  // cancelled: someone else answered
-    std::shared_ptr<Waiter> taken;
-    {
-      std::lock_guard lk(waiters_mu_);
-      if (auto it = waiters_.find(id); it != waiters_.end()) {
-        taken = it->second;
-        waiters_.erase(it);
-      } else if (auto held = weak.lock()) {
-        held->expired = true;  // wakeWaiters holds it now and answers it instead of keeping it
-      }
-    }
-    if (taken) answerWaiter(taken, /*try_lease=*/true);
-  });
-}
-
-void ControlPlaneService::releaseStaleWaiters(const std::string& agent_id) {
-  std::vector<std::shared_ptr<Waiter>> stale;
-  {
-    std::lock_guard lk(waiters_mu_);
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      const bool closed = it->second->peer_closed && it->second->peer_closed->load();
-      if (closed || it->second->agent_id == agent_id) {
-        stale.push_back(it->second);
-        it = waiters_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& w : stale) {
-    spdlog::debug("released a stale held poll of agent {}", w->agent_id);
-    answerWaiter(w, /*try_lease=*/false);  // a no-op write when the connection is gone
-  }
-}
-
-void ControlPlaneService::answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease) {
-  w->timer->cancel();
-  protocol::PollResponse resp;
-  if (try_lease && !(w->peer_closed && w->peer_closed->load())) {
-    auto job = leaseFor(w->tenant_id, w->agent_id);
-    if (!job.isOk()) {
-      // The store refuses a lease only to an agent revoked while its poll was held (by the
-      // command line, or another replica): what its next call would hear.
-      w->respond(job.status().errorClass() == ErrorClass::kPermission
-                     ? errorResponse(401, protocol::kErrNodeInvalid, "unknown or revoked node key")
-                     : storeFailure(job.status()));
-      return;
-    }
-    if (job->has_value()) resp.jobs.push_back(std::move(**job));
-  }
-  w->respond(jsonResponse(200, protocol::toJson(resp)));
-}
-
-void ControlPlaneService::wakeWaiters(const std::string& tenant_id) {
-  // Hand jobs to held polls of this tenant until one of them finds nothing to lease.
-  for (;;) {
-    std::shared_ptr<Waiter> w;
-    {
-      std::lock_guard lk(waiters_mu_);
-      for (auto it = waiters_.begin(); it != waiters_.end();) {
-        if (it->second->tenant_id != tenant_id) {
-          ++it;
-          continue;
-        }
-        w = it->second;
-        it = waiters_.erase(it);
-        if (w->peer_closed && w->peer_closed->load()) {
-          // The agent closed this poll's connection: a job leased to it would sit until its
-          // lease expired. Drop it (its timer's answer finds nothing) and try the next one.
-          w->timer->cancel();
-          w.reset();
-          continue;
-        }
-        break;
-      }
-    }
-    if (!w) return;
-    auto job = leaseFor(w->tenant_id, w->agent_id);
-    if (!job.isOk() && job.status().errorClass() == ErrorClass::kPermission) {
-      // Revoked while its poll was held (see answerWaiter): it leases nothing, the next held
-      // poll of the tenant gets the job.
-      answerRevoked(w);
-      continue;
-    }
-    if (!job.isOk()) {
-      w->timer->cancel();
-      w->respond(storeFailure(job.status()));
-      return;
-    }
-    if (!job->has_value()) {
-      // Nothing to hand out: put the poll back to keep waiting, unless its wait ran out meanwhile
-      // (its timer found it gone): then it is answered empty below.
-      std::lock_guard lk(waiters_mu_);
-      if (holding_ && !w->expired) {
-        waiters_[w->id] = w;
-        return;
-      }
-    }
-    w->timer->cancel();
-    protocol::PollResponse resp;
-    if (job->has_value()) resp.jobs.push_back(std::move(**job));
-    w->respond(jsonResponse(200, protocol::toJson(resp)));
-    if (resp.jobs.empty()) return;
-  }
-}
-
-void ControlPlaneService::stopHoldingPolls() {
-  std::map<uint64_t, std::shared_ptr<Waiter>> held;
-  {
-    std::lock_guard lk(waiters_mu_);
-    holding_ = false;
-    held.swap(waiters_);
-  }
-  if (sweep_timer_) sweep_timer_->cancel();
-  for (auto& [id, w] : held) answerWaiter(w, /*try_lease=*/false);
+  queue_.poll(agent.tenant_id, agent.agent_id, pr.wait_s, req.peer_closed,
+              [respond = std::move(respond)](PollAnswer answer) {
+                switch (answer.kind) {
+                  case PollAnswer::Kind::kRevoked:
+                    respond(errorResponse(401, protocol::kErrNodeInvalid,
+                                          "unknown or revoked node key"));
+                    return;
+                  case PollAnswer::Kind::kFailed:
+                    respond(storeFailure(answer.error));
+                    return;
+                  case PollAnswer::Kind::kJobs:
+                    break;
+                }
+                protocol::PollResponse resp;
+                resp.jobs = std::move(answer.jobs);
+                respond(jsonResponse(200, protocol::toJson(resp)));
+              });
 }
 
 void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& respond,
@@ -441,69 +216,33 @@ void ControlPlaneService::handleResult(const HttpServerRequest& req, Responder& 
     return;
   }
   result->job_id = job_id;
-  const JobRecord& rec = *job;
-  if (rec.state == JobState::kDone) {
-    // A retry of a result we already committed (the agent did not see our answer).
-    respond(jsonResponse(200, bj::object{{"status", "ok"}, {"duplicate", true}}));
-    return;
-  }
-  if (rec.state == JobState::kHeld) {
-    // Nothing was applied and the run waits for an operator: a result now must not finish it.
-    // 200 so the agent drops it from its spool.
-    respond(jsonResponse(
-        200, bj::object{
-                 {"status", "ok"}, {"ignored", true}, {"reason", "the run is held for approval"}}));
-    return;
-  }
-  if (retryTransientFailure(agent, rec, *result)) {
-    respond(jsonResponse(200, bj::object{{"status", "ok"}, {"retry", true}}));
-    return;
-  }
-  auto store = tenants_.forTenant(agent.tenant_id);
-  if (!okOrAnswered(store, respond)) return;
-  // The tenant store first, then the queue: a crash in between leaves the job leased, and
-  // recover() completes it because its run is finished.
-  // Names of deleted accounts are tombstoned first, so a crash can never free them early.
-  std::vector<Tombstone> tombstones;
-  for (const auto& o : result->outcomes) {
-    if (o.action != "deleted") continue;
-    for (const auto& [name, kind] : {std::pair{o.sam_account_name, "sam"}, std::pair{o.upn, "upn"},
-                                     std::pair{o.mail, "mail"}}) {
-      if (!name.empty()) {
-        tombstones.push_back(Tombstone{name, kind, o.employee_id, clock_.nowUnixMillis()});
-      }
-    }
-  }
-  if (!tombstones.empty()) {
-    if (Status st = (*store)->addTombstones(tombstones); !st.isOk()) {
-      respond(storeFailure(st));
+  auto done = queue_.complete(agent, *job, *result);
+  if (!okOrAnswered(done, respond)) return;
+  switch (*done) {
+    case Completion::kRecorded:
+      respond(jsonResponse(200, bj::object{{"status", "ok"}}));
       return;
-    }
+    case Completion::kDuplicate:
+      // A retry of a result we already committed (the agent did not see our answer).
+      respond(jsonResponse(200, bj::object{{"status", "ok"}, {"duplicate", true}}));
+      return;
+    case Completion::kIgnoredHeld:
+      // 200 so the agent drops it from its spool.
+      respond(jsonResponse(200, bj::object{{"status", "ok"},
+                                           {"ignored", true},
+                                           {"reason", "the run is held for approval"}}));
+      return;
+    case Completion::kRetryLater:
+      respond(jsonResponse(200, bj::object{{"status", "ok"}, {"retry", true}}));
+      return;
   }
-  if (Status st = (*store)->recordResult(rec.run_id, *result, agent.agent_id); !st.isOk()) {
-    respond(storeFailure(st));
-    return;
-  }
-  if (Status st = recordDirectoryEvents(**store, rec.run_id, agent.agent_id,
-                                        clock_.nowUnixMillis(), *result);
-      !st.isOk()) {
-    // The job stays open, so the agent posts again and the events are recorded then.
-    respond(storeFailure(st));
-    return;
-  }
-  auto completed = control_.completeJob(job_id);
-  if (!okOrAnswered(completed, respond)) return;
-  detectResultProblems(agent.tenant_id, rec, *result);
-  spdlog::info("job {} result from agent {}: {} ({} outcomes)", job_id, agent.agent_id,
-               result->status, result->outcomes.size());
-  respond(jsonResponse(200, bj::object{{"status", "ok"}}));
 }
 
 void ControlPlaneService::handleProgress(Responder& respond, const AgentRecord& agent,
                                          const std::string& job_id) {
   auto job = jobOf(agent, job_id, respond);
   if (!job) return;
-  Status st = control_.extendLease(job_id, agent.agent_id, options_.lease.count());
+  Status st = queue_.heartbeat(job_id, agent.agent_id);
   if (!st.isOk()) {
     if (st.errorClass() == ErrorClass::kConflict || st.errorClass() == ErrorClass::kNotFound) {
       respond(errorResponse(409, "lease_lost", st.message()));
@@ -942,79 +681,12 @@ void ControlPlaneService::handleAdminDecision(Responder& respond, const AdminTok
   spdlog::warn("tenant {}: held run {} {} by {}", tenant_id, run_id,
                approve ? "approved" : "rejected", admin.name);
   tickets().clear(tenant_id, "run_held", run_id);
-  if (approve) wakeWaiters(tenant_id);
+  if (approve) queue_.wake(tenant_id);
   respond(jsonResponse(200, bj::object{{"run_id", run_id},
                                        {"status", approve ? "queued" : "rejected"},
                                        {approve ? "approved_by" : "rejected_by", admin.name}}));
 }
 
 // ---------------------------------------------------------------------------------------------
-
-Status ControlPlaneService::recover() {
-  ASSIGN_OR_RETURN(auto tenants, control_.listTenants());
-  int requeued = 0, completed = 0;
-  for (const auto& t : tenants) {
-    ASSIGN_OR_RETURN(auto store, tenants_.forTenant(t.tenant_id));
-    ASSIGN_OR_RETURN(auto unfinished, store->unfinishedRuns());
-    for (const auto& run : unfinished) {
-      JobRecord job;
-      job.job_id = run.run_id;
-      job.tenant_id = t.tenant_id;
-      job.run_id = run.run_id;
-      job.kind = run.kind;
-      job.priority = run.source == "schedule" ? 0 : 10;  // batch work stays behind pushes
-      job.created_at_ms = run.created_at_ms;
-      ASSIGN_OR_RETURN(auto existing, control_.job(job.job_id));
-      if (!existing) {
-        RETURN_IF_ERROR(control_.enqueueJob(job));
-        ++requeued;
-      }
-    }
-    ASSIGN_OR_RETURN(auto jobs, control_.listJobs(t.tenant_id));
-    for (const auto& j : jobs) {
-      if (j.state == JobState::kDone || j.state == JobState::kQuarantined) continue;
-      ASSIGN_OR_RETURN(auto run, store->run(j.run_id));
-      if (!run) continue;
-      if (run->status == RunStatus::kSucceeded || run->status == RunStatus::kPartial ||
-          run->status == RunStatus::kFailed || run->status == RunStatus::kRejected) {
-        ASSIGN_OR_RETURN(bool changed, control_.completeJob(j.job_id));
-        if (changed) ++completed;
-      } else if (run->status == RunStatus::kHeld && j.state != JobState::kHeld) {
-        RETURN_IF_ERROR(control_.holdJob(j.job_id));  // crashed between holding run and job
-      } else if (run->status == RunStatus::kQueued && j.state == JobState::kHeld &&
-                 !run->approved_by.empty()) {
-        RETURN_IF_ERROR(control_.requeueApproved(j.job_id));  // crashed inside an approval
-        ++requeued;
-      }
-    }
-  }
-  RETURN_IF_ERROR(failQuarantinedRuns());
-  if (requeued || completed) {
-    spdlog::info("recovery: {} run(s) re-queued, {} finished job(s) completed", requeued,
-                 completed);
-  }
-  return Status::ok();
-}
-
-Status ControlPlaneService::failQuarantinedRuns() {
-  ASSIGN_OR_RETURN(auto tenants, control_.listTenants());
-  for (const auto& t : tenants) {
-    ASSIGN_OR_RETURN(auto jobs, control_.listJobs(t.tenant_id));
-    std::shared_ptr<TenantStore> store;
-    for (const auto& j : jobs) {
-      if (j.state != JobState::kQuarantined) continue;
-      if (!store) {
-        ASSIGN_OR_RETURN(store, tenants_.forTenant(t.tenant_id));
-      }
-      ASSIGN_OR_RETURN(auto run, store->run(j.run_id));
-      if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kRunning)) {
-        continue;
-      }
-      RETURN_IF_ERROR(onJobQuarantined(j, "its lease expired each time (agent crashed, hung or "
-                                          "lost its connection while working on it)"));
-    }
-  }
-  return Status::ok();
-}
 
 }  // namespace tenure::cp

@@ -1,18 +1,16 @@
 #pragma once
-// ControlPlaneService: HR intake, the job queue with its held long-polls, and the endpoints of the
-// agent, tenant and admin APIs that the route table (controlplane/api/routes.cpp) calls once it
-// has authenticated a request. The tenant of a request always comes from its credential (the
+// ControlPlaneService: the endpoints of the agent, tenant and admin APIs that the route table
+// (controlplane/api/routes.cpp) calls once it has authenticated a request, on top of the intake
+// (controlplane/intake) and the job queue (controlplane/queue), which it owns. The tenant of a request always comes from its credential (the
 // Tenant or AgentRecord passed in), never from its body or path.
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +22,7 @@
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/intake/intake.h"
+#include "controlplane/queue/job_queue.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/secrets/secret_box.h"
@@ -64,23 +63,8 @@ class ControlPlaneService {
                       const Clock& clock, ServiceOptions options = {});
   ~ControlPlaneService();
 
-  // Startup recovery after a crash: every unfinished run gets its job back in the queue (the run
-  // is written to the tenant store before the job to the control store), and jobs whose run is
-  // already finished are completed.
-  Status recover();
-
-  // Marks the runs of quarantined jobs failed (their leases expired max_attempts times: the agent
-  // crashed or hung on them each time), so no run stays "running" forever.
-  Status failQuarantinedRuns();
-
-  // Starts the periodic sweep that hands expired leases to held polls.
-  void start();
-  // Answers every held poll with no jobs and stops holding new ones (graceful drain).
-  void stopHoldingPolls();
-
-  size_t heldPolls() const;
-  // Held polls of one agent whose connection is still open.
-  size_t heldPollsOf(const std::string& agent_id) const;
+  // The job queue (enqueue, lease, held polls, results, recovery): controlplane/queue.
+  JobQueue& queue() { return queue_; }
 
   // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...).
   // Defaults to a NullTicketRaiser; the raiser must outlive the service.
@@ -148,32 +132,6 @@ class ControlPlaneService {
   void rotateApiTokenFor(const HttpServerRequest& req, Responder& respond,
                          const std::string& tenant_id, const std::string& actor);
  private:
-  struct Waiter {
-    uint64_t id;
-    std::string tenant_id;
-    std::string agent_id;
-    Responder respond;
-    std::shared_ptr<boost::asio::steady_timer> timer;
-    std::shared_ptr<const std::atomic<bool>> peer_closed;  // the agent went away: never lease to it
-    // Its wait ran out while wakeWaiters had it out of the map (guarded by waiters_mu_): it must
-    // be answered, not put back to wait without a timer.
-    bool expired = false;
-  };
-
-  // A job was quarantined: its run fails and a job_quarantined ticket is raised.
-  Status onJobQuarantined(const JobRecord& job, const std::string& why);
-  // Counts the result for the agent's health; a transient job-level failure is retried later
-  // (true: the result was not recorded, the job waits in the queue).
-  bool retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
-                             const protocol::JobResult& result);
-  // Answers the revoked agent's held polls with node_invalid (they must not lease it a job).
-  void releaseRevokedAgentPolls(const std::string& agent_id);
-  void answerRevoked(const std::shared_ptr<Waiter>& w);
-
-  // Ticket detector (ticket_detectors.cpp): what a job result says about the tenant's problems.
-  void detectResultProblems(const std::string& tenant_id, const JobRecord& job,
-                            const protocol::JobResult& result);
-
   // The run with its report (and the held plan, for a held run); nullopt when unknown.
   Result<std::optional<boost::json::object>> runDetail(TenantStore& store,
                                                        const std::string& run_id);
@@ -182,30 +140,12 @@ class ControlPlaneService {
   // returns nullopt. Another tenant's job is indistinguishable from one that does not exist.
   std::optional<JobRecord> jobOf(const AgentRecord& agent, const std::string& job_id,
                                  Responder& respond);
-  // Leases the next job of the agent's tenant and builds its message; nullopt when none is ready.
-  Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,
-                                                const std::string& agent_id);
-  // Wakes held polls of the tenant (a job was queued).
-  void wakeWaiters(const std::string& tenant_id);
-  void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);
-  // Answers the agent's held polls empty (it sent a new one: the old connections are stale, e.g.
-  // the agent restarted) and forgets held polls whose connection closed.
-  void releaseStaleWaiters(const std::string& agent_id);
-  void scheduleSweep();
 
-  boost::asio::io_context& io_;
   ControlStore& control_;
   TenantStores& tenants_;
   const Clock& clock_;
   ServiceOptions options_;
 
-  mutable std::mutex waiters_mu_;
-  std::map<uint64_t, std::shared_ptr<Waiter>> waiters_;
-  uint64_t next_waiter_id_ = 1;
-  bool holding_ = true;
-  std::shared_ptr<boost::asio::steady_timer> sweep_timer_;
-  int sweeps_ = 0;
-  std::shared_ptr<std::atomic<bool>> alive_;
   NullTicketRaiser null_tickets_;
   TicketRaiser* tickets_ = &null_tickets_;
   // What the intake raises through: follows setTicketRaiser.
@@ -219,6 +159,7 @@ class ControlPlaneService {
   } forwarding_tickets_{&null_tickets_};
   SecretBox* secrets_ = nullptr;
   std::vector<TenantDeletionHook> deletion_hooks_;
+  JobQueue queue_;
   Intake intake_;
 };
 

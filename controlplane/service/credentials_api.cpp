@@ -171,30 +171,9 @@ void ControlPlaneService::handleAdminCredentials(const HttpServerRequest& req, R
     return;
   }
   // Its held polls are answered now: a poll held open must not lease it another job.
-  releaseRevokedAgentPolls(agent_id);
+  queue_.releaseRevoked(agent_id);
   if (*revoked) spdlog::warn("tenant {}: agent {} revoked by {}", tenant_id, agent_id, actor);
   respond(jsonResponse(200, bj::object{{"agent_id", agent_id}, {"revoked", true}}));
-}
-
-void ControlPlaneService::releaseRevokedAgentPolls(const std::string& agent_id) {
-  std::vector<std::shared_ptr<Waiter>> held;
-  {
-    std::lock_guard lk(waiters_mu_);
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (it->second->agent_id == agent_id) {
-        held.push_back(it->second);
-        it = waiters_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& w : held) answerRevoked(w);
-}
-
-void ControlPlaneService::answerRevoked(const std::shared_ptr<Waiter>& w) {
-  w->timer->cancel();
-  w->respond(errorResponse(401, protocol::kErrNodeInvalid, "unknown or revoked node key"));
 }
 
 }  // namespace tenure::cp

@@ -245,76 +245,11 @@ void ControlPlaneService::handleAgentsList(Responder& respond, const std::string
         {"last_error_at", isoOrNull(h.last_error_at_ms)},
         {"current_job", h.current_job.empty() ? bj::value(nullptr) : bj::value(h.current_job)},
         // Long-polls of the agent this control plane holds open now (waiting for work).
-        {"held_polls", static_cast<int64_t>(heldPollsOf(h.agent.agent_id))}};
+        {"held_polls", static_cast<int64_t>(queue_.heldPollsOf(h.agent.agent_id))}};
     if (tenant_id.empty()) o["tenant_id"] = h.agent.tenant_id;
     arr.push_back(std::move(o));
   }
   respond(jsonResponse(200, bj::object{{"agents", std::move(arr)}}));
-}
-
-Status ControlPlaneService::onJobQuarantined(const JobRecord& job, const std::string& why) {
-  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(job.tenant_id));
-  ASSIGN_OR_RETURN(auto run, store->run(job.run_id));
-  if (run && (run->status == RunStatus::kQueued || run->status == RunStatus::kRunning)) {
-    protocol::JobResult failed;
-    failed.job_id = job.job_id;
-    failed.status = "failed";
-    failed.error_class = std::string(errorClassName(ErrorClass::kTransient));
-    failed.error_message =
-        "job quarantined after " + std::to_string(job.attempts) + " attempts: " + why;
-    RETURN_IF_ERROR(store->recordResult(job.run_id, failed));
-    spdlog::error("tenant {}: run {} failed: {}", job.tenant_id, job.run_id, failed.error_message);
-  }
-  tickets().raise(Detection{job.tenant_id, "job_quarantined", job.job_id,
-                            "job " + job.job_id + " (" + job.kind + ") quarantined after " +
-                                std::to_string(job.attempts) + " attempts: " + why,
-                            "check the agents' logs and the directory's reachability; the run "
-                            "can be submitted again once the cause is fixed"});
-  return Status::ok();
-}
-
-bool ControlPlaneService::retryTransientFailure(const AgentRecord& agent, const JobRecord& job,
-                                                const protocol::JobResult& result) {
-  const bool failed = result.status == "failed";
-  std::string error = result.error_message;
-  if (error.empty()) {
-    for (const auto& o : result.outcomes) {
-      if (o.failed()) {
-        error = o.employee_id + ": " + o.error_message;
-        break;
-      }
-    }
-  }
-  if (Status st = control_.recordAgentResult(agent.agent_id, failed, error); !st.isOk()) {
-    spdlog::warn("agent health of {}: {}", agent.agent_id, st.toString());
-  }
-  const bool transient = failed && result.error_class == errorClassName(ErrorClass::kTransient);
-  if (!transient || job.state != JobState::kLeased || job.agent_id != agent.agent_id) {
-    return false;
-  }
-  if (job.attempts >= options_.max_attempts) {
-    if (Status st = control_.quarantineJob(job.job_id); !st.isOk()) {
-      spdlog::error("quarantine of job {}: {}", job.job_id, st.toString());
-      return false;
-    }
-    JobRecord q = job;
-    q.state = JobState::kQuarantined;
-    if (Status st = onJobQuarantined(
-            q, "the agent reported a transient failure each time (" + result.error_message + ")");
-        !st.isOk()) {
-      spdlog::error("quarantine of job {}: {}", job.job_id, st.toString());
-    }
-    return true;
-  }
-  auto retried = control_.retryJobLater(job.job_id, agent.agent_id);
-  if (!retried.isOk()) {
-    spdlog::warn("retry of job {}: {}", job.job_id, retried.status().toString());
-    return false;
-  }
-  spdlog::warn("tenant {}: job {} failed transiently on agent {} ({}); retry {} not before {}",
-               job.tenant_id, job.job_id, agent.agent_id, result.error_message, job.attempts + 1,
-               formatIso8601Utc(retried->not_before_ms / 1000));
-  return true;
 }
 
 }  // namespace tenure::cp

@@ -51,7 +51,7 @@ class RealtimeHttpTest : public ::testing::Test {
       api_->handle(std::move(r), std::move(res));
     });
     ASSERT_TRUE(server_->start().isOk());
-    service_->start();
+    service_->queue().start();
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     agent::HttpClientSettings hs;
     hs.ca_file = cert;
@@ -60,7 +60,7 @@ class RealtimeHttpTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (service_) service_->stopHoldingPolls();
+    if (service_) service_->queue().stopHoldingPolls();
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();
@@ -147,7 +147,7 @@ TEST_F(RealtimeHttpTest, HeldLongPollIsAnsweredAtOnceWhenAnUploadArrives) {
     auto jobs = poll(key, 60);
     return std::make_pair(jobs, std::chrono::steady_clock::now());
   });
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 1; }));
   const auto uploaded_at = std::chrono::steady_clock::now();
   const std::string run_id = upload("E1");
   ASSERT_EQ(held.wait_for(30s), std::future_status::ready)
@@ -251,12 +251,12 @@ TEST_F(RealtimeHttpTest, AgentsNewPollReleasesItsOlderHeldPollSoTheJobGoesToTheL
     return protocol::parsePollResponse(bj::parse(r->body)).value().jobs;
   };
   auto old_poll = std::async(std::launch::async, [&] { return pollWith(old_process); });
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 1; }));
   auto new_poll = std::async(std::launch::async, [&] { return pollWith(new_process); });
   // The old poll is answered (empty) as soon as the new one arrives.
   ASSERT_EQ(old_poll.wait_for(30s), std::future_status::ready);
   EXPECT_TRUE(old_poll.get().empty());
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 1; }));
   const std::string run_id = upload("E1");
   ASSERT_EQ(new_poll.wait_for(30s), std::future_status::ready)
       << "the job went to the old poll; the new one would be held for its full 60 s";
@@ -287,14 +287,14 @@ TEST_F(RealtimeHttpTest, HeldPollWhoseConnectionClosedIsDroppedAndNeverGetsAJob)
     req.timeout = 90s;
     return dying.send(req).isOk();
   });
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 1; }));
   abort = true;  // the client abandons the request and closes its connection
   ASSERT_EQ(dead.wait_for(30s), std::future_status::ready);
   EXPECT_FALSE(dead.get());
   // Without watching the connection the dead poll would stay held for its full 60 s.
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 0; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 0; }));
   auto live = std::async(std::launch::async, [&] { return poll(k2, 60); });
-  ASSERT_TRUE(eventually([&] { return service_->heldPolls() == 1; }));
+  ASSERT_TRUE(eventually([&] { return service_->queue().heldPolls() == 1; }));
   const std::string run_id = upload("E1");
   ASSERT_EQ(live.wait_for(30s), std::future_status::ready);
   auto jobs = live.get();

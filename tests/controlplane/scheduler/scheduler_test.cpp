@@ -341,7 +341,7 @@ TEST_F(SchedulerTest, ASlotNeverRunsTwiceAcrossARestart) {
   // A restart: new control-store connection, new service and scheduler, same clock.
   control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
   makeService();
-  ASSERT_TRUE(service_->recover().isOk());
+  ASSERT_TRUE(service_->queue().recover().isOk());
   EXPECT_EQ(scheduler_->runDue().value(), 0);
   EXPECT_EQ(control_->listJobs(a_.tenant.tenant_id).value().size(), 1u);
 }

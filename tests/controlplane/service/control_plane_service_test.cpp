@@ -122,11 +122,11 @@ TEST_F(ControlPlaneServiceTest, HeldPollIsAnsweredAsSoonAsAJobIsQueued) {
   std::string key = enroll(a_);
   auto held = poll(key, 30);
   EXPECT_FALSE(held->response.has_value()) << "nothing to do: the poll is held";
-  EXPECT_EQ(service_->heldPolls(), 1u);
+  EXPECT_EQ(service_->queue().heldPolls(), 1u);
   upload(a_, kCsv);
   ASSERT_TRUE(held->response.has_value());
   EXPECT_EQ(jobCount(*held), 1u);
-  EXPECT_EQ(service_->heldPolls(), 0u);
+  EXPECT_EQ(service_->queue().heldPolls(), 0u);
 }
 
 TEST_F(ControlPlaneServiceTest, AnotherTenantsUploadDoesNotWakeAHeldPoll) {
@@ -134,7 +134,7 @@ TEST_F(ControlPlaneServiceTest, AnotherTenantsUploadDoesNotWakeAHeldPoll) {
   auto held = poll(key_a, 30);
   upload(b_, kCsv);
   EXPECT_FALSE(held->response.has_value());
-  service_->stopHoldingPolls();
+  service_->queue().stopHoldingPolls();
   ASSERT_TRUE(held->response.has_value());
   EXPECT_EQ(jobCount(*held), 0u) << "drain answers held polls with no jobs";
 }
@@ -158,7 +158,7 @@ TEST_F(ControlPlaneServiceTest, ExpiredLeaseIsLeasedAgainThenQuarantinedAndTheRu
   EXPECT_EQ(again->json().at("jobs").at(0).at("attempt").as_int64(), 2);
   clock_.advance(std::chrono::seconds(11));
   EXPECT_EQ(jobCount(*poll(key)), 0u) << "max_attempts reached: quarantined";
-  ASSERT_TRUE(service_->failQuarantinedRuns().isOk());
+  ASSERT_TRUE(service_->queue().failQuarantinedRuns().isOk());
   EXPECT_EQ(runStatus(a_, run_id), "failed");
 }
 
@@ -294,11 +294,11 @@ TEST_F(ControlPlaneServiceTest, RecoverRequeuesARunWhoseJobWasNeverWritten) {
   ASSERT_TRUE(tenants_->forTenant(a_.tenant.tenant_id).value()->createRun(run, {rec}).isOk());
   std::string key = enroll(a_);
   EXPECT_EQ(jobCount(*poll(key)), 0u);
-  ASSERT_TRUE(service_->recover().isOk());
+  ASSERT_TRUE(service_->queue().recover().isOk());
   auto p = poll(key);
   ASSERT_EQ(jobCount(*p), 1u);
   EXPECT_EQ(p->json().at("jobs").at(0).at("run_id").as_string(), "r_orphan");
-  ASSERT_TRUE(service_->recover().isOk());
+  ASSERT_TRUE(service_->queue().recover().isOk());
   EXPECT_EQ(control_->listJobs(a_.tenant.tenant_id).value().size(), 1u) << "recover is idempotent";
 }
 

@@ -72,7 +72,7 @@ class CredentialsHttpTest : public ::testing::Test {
   // Polls until the service holds `n` polls open (the threads below have sent theirs).
   bool waitForHeldPolls(size_t n) {
     for (int i = 0; i < 500; ++i) {
-      if (cp_.service().heldPolls() == n) return true;
+      if (cp_.service().queue().heldPolls() == n) return true;
       std::this_thread::sleep_for(milliseconds(10));
     }
     return false;
@@ -326,7 +326,7 @@ TEST_F(CredentialsHttpTest, RevokedAgentsHeldPollIsAnsweredAndTheNextJobGoesToAn
   ASSERT_EQ(cp_.request("POST", adminPath(a_, "agents/" + a1 + "/revoke"), admin_).status, 200);
   ASSERT_EQ(held.wait_for(seconds(10)), std::future_status::ready) << "the held poll was kept";
   expectNodeInvalid(held.get());
-  EXPECT_EQ(cp_.service().heldPolls(), 0u);
+  EXPECT_EQ(cp_.service().queue().heldPolls(), 0u);
   cp_.uploadCsv(a_, kCsv);
   auto taken = poll(k2);
   ASSERT_EQ(taken.status, 200) << taken.body;

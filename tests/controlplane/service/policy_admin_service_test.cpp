@@ -599,7 +599,7 @@ TEST_F(PolicyAdminServiceTest, RecoveryHoldsAJobWhoseRunWasHeldBeforeACrash) {
   protocol::PlanSummary plan;
   plan.population = 10;
   ASSERT_TRUE(store->holdRun(run_id, plan, "disable: 60 > 50 (max_count)").isOk());
-  ASSERT_TRUE(service_->recover().isOk());
+  ASSERT_TRUE(service_->queue().recover().isOk());
   EXPECT_EQ(control_->job(run_id).value()->state, JobState::kHeld);
 }
 

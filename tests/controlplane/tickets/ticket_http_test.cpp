@@ -296,7 +296,7 @@ TEST_F(TicketHttpTest, QuarantinedJobRaisesATicket) {
   clock_.advance(11s);
   auto none = request("POST", "/agent/v1/poll", "NodeKey " + key, R"({"wait_s":0})");
   ASSERT_TRUE(none.json().at("jobs").as_array().empty()) << "quarantined after 2 attempts";
-  ASSERT_TRUE(service_->failQuarantinedRuns().isOk());
+  ASSERT_TRUE(service_->queue().failQuarantinedRuns().isOk());
   auto t = tenantTickets(a_);
   ASSERT_EQ(t.count("job_quarantined/" + job), 1u);
   EXPECT_EQ(t["job_quarantined/" + job].at("state").as_string(), "open");

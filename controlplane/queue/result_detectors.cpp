@@ -1,7 +1,7 @@
-// Ticket detectors that live where the service sees the condition: job results (failed people,
-// permission and data errors), rejected HR rows. Held runs and quarantined jobs are raised
-// inline in control_plane_service.cpp; silent agents and the TLS certificate are checked
-// periodically by TicketService itself.
+// Ticket detectors that live where the queue sees the condition: job results (failed people,
+// permission and data errors). Rejected HR rows are raised by the intake, held runs by the plan
+// review (control_plane_service.cpp), quarantined jobs in job_queue.cpp; silent agents and the
+// TLS certificate are checked periodically by TicketService itself.
 //
 // Fingerprints (detector / subject):
 //   job_failed / "job:<kind>"          the job itself failed (cannot bind, crashed, ...); cleared by
@@ -17,7 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "controlplane/service/control_plane_service.h"
+#include "controlplane/queue/job_queue.h"
 
 namespace tenure::cp {
 
@@ -64,9 +64,9 @@ std::string hintFor(const std::string& error_class, const std::string& employee_
 
 }  // namespace
 
-void ControlPlaneService::detectResultProblems(const std::string& tenant_id, const JobRecord& job,
-                                               const protocol::JobResult& result) {
-  TicketRaiser& t = tickets();
+void JobQueue::detectResultProblems(const std::string& tenant_id, const JobRecord& job,
+                                    const protocol::JobResult& result) {
+  TicketRaiser& t = tickets_;
   const std::string job_subject = "job:" + job.kind;
   if (!result.error_class.empty() || result.status == "failed") {
     const bool permission = result.error_class == "permission";
