@@ -52,11 +52,8 @@ target_compile_definitions(tenure_sqlite3 PRIVATE SQLITE_THREADSAFE=1 SQLITE_OMI
 target_compile_options(tenure_sqlite3 PRIVATE -w)
 add_library(SQLite::SQLite3 ALIAS tenure_sqlite3)
 
-# Shared code that opens files with POSIX open() asks for non-inherited handles; mingw spells that
-# _O_NOINHERIT.
-add_compile_definitions(O_CLOEXEC=_O_NOINHERIT)
-# gmtime_r/localtime_r (used by shared code) are declared by mingw's time.h only when asked for.
-add_compile_definitions(_POSIX_THREAD_SAFE_FUNCTIONS=200112L)
+# No POSIX-compatibility macros: shared code reaches the platform through common/base (files.h,
+# calendar_time.h) and its posix/ and windows/ implementations.
 # GCC 12 reports a false -Wrestrict inside libstdc++'s std::string at -O3 for this target (GCC
 # bug 105329); the Linux build (Debug) never sees it.
 add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wno-restrict>)

@@ -3,12 +3,13 @@
 #include <ctime>
 #include <fstream>
 
+#include "common/base/calendar_time.h"
+
 namespace tenure {
 
 std::string formatIso8601Utc(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const std::tm tm = utcCalendarTime(t);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;

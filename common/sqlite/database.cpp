@@ -1,14 +1,12 @@
 #include "common/sqlite/database.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
+
+#include "common/base/files.h"
 
 namespace tenure::sqlite {
 
@@ -166,11 +164,13 @@ bool isFilePath(const std::string& path) {
   return !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0;
 }
 
-// SQLite would create the file with 0644 (less the umask); the databases hold secrets' hashes
-// and personal data, so the file is created here first with 0600. SQLite gives the -wal and
-// -shm files the same mode as the database file.
+// SQLite would create the file with 0644 (less the umask) or the folder's inherited ACL; the
+// databases hold secrets' hashes and personal data, so the file is created here first for its
+// owner only (common/base/files.h). SQLite gives the -wal and -shm files the same mode as the
+// database file (on POSIX; on Windows they inherit the folder's ACL, which is why the agent's state
+// folder is private itself).
 Status prepareFile(const std::string& path) {
-  std::filesystem::path p(path);
+  const std::filesystem::path p = pathFromUtf8(path);
   if (p.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(p.parent_path(), ec);
@@ -179,12 +179,9 @@ Status prepareFile(const std::string& path) {
           "cannot create directory " + p.parent_path().string() + ": " + ec.message(), ec.value());
     }
   }
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    int err = errno;
-    return configError("cannot open " + path + ": " + std::strerror(err), err);
-  }
-  ::close(fd);
+  Status st = createPrivateFile(p);
+  // A database that cannot be opened is the deployment's to fix, whatever the cause.
+  if (!st) return configError(st.message(), st.nativeCode());
   return Status::ok();
 }
 

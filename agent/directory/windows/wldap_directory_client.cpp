@@ -20,12 +20,6 @@ namespace {
 using win::narrow;
 using win::widen;
 
-constexpr unsigned long kServerDown = 0x51;
-
-using ldap_common::statusOf;
-using ldap_common::scopeOf;
-using ldap_common::modOpOf;
-
 // The server's diagnostic text (AD: "... data 52e, ...").
 std::string diagnosticOf(LDAP* ld) {
   if (ld == nullptr) return "";
@@ -38,69 +32,33 @@ std::string diagnosticOf(LDAP* ld) {
   return out;
 }
 
-// LDAPModW arrays over the caller's strings; values as berval so binary values pass unchanged.
-class ModList {
- public:
-  ModList(const std::vector<Modification>& mods, bool for_add) {
-    for (const auto& m : mods) {
-      if (for_add && m.values.empty()) continue;
-      names_.push_back(widen(m.attribute));
-      auto& vals = values_.emplace_back();
-      auto& ptrs = value_ptrs_.emplace_back();
-      vals.reserve(m.values.size());
-      for (const auto& v : m.values) {
-        berval bv;
-        bv.bv_len = static_cast<ULONG>(v.size());
-        bv.bv_val = const_cast<char*>(v.data());
-        vals.push_back(bv);
-      }
-      for (auto& bv : vals) ptrs.push_back(&bv);
-      ptrs.push_back(nullptr);
-      ops_.push_back((for_add ? LDAP_MOD_ADD : modOpOf(m.op)) | LDAP_MOD_BVALUES);
-      empty_.push_back(m.values.empty());
-    }
-    mods_.resize(ops_.size());
-    for (size_t i = 0; i < ops_.size(); ++i) {
-      mods_[i].mod_op = ops_[i];
-      mods_[i].mod_type = const_cast<wchar_t*>(names_[i].c_str());
-      mods_[i].mod_vals.modv_bvals = empty_[i] ? nullptr : value_ptrs_[i].data();
-      mod_ptrs_.push_back(&mods_[i]);
-    }
-    mod_ptrs_.push_back(nullptr);
+// The wldap32 side of ldap_common.h's templates: UTF-16 through the W functions.
+struct WldapApi {
+  using Char = wchar_t;
+  using Mod = LDAPModW;
+  static std::wstring toApi(std::string_view utf8) { return widen(utf8); }
+  static std::string fromApi(const wchar_t* s) { return narrow(s); }
+  static std::string dnOf(LDAP* ld, LDAPMessage* msg) {
+    wchar_t* dn = ldap_get_dnW(ld, msg);
+    if (dn == nullptr) return "";
+    std::string out = narrow(dn);
+    ldap_memfreeW(dn);
+    return out;
   }
-  LDAPModW** get() { return mod_ptrs_.data(); }
-  bool empty() const { return mods_.empty(); }
-
- private:
-  std::vector<std::wstring> names_;
-  std::vector<std::vector<berval>> values_;
-  std::vector<std::vector<berval*>> value_ptrs_;
-  std::vector<ULONG> ops_;
-  std::vector<bool> empty_;
-  std::vector<LDAPModW> mods_;
-  std::vector<LDAPModW*> mod_ptrs_;
+  static wchar_t* firstAttribute(LDAP* ld, LDAPMessage* msg, BerElement** ber) {
+    return ldap_first_attributeW(ld, msg, ber);
+  }
+  static wchar_t* nextAttribute(LDAP* ld, LDAPMessage* msg, BerElement* ber) {
+    return ldap_next_attributeW(ld, msg, ber);
+  }
+  static berval** valuesOf(LDAP* ld, LDAPMessage* msg, wchar_t* attribute) {
+    return ldap_get_values_lenW(ld, msg, attribute);
+  }
+  static void freeText(wchar_t* s) { ldap_memfreeW(s); }
 };
 
-DirectoryEntry parseEntry(LDAP* ld, LDAPMessage* msg) {
-  DirectoryEntry entry;
-  if (wchar_t* dn = ldap_get_dnW(ld, msg); dn != nullptr) {
-    entry.dn = narrow(dn);
-    ldap_memfreeW(dn);
-  }
-  BerElement* ber = nullptr;
-  for (wchar_t* attr = ldap_first_attributeW(ld, msg, &ber); attr != nullptr;
-       attr = ldap_next_attributeW(ld, msg, ber)) {
-    auto& out = entry.attributes[narrow(attr)];
-    berval** vals = ldap_get_values_lenW(ld, msg, attr);
-    if (vals != nullptr) {
-      for (berval** v = vals; *v != nullptr; ++v) out.emplace_back((*v)->bv_val, (*v)->bv_len);
-      ldap_value_free_len(vals);
-    }
-    ldap_memfreeW(attr);
-  }
-  if (ber != nullptr) ber_free(ber, 0);
-  return entry;
-}
+using ModList = ldap_common::ModList<WldapApi>;
+using NameArray = ldap_common::NameArray<WldapApi>;
 
 // Called by wldap32 during the TLS handshake when a private CA is configured. wldap32 frees nothing
 // for us here: the certificate context passed in must be released by the callback.
@@ -137,19 +95,10 @@ void forgetCallbackState(LDAP* ld) {
 
 Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view context) {
   const int code = normalizeLdapCode(rc);
-  std::string message;
-  if (!context.empty()) {
-    message += context;
-    message += ": ";
-  }
   const wchar_t* text = code >= 0 ? ldap_err2stringW(static_cast<ULONG>(code)) : nullptr;
-  message += text != nullptr && *text != L'\0' ? narrow(text) : "LDAP error " + std::to_string(code);
-  if (!diagnostic.empty()) {
-    message += " (";
-    message += diagnostic;
-    message += ")";
-  }
-  return ldapStatus(code, std::move(message));
+  return ldap_common::ldapError(
+      code, text != nullptr && *text != L'\0' ? narrow(text) : "LDAP error " + std::to_string(code),
+      diagnostic, context);
 }
 
 Result<WldapDirectoryClient::UrlParts> WldapDirectoryClient::parseUrl(const std::string& url) {
@@ -224,13 +173,11 @@ Status WldapDirectoryClient::lastError(LDAP* ld, unsigned long rc, std::string_v
 Status WldapDirectoryClient::connectLocked() {
   if (ld_ != nullptr) return Status::ok();
   RETURN_IF_ERROR(url_status_);
-  const bool ldaps = url_.scheme == "ldaps";
-  const bool start_tls = !ldaps && settings_.start_tls;
-  const bool tls = ldaps || start_tls;
-  if (!tls && !settings_.allow_plain) {
-    return configError("refusing unencrypted LDAP to " + settings_.url +
-                       ": use ldaps://, StartTLS, or allow_plain");
-  }
+  ASSIGN_OR_RETURN(const ldap_common::Transport transport,
+                   ldap_common::transportOf(url_.scheme, settings_));
+  const bool ldaps = transport.ldaps;
+  const bool start_tls = transport.start_tls;
+  const bool tls = transport.tls();
   if (tls && !settings_.ca_file.empty() && private_roots_ == nullptr) {
     std::string error;
     private_roots_ = win::loadPemBundle(settings_.ca_file, &error);
@@ -298,28 +245,20 @@ Status WldapDirectoryClient::connectLocked() {
 template <typename Op>
 auto WldapDirectoryClient::withConnection(Op&& op) -> decltype(op(static_cast<LDAP*>(nullptr))) {
   std::lock_guard lock(mu_);
-  RETURN_IF_ERROR(connectLocked());
-  auto result = op(ld_);
-  if (statusOf(result).nativeCode() != static_cast<int>(kServerDown)) return result;
-  disconnectLocked();
-  RETURN_IF_ERROR(connectLocked());
-  return op(ld_);
+  return ldap_common::withReconnect(
+      ld_, [this] { return connectLocked(); }, [this] { disconnectLocked(); },
+      std::forward<Op>(op));
 }
 
 Result<std::vector<DirectoryEntry>> WldapDirectoryClient::search(
     const std::string& base_dn, SearchScope scope, const std::string& filter,
     const std::vector<std::string>& attributes) {
-  std::vector<std::wstring> wattrs;
-  for (const auto& a : attributes) wattrs.push_back(widen(a));
-  std::vector<wchar_t*> attrs;
-  for (auto& a : wattrs) attrs.push_back(a.data());
-  attrs.push_back(nullptr);
+  NameArray attrs(attributes);
   const std::wstring base = widen(base_dn);
   const std::wstring wfilter = widen(filter);
-  const std::string context = "search " + base_dn + " " + filter;
+  const std::string context = ldap_common::searchContext(base_dn, filter);
 
   return withConnection([&](LDAP* ld) -> Result<std::vector<DirectoryEntry>> {
-    std::vector<DirectoryEntry> entries;
     berval* cookie = nullptr;
     struct CookieFree {
       berval** c;
@@ -328,18 +267,17 @@ Result<std::vector<DirectoryEntry>> WldapDirectoryClient::search(
       }
     } cookie_free{&cookie};
     l_timeval timeout{static_cast<LONG>(settings_.timeout_s), 0};
-    const ULONG page_size = settings_.page_size > 0 ? static_cast<ULONG>(settings_.page_size) : 500;
-    do {
+    const ULONG page_size = static_cast<ULONG>(ldap_common::pageSizeOf(settings_));
+    return ldap_common::collectPages([&](std::vector<DirectoryEntry>& entries) -> Result<bool> {
       LDAPControlW* page_control = nullptr;
       ULONG rc = ldap_create_page_controlW(ld, page_size, cookie, 0, &page_control);
       if (rc != LDAP_SUCCESS) return lastError(ld, rc, context + ": paged results control");
       LDAPControlW* server_controls[] = {page_control, nullptr};
 
       LDAPMessage* result = nullptr;
-      rc = ldap_search_ext_sW(ld, const_cast<wchar_t*>(base.c_str()), scopeOf(scope),
-                              const_cast<wchar_t*>(wfilter.c_str()),
-                              attributes.empty() ? nullptr : attrs.data(), 0, server_controls,
-                              nullptr, &timeout, 0, &result);
+      rc = ldap_search_ext_sW(ld, const_cast<wchar_t*>(base.c_str()), ldap_common::scopeOf(scope),
+                              const_cast<wchar_t*>(wfilter.c_str()), attrs.get(), 0,
+                              server_controls, nullptr, &timeout, 0, &result);
       ldap_control_freeW(page_control);
       std::unique_ptr<LDAPMessage, ULONG(__cdecl*)(LDAPMessage*)> result_owner(result,
                                                                                 &ldap_msgfree);
@@ -351,7 +289,7 @@ Result<std::vector<DirectoryEntry>> WldapDirectoryClient::search(
       }
       for (LDAPMessage* msg = ldap_first_entry(ld, result); msg != nullptr;
            msg = ldap_next_entry(ld, msg)) {
-        entries.push_back(parseEntry(ld, msg));
+        entries.push_back(ldap_common::readEntry<WldapApi>(ld, msg));
       }
       // Continuation references (ldap_first_reference) are skipped, not chased.
       ULONG err = LDAP_SUCCESS;
@@ -368,8 +306,8 @@ Result<std::vector<DirectoryEntry>> WldapDirectoryClient::search(
         }
       }
       if (err != LDAP_SUCCESS) return lastError(ld, err, context);
-    } while (cookie != nullptr && cookie->bv_len > 0);
-    return entries;
+      return cookie != nullptr && cookie->bv_len > 0;
+    });
   });
 }
 
@@ -409,9 +347,7 @@ Status WldapDirectoryClient::rename(const std::string& dn, const std::string& ne
         new_parent_dn.empty() ? nullptr : const_cast<wchar_t*>(wparent.c_str()), 1, nullptr,
         nullptr);
     if (rc != LDAP_SUCCESS) {
-      return lastError(ld, rc,
-                       "rename " + dn + " to " + new_rdn +
-                           (new_parent_dn.empty() ? "" : " under " + new_parent_dn));
+      return lastError(ld, rc, ldap_common::renameContext(dn, new_rdn, new_parent_dn));
     }
     return Status::ok();
   });

@@ -1,6 +1,6 @@
 // POSIX FileNodeKeyStore: the key is a bearer credential, so the file is 0600 in a 0700 directory
-// and is replaced atomically (a torn write would force a re-enrollment that may no longer be
-// possible).
+// and is replaced atomically by common/base/files.h (a torn write would force a re-enrollment that
+// may no longer be possible).
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "agent/enroll/node_key_store.h"
+#include "common/base/files.h"
 
 namespace tenure::agent {
 namespace {
@@ -34,27 +35,10 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
 
  private:
   int fd_;
 };
-
-Status writeAll(int fd, std::string_view data, const std::filesystem::path& p) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errnoError("cannot write", p, errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::ok();
-}
 
 Status ensureStateDir(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -109,24 +93,7 @@ Result<std::optional<NodeKeyRecord>> FileNodeKeyStore::load() {
 
 Status FileNodeKeyStore::save(const NodeKeyRecord& record) {
   RETURN_IF_ERROR(ensureStateDir(dir_));
-  const std::filesystem::path tmp = file_.string() + ".tmp." + std::to_string(::getpid());
-  ::unlink(tmp.c_str());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) return errnoError("cannot create", tmp, errno);
-  // O_EXCL: a fresh file, so its mode is exactly 0600 (the umask can only remove bits).
-  Status st = writeAll(fd.get(), encodeNodeKeyRecord(record), tmp);
-  if (st && ::fsync(fd.get()) != 0) st = errnoError("cannot fsync", tmp, errno);
-  if (st && ::close(fd.release()) != 0) st = errnoError("cannot close", tmp, errno);
-  if (st && ::rename(tmp.c_str(), file_.c_str()) != 0)
-    st = errnoError("cannot rename to", file_, errno);
-  if (!st) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // The rename is only durable once the directory entry is on disk.
-  Fd dfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.get() >= 0) ::fsync(dfd.get());
-  return Status::ok();
+  return replaceFileAtomically(file_, encodeNodeKeyRecord(record), FileAccess::kOwnerOnly);
 }
 
 Status FileNodeKeyStore::clear() {

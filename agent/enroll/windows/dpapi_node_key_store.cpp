@@ -13,6 +13,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/base/files.h"
+
 namespace tenure::agent {
 
 namespace {
@@ -126,26 +128,9 @@ Status DpapiNodeKeyStore::save(const NodeKeyRecord& record) {
   SecureZeroMemory(plain.data(), plain.size());
   if (!blob.isOk()) return blob.status();
 
-  const std::filesystem::path tmp = file_.string() + ".tmp." + std::to_string(GetCurrentProcessId());
-  HANDLE h = CreateFileW(tmp.wstring().c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
-                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_WRITE_THROUGH, nullptr);
-  if (h == INVALID_HANDLE_VALUE) return win32Error("cannot create " + tmp.string(), GetLastError());
-  DWORD written = 0;
-  BOOL ok = WriteFile(h, blob->data(), static_cast<DWORD>(blob->size()), &written, nullptr) &&
-            written == blob->size() && FlushFileBuffers(h);
-  const DWORD err = GetLastError();
-  CloseHandle(h);
-  if (!ok) {
-    DeleteFileW(tmp.wstring().c_str());
-    return win32Error("cannot write " + tmp.string(), err);
-  }
-  if (!MoveFileExW(tmp.wstring().c_str(), file_.wstring().c_str(),
-                   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    const DWORD move_err = GetLastError();
-    DeleteFileW(tmp.wstring().c_str());
-    return win32Error("cannot replace " + file_.string(), move_err);
-  }
-  return Status::ok();
+  // Owner only: the service (SYSTEM) writes it; an administrator's console run leaves a file the
+  // service can still read (common/base/files.h).
+  return replaceFileAtomically(file_, *blob, FileAccess::kOwnerOnly);
 }
 
 Status DpapiNodeKeyStore::clear() {

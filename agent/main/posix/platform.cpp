@@ -1,6 +1,6 @@
 #include "agent/main/platform.h"
 
-#include "agent/directory/ldap_directory_client.h"
+#include "agent/directory/posix/ldap_directory_client.h"
 #include "agent/transport/curl_http_client.h"
 
 namespace tenure::agent {

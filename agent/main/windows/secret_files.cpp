@@ -9,6 +9,7 @@
 
 #include "agent/enroll/windows/dpapi_node_key_store.h"
 #include "agent/main/agent_config.h"
+#include "common/base/files.h"
 #include "common/base/windows/wide.h"
 
 namespace fs = std::filesystem;
@@ -35,28 +36,6 @@ Result<std::string> readFile(const fs::path& p) {
     if (data.size() > kMaxSecretFileBytes) return dataError(p.string() + " is too large");
   }
   return data;
-}
-
-// Temporary file + MoveFileEx: a torn write must not lose the only copy of a secret.
-Status writeFileAtomically(const fs::path& target, std::string_view data) {
-  const fs::path tmp = target.string() + ".tmp." + std::to_string(GetCurrentProcessId());
-  HANDLE h = CreateFileW(tmp.wstring().c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
-                         FILE_ATTRIBUTE_NORMAL | FILE_FLAG_WRITE_THROUGH, nullptr);
-  if (h == INVALID_HANDLE_VALUE) {
-    return configError("cannot create " + tmp.string() + ": " + win::errorText(GetLastError()));
-  }
-  DWORD written = 0;
-  const BOOL ok = WriteFile(h, data.data(), static_cast<DWORD>(data.size()), &written, nullptr) &&
-                  written == data.size() && FlushFileBuffers(h);
-  const DWORD err = GetLastError();
-  CloseHandle(h);
-  if (!ok || !MoveFileExW(tmp.wstring().c_str(), target.wstring().c_str(),
-                          MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    const DWORD e = ok ? GetLastError() : err;
-    DeleteFileW(tmp.wstring().c_str());
-    return configError("cannot write " + target.string() + ": " + win::errorText(e));
-  }
-  return Status::ok();
 }
 
 Result<boost::json::object> readConfig(const fs::path& p) {
@@ -98,7 +77,9 @@ Status storeSecret(const Paths& paths, std::string_view field, std::string_view 
   RETURN_IF_ERROR(ensurePrivateDirectory(paths.state_dir));
   ASSIGN_OR_RETURN(std::string blob, dpapiProtect(secret, purposeOf(field)));
   const fs::path target = secretFilePath(paths, field);
-  RETURN_IF_ERROR(writeFileAtomically(target, blob));
+  // Atomic: a torn write must not lose the only copy of a secret. Owner only, like the node key:
+  // SYSTEM (the service) can always read it.
+  RETURN_IF_ERROR(replaceFileAtomically(target, blob, FileAccess::kOwnerOnly));
 
   ASSIGN_OR_RETURN(boost::json::object config, readConfig(paths.config));
   fs::path previous;
@@ -108,7 +89,10 @@ Status storeSecret(const Paths& paths, std::string_view field, std::string_view 
   config[field] = target.string();
   std::error_code ec;
   fs::create_directories(paths.config.parent_path(), ec);
-  RETURN_IF_ERROR(writeFileAtomically(paths.config, boost::json::serialize(config)));
+  // The config holds no secret (only where they are) and administrators edit it: its ACL is the
+  // folder's.
+  RETURN_IF_ERROR(
+      replaceFileAtomically(paths.config, boost::json::serialize(config), FileAccess::kInherited));
   // A plain copy the agent made (state directory) goes; one an administrator keeps elsewhere is
   // theirs to remove.
   if (!previous.empty() && !isDpapiFile(previous) && insideStateDir(paths, previous)) {

@@ -18,6 +18,7 @@
 #include "agent/enroll/windows/dpapi_node_key_store.h"
 #include "agent/main/agent_main.h"
 #include "agent/main/windows/secret_files.h"
+#include "common/base/files.h"
 #include "common/base/logging.h"
 #include "common/base/windows/wide.h"
 
@@ -99,15 +100,6 @@ Result<std::wstring> readRegistryString(HKEY key, const wchar_t* name) {
   if (rc != ERROR_SUCCESS) return configError("registry value " + narrow(name), rc);
   s.resize(wcsnlen(s.c_str(), s.size()));
   return s;
-}
-
-Status writeFile(const fs::path& p, std::string_view data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  if (!out) return configError("cannot write " + p.string());
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return configError("cannot write " + p.string());
-  return Status::ok();
 }
 
 bool truthy(const std::wstring& v) { return v == L"1" || v == L"true" || v == L"yes"; }
@@ -209,7 +201,10 @@ Status applyInstallerSettings(HKEY root, const std::wstring& key, const Paths& p
     std::error_code ec;
     fs::create_directories(paths.config.parent_path(), ec);
     fs::create_directories(paths.log_file.parent_path(), ec);
-    RETURN_IF_ERROR(writeFile(paths.config, boost::json::serialize(config)));
+    // Atomically (a crash mid-write must not leave a config the service cannot start with); the
+    // ACL is the folder's, as for every config writer (secret_files.cpp).
+    RETURN_IF_ERROR(replaceFileAtomically(paths.config, boost::json::serialize(config),
+                                          FileAccess::kInherited));
   }
   // DPAPI-protected into the state directory (never in clear on disk); the registry copy goes only
   // once that worked, since it is readable more widely than the state directory.

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "agent/directory/ldap_directory_client.h"
+#include "agent/directory/posix/ldap_directory_client.h"
 #include "agent/directory/unicode_pwd.h"
 
 namespace tenure::agent {

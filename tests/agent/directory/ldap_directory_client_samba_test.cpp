@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/directory/ldap_directory_client.h"
+#include "agent/directory/posix/ldap_directory_client.h"
 #include "agent/directory/unicode_pwd.h"
 #include "common/base/crypto.h"
 #include "common/ldap/escape.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/directory/ldap_directory_client.h"
+#include "agent/directory/posix/ldap_directory_client.h"
 #include "agent/directory/schema.h"
 #include "common/base/crypto.h"
 #include "common/ldap/escape.h"

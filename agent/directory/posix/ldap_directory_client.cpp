@@ -1,4 +1,4 @@
-#include "agent/directory/ldap_directory_client.h"
+#include "agent/directory/posix/ldap_directory_client.h"
 
 #include <ldap.h>
 #include <sys/time.h>
@@ -12,8 +12,6 @@
 namespace tenure::agent {
 
 namespace {
-
-constexpr int kServerDown = 81;  // LDAP_SERVER_DOWN in the C API (OpenLDAP: -1)
 
 std::string takeLdapString(char* s) {
   if (s == nullptr) return "";
@@ -54,47 +52,29 @@ bool handshakeSucceedsWithoutVerification(const std::string& url, bool start_tls
   return ok;
 }
 
-using ldap_common::statusOf;
-using ldap_common::scopeOf;
-using ldap_common::modOpOf;
-
-// LDAPMod arrays pointing into the caller's strings (which outlive the call), values as berval so
-// binary values (unicodePwd) and embedded NULs pass unchanged.
-class ModList {
- public:
-  ModList(const std::vector<Modification>& mods, bool for_add) {
-    for (const auto& m : mods) {
-      if (for_add && m.values.empty()) continue;  // an add cannot carry an attribute without values
-      auto& vals = values_.emplace_back();
-      auto& ptrs = value_ptrs_.emplace_back();
-      vals.reserve(m.values.size());
-      for (const auto& v : m.values) {
-        berval bv;
-        bv.bv_len = v.size();
-        bv.bv_val = const_cast<char*>(v.data());
-        vals.push_back(bv);
-      }
-      for (auto& bv : vals) ptrs.push_back(&bv);
-      ptrs.push_back(nullptr);
-      LDAPMod mod{};
-      mod.mod_op = (for_add ? LDAP_MOD_ADD : modOpOf(m.op)) | LDAP_MOD_BVALUES;
-      mod.mod_type = const_cast<char*>(m.attribute.c_str());
-      mod.mod_bvalues = m.values.empty() ? nullptr : ptrs.data();
-      mods_.push_back(mod);
-    }
-    for (auto& m : mods_) mod_ptrs_.push_back(&m);
-    mod_ptrs_.push_back(nullptr);
+// The OpenLDAP side of ldap_common.h's templates: UTF-8 strings as they are.
+struct OpenLdapApi {
+  using Char = char;
+  using Mod = LDAPMod;
+  static std::string toApi(std::string_view utf8) { return std::string(utf8); }
+  static std::string fromApi(const char* s) { return s; }
+  static std::string dnOf(LDAP* ld, LDAPMessage* msg) {
+    return takeLdapString(ldap_get_dn(ld, msg));
   }
-  LDAPMod** get() { return mod_ptrs_.data(); }
-  bool empty() const { return mods_.empty(); }
-
- private:
-  // std::vector<std::vector<...>> keeps inner buffers stable while the outer vector grows.
-  std::vector<std::vector<berval>> values_;
-  std::vector<std::vector<berval*>> value_ptrs_;
-  std::vector<LDAPMod> mods_;
-  std::vector<LDAPMod*> mod_ptrs_;
+  static char* firstAttribute(LDAP* ld, LDAPMessage* msg, BerElement** ber) {
+    return ldap_first_attribute(ld, msg, ber);
+  }
+  static char* nextAttribute(LDAP* ld, LDAPMessage* msg, BerElement* ber) {
+    return ldap_next_attribute(ld, msg, ber);
+  }
+  static berval** valuesOf(LDAP* ld, LDAPMessage* msg, char* attribute) {
+    return ldap_get_values_len(ld, msg, attribute);
+  }
+  static void freeText(char* s) { ldap_memfree(s); }
 };
+
+using ModList = ldap_common::ModList<OpenLdapApi>;
+using NameArray = ldap_common::NameArray<OpenLdapApi>;
 
 struct MessageDeleter {
   void operator()(LDAPMessage* m) const { ldap_msgfree(m); }
@@ -106,41 +86,12 @@ struct ControlDeleter {
 };
 using ControlPtr = std::unique_ptr<LDAPControl, ControlDeleter>;
 
-DirectoryEntry parseEntry(LDAP* ld, LDAPMessage* msg) {
-  DirectoryEntry entry;
-  entry.dn = takeLdapString(ldap_get_dn(ld, msg));
-  BerElement* ber = nullptr;
-  for (char* attr = ldap_first_attribute(ld, msg, &ber); attr != nullptr;
-       attr = ldap_next_attribute(ld, msg, ber)) {
-    std::string name = takeLdapString(attr);
-    auto& out = entry.attributes[name];
-    berval** vals = ldap_get_values_len(ld, msg, name.c_str());
-    if (vals != nullptr) {
-      for (berval** v = vals; *v != nullptr; ++v) out.emplace_back((*v)->bv_val, (*v)->bv_len);
-      ldap_value_free_len(vals);
-    }
-  }
-  if (ber != nullptr) ber_free(ber, 0);
-  return entry;
-}
-
 }  // namespace
 
 Status errorFromLdap(int rc, std::string_view diagnostic, std::string_view context) {
-  const int code = normalizeLdapCode(rc);
-  std::string message;
-  if (!context.empty()) {
-    message += context;
-    message += ": ";
-  }
-  message += ldap_err2string(rc);
   // libldap fills the diagnostic of client-side failures with this placeholder; it says nothing.
-  if (!diagnostic.empty() && diagnostic != "(unknown error code)") {
-    message += " (";
-    message += diagnostic;
-    message += ")";
-  }
-  return ldapStatus(code, std::move(message));
+  if (diagnostic == "(unknown error code)") diagnostic = {};
+  return ldap_common::ldapError(normalizeLdapCode(rc), ldap_err2string(rc), diagnostic, context);
 }
 
 LdapDirectoryClient::LdapDirectoryClient(LdapSettings settings) : settings_(std::move(settings)) {
@@ -197,16 +148,11 @@ Status LdapDirectoryClient::connectLocked() {
   const bool has_host = url->lud_host != nullptr && *url->lud_host != '\0';
   ldap_free_urldesc(url);
   if (!has_host) return configError("LDAP URL \"" + settings_.url + "\" names no server");
-  const bool ldaps = scheme == "ldaps";
-  if (!ldaps && scheme != "ldap") {
-    return configError("LDAP URL \"" + settings_.url + "\" must be ldaps:// or ldap://");
-  }
-  const bool start_tls = !ldaps && settings_.start_tls;
-  const bool tls = ldaps || start_tls;
-  if (!tls && !settings_.allow_plain) {
-    return configError("refusing unencrypted LDAP to " + settings_.url +
-                       ": use ldaps://, StartTLS, or allow_plain");
-  }
+  ASSIGN_OR_RETURN(const ldap_common::Transport transport,
+                   ldap_common::transportOf(scheme, settings_));
+  const bool ldaps = transport.ldaps;
+  const bool start_tls = transport.start_tls;
+  const bool tls = transport.tls();
   if (tls && !settings_.ca_file.empty() && ::access(settings_.ca_file.c_str(), R_OK) != 0) {
     return configError("cannot read LDAP CA file " + settings_.ca_file);
   }
@@ -281,32 +227,26 @@ Status LdapDirectoryClient::connectLocked() {
 template <typename Op>
 auto LdapDirectoryClient::withConnection(Op&& op) -> decltype(op(static_cast<LDAP*>(nullptr))) {
   std::lock_guard lock(mu_);
-  RETURN_IF_ERROR(connectLocked());
-  auto result = op(ld_);
-  if (statusOf(result).nativeCode() != kServerDown) return result;
-  disconnectLocked();
-  RETURN_IF_ERROR(connectLocked());
-  return op(ld_);
+  return ldap_common::withReconnect(
+      ld_, [this] { return connectLocked(); }, [this] { disconnectLocked(); },
+      std::forward<Op>(op));
 }
 
 Result<std::vector<DirectoryEntry>> LdapDirectoryClient::search(
     const std::string& base_dn, SearchScope scope, const std::string& filter,
     const std::vector<std::string>& attributes) {
-  std::vector<char*> attrs;
-  for (const auto& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
-  attrs.push_back(nullptr);
-  const std::string context = "search " + base_dn + " " + filter;
+  NameArray attrs(attributes);
+  const std::string context = ldap_common::searchContext(base_dn, filter);
 
   return withConnection([&](LDAP* ld) -> Result<std::vector<DirectoryEntry>> {
-    std::vector<DirectoryEntry> entries;
     berval cookie{0, nullptr};
     struct CookieFree {
       berval* c;
       ~CookieFree() { ber_memfree(c->bv_val); }
     } cookie_free{&cookie};
     timeval timeout{settings_.timeout_s, 0};
-    const int page_size = settings_.page_size > 0 ? settings_.page_size : 500;
-    do {
+    const int page_size = ldap_common::pageSizeOf(settings_);
+    return ldap_common::collectPages([&](std::vector<DirectoryEntry>& entries) -> Result<bool> {
       LDAPControl* raw_control = nullptr;
       int rc = ldap_create_page_control(ld, page_size, cookie.bv_val != nullptr ? &cookie : nullptr,
                                         0, &raw_control);
@@ -315,9 +255,9 @@ Result<std::vector<DirectoryEntry>> LdapDirectoryClient::search(
       LDAPControl* server_controls[] = {page_control.get(), nullptr};
 
       LDAPMessage* raw_result = nullptr;
-      rc = ldap_search_ext_s(ld, base_dn.c_str(), scopeOf(scope), filter.c_str(),
-                             attributes.empty() ? nullptr : attrs.data(), 0, server_controls,
-                             nullptr, &timeout, LDAP_NO_LIMIT, &raw_result);
+      rc = ldap_search_ext_s(ld, base_dn.c_str(), ldap_common::scopeOf(scope), filter.c_str(),
+                             attrs.get(), 0, server_controls, nullptr, &timeout, LDAP_NO_LIMIT,
+                             &raw_result);
       MessagePtr result(raw_result);
       if (rc != LDAP_SUCCESS) return lastError(ld, rc, context);
 
@@ -327,7 +267,7 @@ Result<std::vector<DirectoryEntry>> LdapDirectoryClient::search(
            msg = ldap_next_message(ld, msg)) {
         const int type = ldap_msgtype(msg);
         if (type == LDAP_RES_SEARCH_ENTRY) {
-          entries.push_back(parseEntry(ld, msg));
+          entries.push_back(ldap_common::readEntry<OpenLdapApi>(ld, msg));
         } else if (type == LDAP_RES_SEARCH_RESULT) {
           LDAPControl** returned = nullptr;
           int err = LDAP_SUCCESS;
@@ -345,8 +285,8 @@ Result<std::vector<DirectoryEntry>> LdapDirectoryClient::search(
         }
         // LDAP_RES_SEARCH_REFERENCE: continuation references are skipped, not chased.
       }
-    } while (cookie.bv_val != nullptr && cookie.bv_len > 0);
-    return entries;
+      return cookie.bv_val != nullptr && cookie.bv_len > 0;
+    });
   });
 }
 
@@ -378,9 +318,7 @@ Status LdapDirectoryClient::rename(const std::string& dn, const std::string& new
         ldap_rename_s(ld, dn.c_str(), new_rdn.c_str(),
                       new_parent_dn.empty() ? nullptr : new_parent_dn.c_str(), 1, nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      return lastError(ld, rc,
-                       "rename " + dn + " to " + new_rdn +
-                           (new_parent_dn.empty() ? "" : " under " + new_parent_dn));
+      return lastError(ld, rc, ldap_common::renameContext(dn, new_rdn, new_parent_dn));
     }
     return Status::ok();
   });

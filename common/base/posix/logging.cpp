@@ -1,3 +1,5 @@
+// common/base/logging.h on POSIX: stderr (the journal, under systemd) and the rotating file.
+
 #include "common/base/logging.h"
 
 #include <spdlog/sinks/rotating_file_sink.h>
