@@ -12,9 +12,9 @@
 #include <string>
 #include <thread>
 
-#include "agent/transport/windows/win_http_client.h"
+#include "common/net/win_http_client.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 namespace {
 
 // Accepts one connection, reads the request head, then answers with `reply` (or holds the
@@ -123,4 +123,4 @@ TEST(WinHttpClientTest, NothingIsSentOnceTheAbortFlagIsUp) {
 }
 
 }  // namespace
-}  // namespace tenure::agent
+}  // namespace tenure::net

@@ -1,5 +1,5 @@
 #pragma once
-// WinHttpClient: HttpClient on WinHTTP + Schannel (Windows agent). Proxies come from the system as
+// WinHttpClient: HttpClient on WinHTTP + Schannel (the Windows agent). Proxies come from the system as
 // customer IT configures them (automatic proxy / WPAD / PAC, `netsh winhttp set proxy`, or the
 // Internet Options of the account the service runs as); server certificates are validated against the
 // Windows certificate store. When HttpClientSettings::ca_file is set (a private control-plane CA),
@@ -11,9 +11,9 @@
 
 #include <memory>
 
-#include "agent/transport/http_client.h"
+#include "common/net/http_client.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 
 class WinHttpClient final : public HttpClient {
  public:
@@ -31,4 +31,4 @@ class WinHttpClient final : public HttpClient {
   std::unique_ptr<Session> session_;
 };
 
-}  // namespace tenure::agent
+}  // namespace tenure::net
