@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/transport/http_client.h"
 #include "common/net/curl_http_client.h"
 #include "tests/fixtures/samba_env.h"
 #include "tests/integration/ldap_probe.h"

@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "agent/transport/http_client.h"
 #include "common/net/curl_http_client.h"
 #include "common/protocol/messages.h"
 #include "controlplane/http/http_server.h"
