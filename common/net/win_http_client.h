@@ -1,5 +1,5 @@
 #pragma once
-// WinHttpClient: HttpClient on WinHTTP + Schannel (the Windows agent). Proxies come from the system as
+// WinHttpClient: HttpClient on WinHTTP + Schannel (Windows agent). Proxies come from the system as
 // customer IT configures them (automatic proxy / WPAD / PAC, `netsh winhttp set proxy`, or the
 // Internet Options of the account the service runs as); server certificates are validated against the
 // Windows certificate store. When HttpClientSettings::ca_file is set (a private control-plane CA),
