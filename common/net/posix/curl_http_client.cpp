@@ -17,7 +17,6 @@ int abortCheck(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
 }
 
-
 // Idle handles kept for reuse; more concurrent requests than this simply create fresh handles.
 constexpr size_t kMaxIdleHandles = 4;
 
@@ -98,7 +97,6 @@ bool isUsageError(CURLcode rc) {
       return false;
   }
 }
-
 
 }  // namespace
 

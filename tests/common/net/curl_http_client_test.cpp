@@ -12,10 +12,10 @@
 namespace tenure::net {
 namespace {
 
+using std::chrono::milliseconds;
 using tenure::testing::FakeHrServer;
 using tenure::testing::FakeReply;
 using tenure::testing::FakeRequest;
-using std::chrono::milliseconds;
 
 HttpClientSettings controlPlaneSettings() {
   HttpClientSettings s;

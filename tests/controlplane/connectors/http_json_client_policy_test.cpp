@@ -92,8 +92,8 @@ TEST_F(HttpJsonClientPolicyTest, RetriesTransportFailuresAnd5xxWithCappedDoublin
   ASSERT_TRUE(v.isOk()) << v.status().toString();
   EXPECT_EQ(v->at("n").as_int64(), 1);
   EXPECT_EQ(http_.requests().size(), 4u);
-  EXPECT_EQ(waits_, (std::vector<milliseconds>{milliseconds(100), milliseconds(200),
-                                               milliseconds(250)}));
+  EXPECT_EQ(waits_,
+            (std::vector<milliseconds>{milliseconds(100), milliseconds(200), milliseconds(250)}));
 }
 
 TEST_F(HttpJsonClientPolicyTest, WaitsWhatRetryAfterSaysOnA429AndA503) {

@@ -77,8 +77,9 @@ TEST_F(PreviewTest, UploadsADryRunThenPollsTheRunUntilItIsDoneAndPrintsThePlan) 
 }
 
 TEST_F(PreviewTest, ATransportFailureIsExitCode2WithTheClientsMessage) {
-  http_.fail(configError("POST https://cp.example.test:8443/api/v1/hr/records: certificate "
-                         "verify failed"));
+  http_.fail(
+      configError("POST https://cp.example.test:8443/api/v1/hr/records: certificate "
+                  "verify failed"));
   EXPECT_EQ(run(), 2);
   EXPECT_NE(err_.str().find("certificate verify failed"), std::string::npos) << err_.str();
   EXPECT_EQ(http_.requests().size(), 1u);

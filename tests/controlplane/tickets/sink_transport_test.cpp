@@ -145,7 +145,7 @@ TEST_F(SinkTransportTest, AJiraResolutionCommentsThenChecksAndMovesTheIssue) {
   SinkDeliveryState state;
   state.record = ExternalRecord{"OPS-1", "10001", "https://acme.atlassian.test/browse/OPS-1",
                                 "https://acme.atlassian.test"};
-  http_.reply(201, R"({"id":"1"})");                      // the comment
+  http_.reply(201, R"({"id":"1"})");                     // the comment
   http_.reply(200, R"({"transitions":[{"id":"31"}]})");  // the transitions offered
   http_.reply(204);                                      // the transition
   SinkOutcome out = deliver(s, notice("resolved"), state);
@@ -166,12 +166,10 @@ TEST_F(SinkTransportTest, AnSmtpSinkHandsTheMailTransportItsServerAndTheEnvelope
   SinkConfig s;
   s.id = "mail";
   s.type = "smtp";
-  s.settings = bj::object{{"host", "smtp.acme.test"},
-                          {"port", 587},
-                          {"starttls", true},
-                          {"username", "tenure"},
-                          {"from", "tenure@acme.test"},
-                          {"to", bj::array{"ops@acme.test", "hr@acme.test"}}};
+  s.settings =
+      bj::object{{"host", "smtp.acme.test"},   {"port", 587},
+                 {"starttls", true},           {"username", "tenure"},
+                 {"from", "tenure@acme.test"}, {"to", bj::array{"ops@acme.test", "hr@acme.test"}}};
   s.secrets["password"] = "pw";
   SinkOutcome out = deliver(s, notice());
   ASSERT_TRUE(out.status.isOk()) << out.status.toString();
@@ -196,8 +194,8 @@ TEST_F(SinkTransportTest, ARefusedSmtpLoginIsAPermissionError) {
   s.type = "smtp";
   s.settings = bj::object{{"host", "smtp.acme.test"}, {"from", "a@acme.test"}};
   mail_.setResult(permissionError("smtp login refused"));
-  Status st = sendSmtpMessage(mail_, s, {"ops@acme.test"}, "Subject: x\r\n\r\nx\r\n",
-                              milliseconds(1'000));
+  Status st =
+      sendSmtpMessage(mail_, s, {"ops@acme.test"}, "Subject: x\r\n\r\nx\r\n", milliseconds(1'000));
   EXPECT_EQ(st.errorClass(), ErrorClass::kPermission);
   ASSERT_EQ(mail_.sent().size(), 1u);
   EXPECT_EQ(mail_.sent()[0].server.port, 25);
