@@ -105,8 +105,10 @@ std::string hintFor(const Status& st) {
 }  // namespace
 
 ConnectorService::ConnectorService(ControlPlaneService& service, TenantStores& tenants,
-                                   const Clock& clock, ConnectorServiceOptions options)
-    : service_(service), tenants_(tenants), clock_(clock), options_(std::move(options)) {}
+                                   const Clock& clock, net::HttpClient& http,
+                                   ConnectorServiceOptions options)
+    : service_(service), tenants_(tenants), clock_(clock), http_(http),
+      options_(std::move(options)) {}
 
 ConnectorService::~ConnectorService() {
   std::list<Worker> workers;
@@ -443,7 +445,7 @@ PullOutcome ConnectorService::pull(const std::string& tenant_id) {
 
   HttpJsonOptions http = options_.http;
   http.timeout = std::chrono::seconds(config.timeout_s);
-  HttpJsonClient client(http, options_.sleeper);
+  HttpJsonClient client(http_, http, options_.sleeper);
   auto fetched = fetchBambooHrEmployees(client, config, *api_key);
   if (!fetched.isOk()) {
     failed(tenant_id, state, fetched.status());

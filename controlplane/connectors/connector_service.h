@@ -60,8 +60,9 @@ struct PullOutcome {
 
 class ConnectorService {
  public:
+  // Pulls go out through `http` (common/net), which must outlive the service.
   ConnectorService(ControlPlaneService& service, TenantStores& tenants, const Clock& clock,
-                   ConnectorServiceOptions options = {});
+                   net::HttpClient& http, ConnectorServiceOptions options = {});
   // Waits for pulls started through the API.
   ~ConnectorService();
   ConnectorService(const ConnectorService&) = delete;
@@ -100,6 +101,7 @@ class ConnectorService {
   ControlPlaneService& service_;
   TenantStores& tenants_;
   const Clock& clock_;
+  net::HttpClient& http_;
   ConnectorServiceOptions options_;
 
   std::mutex mu_;

@@ -1,6 +1,6 @@
 #pragma once
 // HttpJsonClient: the generic core of HR pull connectors. One JSON request to an HR system's API
-// through libcurl, with the protections a control plane needs when it talks to the Internet on a
+// through the injected outbound HTTP client (common/net), with the protections a control plane needs when it talks to the Internet on a
 // tenant's behalf: https only (plain http only to a loopback address, for tests), TLS peer and host
 // verification, no redirects (the credential must not follow a Location header elsewhere), a
 // connect and a whole-request timeout, a cap on the response size, and retries of the same
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/net/http_client.h"
 
 namespace tenure::cp::connectors {
 
@@ -41,8 +42,8 @@ struct HttpJsonOptions {
   // Upper bound on a server's Retry-After; a longer wait fails the request instead (a pull must
   // not hang for hours because a server says so).
   std::chrono::milliseconds retry_after_max{120'000};
-  std::string ca_file;  // extra trust anchors (PEM); empty: the system store
-  std::string user_agent = "tenure-cp";
+  std::string ca_file;  // extra trust anchors (PEM); empty: the HTTP client's (the system store)
+  std::string user_agent = "tenure-cp";  // sent as the User-Agent header
 };
 
 // How the client waits between attempts. Tests inject one that records the waits.
@@ -59,7 +60,8 @@ std::optional<std::chrono::milliseconds> parseRetryAfter(const std::string& valu
 
 class HttpJsonClient {
  public:
-  explicit HttpJsonClient(HttpJsonOptions options, Sleeper sleeper = {});
+  // `http` moves the bytes (it must outlive this client); the policy above is this class's.
+  HttpJsonClient(net::HttpClient& http, HttpJsonOptions options, Sleeper sleeper = {});
 
   // Sends `request` and parses a 2xx answer as JSON. Retries 5xx, 408, 429 and transport
   // failures up to max_attempts. Errors: 401/403 kPermission (native code: the HTTP status),
@@ -68,13 +70,9 @@ class HttpJsonClient {
   Result<boost::json::value> fetch(const JsonRequest& request) const;
 
  private:
-  struct Raw {
-    int status = 0;
-    std::string body;
-    std::string retry_after;
-  };
-  Result<Raw> once(const JsonRequest& request) const;
+  net::HttpRequest toHttpRequest(const JsonRequest& request) const;
 
+  net::HttpClient& http_;
   HttpJsonOptions options_;
   Sleeper sleeper_;
 };

@@ -455,7 +455,8 @@ Status ReportDigestService::deliver(const std::string& tenant_id, const DigestRe
   env.date_unix = clock_.nowUnix();
   *subject = digestSubject(c);
   // No store lock is held during the network call.
-  return sendSmtpMessage(sink, env.to, digestEmail(c, env), options_.smtp_timeout);
+  return sendSmtpMessage(tickets_.transport().mail, sink, env.to, digestEmail(c, env),
+                         options_.smtp_timeout);
 }
 
 Result<int> ReportDigestService::deliverDue(const std::string& tenant_id, int64_t now_ms) {

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/net/curl_http_client.h"
+#include "common/net/curl_mail_transport.h"
+
 namespace tenure::cp {
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context& io,
@@ -16,15 +19,30 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context
   if (!keys.isOk()) return keys.status().withContext("master key");
   cp->keys_ = std::move(*keys);
 
+  net::HttpClient* http = o.http;
+  if (http == nullptr) {
+    net::HttpClientSettings s;
+    s.user_agent = "tenure-cp";
+    s.default_content_type.clear();  // each caller names its own
+    cp->own_http_ = std::make_unique<net::CurlHttpClient>(std::move(s));
+    http = cp->own_http_.get();
+  }
+  net::MailTransport* mail = o.mail;
+  if (mail == nullptr) {
+    cp->own_mail_ = std::make_unique<net::CurlMailTransport>();
+    mail = cp->own_mail_.get();
+  }
+
   ControlStore& control = *cp->control_;
   TenantStores& tenants = *cp->tenants_;
   cp->service_ = std::make_unique<ControlPlaneService>(io, control, tenants, clock, o.service);
   ControlPlaneService& service = *cp->service_;
   service.setSecretBox(cp->keys_.get());
-  cp->connectors_ = std::make_unique<connectors::ConnectorService>(service, tenants, clock);
+  cp->connectors_ = std::make_unique<connectors::ConnectorService>(service, tenants, clock, *http);
   SecretBox* box = cp->keys_.get();
   cp->tickets_ = std::make_unique<TicketService>(io, control, tenants, clock,
-                                                 [box] { return box; }, o.tickets);
+                                                 [box] { return box; },
+                                                 SinkTransport{*http, *mail}, o.tickets);
   service.setTicketRaiser(cp->tickets_.get());
   // Report digests: scheduled and sent on the ticket outbox's worker (no thread of their own).
   cp->digests_ = std::make_unique<ReportDigestService>(control, tenants, service, *cp->tickets_,

@@ -13,6 +13,8 @@
 
 #include "common/base/clock.h"
 #include "common/base/status.h"
+#include "common/net/http_client.h"
+#include "common/net/mail_transport.h"
 #include "controlplane/api/control_plane_api.h"
 #include "controlplane/connectors/connector_service.h"
 #include "controlplane/digest/report_digest.h"
@@ -31,6 +33,10 @@ struct ControlPlaneOptions {
   ServiceOptions service;
   TicketOptions tickets;
   DigestOptions digest;
+  // Outbound HTTP (ticket sinks, HR connectors) and SMTP (smtp sinks, report digests); null:
+  // libcurl (CurlHttpClient, CurlMailTransport), owned by the control plane. Set: must outlive it.
+  net::HttpClient* http = nullptr;
+  net::MailTransport* mail = nullptr;
 };
 
 class ControlPlane {
@@ -53,6 +59,9 @@ class ControlPlane {
 
  private:
   ControlPlane() = default;
+  // Before every component: they hold references to these.
+  std::unique_ptr<net::HttpClient> own_http_;
+  std::unique_ptr<net::MailTransport> own_mail_;
 
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;

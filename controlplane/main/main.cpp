@@ -21,7 +21,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
-#include <curl/curl.h>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -39,6 +38,7 @@
 
 #include "common/base/clock.h"
 #include "common/base/logging.h"
+#include "common/net/curl_http_client.h"
 #include "controlplane/api/control_plane_api.h"
 #include "controlplane/main/control_plane.h"
 #include "controlplane/audit/access_log.h"
@@ -366,10 +366,14 @@ int previewCommand(const Args& a) {
   if (a.flags.count("ca-file")) o.ca_file = a.flags.at("ca-file");
   o.file = a.positional[0];
   o.timeout = std::chrono::seconds(*timeout);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  int rc = cp::runPreview(o, std::cout, std::cerr);
-  curl_global_cleanup();
-  return rc;
+  // A bearer token goes out: https only, and no redirect takes it elsewhere.
+  net::HttpClientSettings settings;
+  settings.ca_file = o.ca_file;
+  settings.https_only = true;
+  settings.user_agent = "tenure-cp";
+  settings.default_content_type.clear();
+  net::CurlHttpClient http(std::move(settings));
+  return cp::runPreview(http, o, std::cout, std::cerr);
 }
 
 // Prints the route table: every endpoint with its authentication kind (JSON lines). Built on a
@@ -482,7 +486,6 @@ int serveCommand(const Args& a) {
   options.tickets.tls_cert_file = http.tls_cert_file;
   options.digest.public_url = public_url;
   options.digest.retry_base = std::chrono::seconds(std::max<int64_t>(1, *digest_retry_s));
-  curl_global_init(CURL_GLOBAL_DEFAULT);  // sinks deliver through libcurl from a worker thread
   auto opened = cp::ControlPlane::open(io, clock, options);
   if (!opened.isOk()) return fail(opened.status().toString());
   cp::ControlPlane& control_plane = **opened;

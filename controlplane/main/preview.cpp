@@ -1,7 +1,5 @@
 #include "controlplane/main/preview.h"
 
-#include <curl/curl.h>
-
 #include <boost/json.hpp>
 
 #include <fstream>
@@ -23,44 +21,19 @@ struct HttpAnswer {
   std::string body;
 };
 
-size_t collect(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-Result<HttpAnswer> send(const PreviewOptions& o, const std::string& method,
+Result<HttpAnswer> send(net::HttpClient& http, const PreviewOptions& o, const std::string& method,
                         const std::string& path, const std::string& content_type = "",
                         const std::string& body = "") {
-  CURL* curl = curl_easy_init();
-  if (!curl) return internalError("curl_easy_init failed");
-  HttpAnswer a;
-  const std::string url = o.url + path;
-  const std::string auth = "Authorization: Bearer " + o.token;
-  const std::string type = "Content-Type: " + content_type;
-  curl_slist* headers = curl_slist_append(nullptr, auth.c_str());
-  if (!content_type.empty()) headers = curl_slist_append(headers, type.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  if (method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  if (!o.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
-  CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    return transientError(std::string(method) + " " + url + ": " + curl_easy_strerror(rc), rc);
-  }
-  return a;
+  net::HttpRequest req;
+  req.method = method;
+  req.url = o.url + path;
+  req.headers.emplace_back("Authorization", "Bearer " + o.token);
+  if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
+  if (method != "GET") req.body = body;
+  req.timeout = std::chrono::seconds(120);
+  req.connect_timeout = std::chrono::seconds(10);
+  ASSIGN_OR_RETURN(net::HttpResponse r, http.send(req));
+  return HttpAnswer{r.status, std::move(r.body)};
 }
 
 std::string str(const bj::object& o, std::string_view key) {
@@ -118,7 +91,8 @@ void printPeople(const bj::array& people, std::ostream& out) {
 
 }  // namespace
 
-int runPreview(const PreviewOptions& o, std::ostream& out, std::ostream& err) {
+int runPreview(net::HttpClient& http, const PreviewOptions& o, std::ostream& out,
+               std::ostream& err) {
   std::ifstream in(o.file, std::ios::binary);
   if (!in) {
     err << "tenure-cp: cannot read " << o.file << "\n";
@@ -127,7 +101,7 @@ int runPreview(const PreviewOptions& o, std::ostream& out, std::ostream& err) {
   std::stringstream ss;
   ss << in.rdbuf();
   const bool json = o.file.size() >= 5 && o.file.substr(o.file.size() - 5) == ".json";
-  auto up = send(o, "POST", "/api/v1/hr/records?dry_run=true",
+  auto up = send(http, o, "POST", "/api/v1/hr/records?dry_run=true",
                  json ? "application/json" : "text/csv", ss.str());
   if (!up.isOk()) {
     err << "tenure-cp: " << up.status().message() << "\n";
@@ -153,7 +127,7 @@ int runPreview(const PreviewOptions& o, std::ostream& out, std::ostream& err) {
   bj::object run;
   std::string status;
   for (;;) {
-    auto r = send(o, "GET", "/api/v1/runs/" + run_id);
+    auto r = send(http, o, "GET", "/api/v1/runs/" + run_id);
     if (r.isOk() && r->status == 200) {
       auto v = protocol::parseJsonText(r->body);
       if (v.isOk() && v->is_object()) {

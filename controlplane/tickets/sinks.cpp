@@ -1,6 +1,5 @@
 #include "controlplane/tickets/sinks.h"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -8,7 +7,6 @@
 #include <boost/json.hpp>
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <ctime>
 #include <memory>
 
@@ -432,7 +430,7 @@ std::string buildSinkEmail(const SinkConfig& s, const TicketNotice& n, int64_t n
   msg += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
          "Content-Transfer-Encoding: 8bit\r\n\r\n";
   std::string body = description(n);
-  // CRLF line endings; a line with a single "." is escaped by libcurl's SMTP client.
+  // CRLF line endings; a line with a single "." is escaped by the MailTransport.
   for (char c : body) {
     if (c == '\n') msg += "\r\n";
     else msg += c;
@@ -442,53 +440,14 @@ std::string buildSinkEmail(const SinkConfig& s, const TicketNotice& n, int64_t n
 
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
+// Answers are kept up to 1 MiB: enough for any create answer, bounded against a bad server.
+constexpr size_t kMaxAnswerBytes = 1u << 20;
 
-// Keeps at most 1 MiB of an answer: enough for any create answer, bounded against a bad server.
-size_t keepBody(char* p, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  const size_t len = size * n;
-  if (out->size() < (1u << 20)) out->append(p, std::min(len, (1u << 20) - out->size()));
-  return len;
-}
-
-struct UploadSource {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t readUpload(char* buf, size_t size, size_t n, void* user) {
-  auto* src = static_cast<UploadSource*>(user);
-  size_t left = src->data->size() - src->offset;
-  size_t take = std::min(left, size * n);
-  std::memcpy(buf, src->data->data() + src->offset, take);
-  src->offset += take;
-  return take;
-}
-
-Status curlFailure(CURLcode rc, const std::string& what) {
-  return transientError(what + ": " + curl_easy_strerror(rc), static_cast<int>(rc));
-}
-
-std::unique_ptr<CURL, CurlDeleter> newCurl(std::chrono::milliseconds timeout) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return curl;
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
-  return curl;
-}
-
-Status sendMail(const SinkConfig& s, const TicketNotice& n, int64_t now_unix,
-                std::chrono::milliseconds timeout) {
+Status sendMail(net::MailTransport& mail, const SinkConfig& s, const TicketNotice& n,
+                int64_t now_unix, std::chrono::milliseconds timeout) {
   auto to = json::optionalStringArray(s.settings, "to");
   if (!to.isOk()) return configError("sink " + s.id + ": " + to.status().message());
-  return sendSmtpMessage(s, *to, buildSinkEmail(s, n, now_unix), timeout);
+  return sendSmtpMessage(mail, s, *to, buildSinkEmail(s, n, now_unix), timeout);
 }
 
 struct HttpAnswer {
@@ -497,31 +456,25 @@ struct HttpAnswer {
 };
 
 // One request; a network fault is a transient error, any HTTP answer is returned as it is.
-Result<HttpAnswer> sendHttp(const SinkHttpRequest& req, std::chrono::milliseconds timeout) {
-  auto curl = newCurl(timeout);
-  if (!curl) return internalError("curl_easy_init failed");
-  CURL* c = curl.get();
-  curl_slist* list = nullptr;
-  for (const auto& [k, v] : req.headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-  std::unique_ptr<curl_slist, SlistDeleter> headers(list);
-  HttpAnswer answer;
-  curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  if (req.method == "GET") {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    if (req.method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
+Result<HttpAnswer> sendHttp(net::HttpClient& http, const SinkHttpRequest& req,
+                            std::chrono::milliseconds timeout) {
+  net::HttpRequest r;
+  r.method = req.method;
+  r.url = req.url;
+  r.headers = req.headers;
+  r.body = req.body;
+  r.timeout = timeout;
+  r.connect_timeout = timeout;
+  r.max_response_bytes = kMaxAnswerBytes;
+  r.truncate_response = true;
+  auto response = http.send(r);
+  if (!response.isOk()) {
+    // Whatever went wrong on the way (even TLS), the outbox retries it with backoff.
+    const Status& st = response.status();
+    if (st.errorClass() == ErrorClass::kTransient) return st;
+    return transientError(st.message(), st.nativeCode());
   }
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &keepBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer.body);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  CURLcode rc = curl_easy_perform(c);
-  if (rc != CURLE_OK) return curlFailure(rc, req.method + " " + req.url);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.code);
-  return answer;
+  return HttpAnswer{response->status, std::move(response->body)};
 }
 
 bool success(long code) { return code >= 200 && code < 300; }
@@ -545,14 +498,15 @@ struct ServiceNowIncident {
 // oldest one, which is the ticket's own incident also in stores from before records were kept.
 // Only a transient failure stops the delivery; without read access the create goes ahead.
 Result<std::optional<ServiceNowIncident>> findServiceNowIncident(
-    const SinkConfig& s, const TicketNotice& n, std::chrono::milliseconds timeout) {
+    net::HttpClient& http, const SinkConfig& s, const TicketNotice& n,
+    std::chrono::milliseconds timeout) {
   SinkHttpRequest req = vendorRequest(
       s, "GET",
       sinkTarget(s) + "/api/now/table/incident?sysparm_query=" +
           percentEncode("correlation_id=" + correlationId(n) + "^ORDERBYsys_created_on") +
           "&sysparm_fields=sys_id%2Cnumber%2Cstate&sysparm_limit=1",
       "");
-  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
+  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(http, req, timeout));
   if (!success(a.code)) {
     Status st = httpFailure(req, a.code);
     if (st.errorClass() == ErrorClass::kTransient) return st;
@@ -574,14 +528,15 @@ Result<std::optional<ServiceNowIncident>> findServiceNowIncident(
 // The stored incident's current state: it decides whether a PATCH is needed or even allowed
 // (ACLs refuse writes to closed incidents). not_found (404) when it was deleted; "" when it
 // cannot be read (the PATCH is tried anyway).
-Result<std::string> serviceNowState(const SinkConfig& s, const ExternalRecord& rec,
+Result<std::string> serviceNowState(net::HttpClient& http, const SinkConfig& s,
+                                    const ExternalRecord& rec,
                                     std::chrono::milliseconds timeout) {
   SinkHttpRequest req = vendorRequest(
       s, "GET",
       sinkTarget(s) + "/api/now/table/incident/" + percentEncode(rec.record_id) +
           "?sysparm_fields=state",
       "");
-  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
+  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(http, req, timeout));
   if (a.code == 404) {
     return notFoundError(
         "GET " + req.url + " answered HTTP 404: " + rec.ref + " no longer exists there", 404);
@@ -603,12 +558,12 @@ Result<std::string> serviceNowState(const SinkConfig& s, const ExternalRecord& r
 // Whether the Jira transition a step asks for is offered from the issue's current status (GET on
 // the same URL lists them); a transition that is not would be refused with 400 forever. true
 // when the list cannot be read (the POST is tried anyway).
-Result<bool> jiraTransitionAvailable(const SinkHttpRequest& step,
+Result<bool> jiraTransitionAvailable(net::HttpClient& http, const SinkHttpRequest& step,
                                      std::chrono::milliseconds timeout) {
   SinkHttpRequest req = step;
   req.method = "GET";
   req.body.clear();
-  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(req, timeout));
+  ASSIGN_OR_RETURN(HttpAnswer a, sendHttp(http, req, timeout));
   if (a.code == 404) {
     return notFoundError("GET " + req.url + " answered HTTP 404: the issue no longer exists", 404);
   }
@@ -640,12 +595,12 @@ enum class UpdateResult { kDone, kFailed, kGone };
 
 // Sends the update requests of `n` for out.record from out.steps_done on, counting each one the
 // ITSM tool accepts (or that is skipped as not applicable).
-UpdateResult applyUpdates(const SinkConfig& s, const TicketNotice& n, SinkOutcome& out,
-                          std::chrono::milliseconds timeout) {
+UpdateResult applyUpdates(net::HttpClient& http, const SinkConfig& s, const TicketNotice& n,
+                          SinkOutcome& out, std::chrono::milliseconds timeout) {
   const auto steps = buildSinkUpdates(s, n, *out.record);
   for (size_t i = static_cast<size_t>(out.steps_done); i < steps.size(); ++i) {
     if (s.type == "jira" && endsWith(steps[i].url, "/transitions")) {
-      auto available = jiraTransitionAvailable(steps[i], timeout);
+      auto available = jiraTransitionAvailable(http, steps[i], timeout);
       if (!available.isOk()) {
         out.status = available.status();
         return available.status().errorClass() == ErrorClass::kNotFound ? UpdateResult::kGone
@@ -659,7 +614,7 @@ UpdateResult applyUpdates(const SinkConfig& s, const TicketNotice& n, SinkOutcom
         continue;
       }
     }
-    auto a = sendHttp(steps[i], timeout);
+    auto a = sendHttp(http, steps[i], timeout);
     if (!a.isOk()) {
       out.status = a.status();
       return UpdateResult::kFailed;
@@ -686,48 +641,32 @@ bool serviceNowClosed(const std::string& state) { return state == "7" || state =
 
 }  // namespace
 
-Status sendSmtpMessage(const SinkConfig& s, const std::vector<std::string>& recipients,
-                       const std::string& message, std::chrono::milliseconds timeout) {
+Status sendSmtpMessage(net::MailTransport& mail, const SinkConfig& s,
+                       const std::vector<std::string>& recipients, const std::string& message,
+                       std::chrono::milliseconds timeout) {
   if (s.type != "smtp") return configError("sink " + s.id + " is not an smtp sink");
   if (recipients.empty()) return configError("no recipients");
-  auto curl = newCurl(timeout);
-  if (!curl) return internalError("curl_easy_init failed");
-  CURL* c = curl.get();
-  const std::string host = str(s.settings, "host");
-  const int64_t port = num(s.settings, "port", 25);
-  const std::string url = "smtp://" + host + ":" + std::to_string(port);
-  curl_slist* list = nullptr;
-  for (const auto& a : recipients) list = curl_slist_append(list, ("<" + a + ">").c_str());
-  std::unique_ptr<curl_slist, SlistDeleter> rcpt(list);
-  const std::string from = "<" + str(s.settings, "from") + ">";
-  UploadSource src{&message};
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
-  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-  curl_easy_setopt(c, CURLOPT_READFUNCTION, &readUpload);
-  curl_easy_setopt(c, CURLOPT_READDATA, &src);
-  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  net::MailServer server;
+  server.host = str(s.settings, "host");
+  server.port = static_cast<int>(num(s.settings, "port", 25));
   auto starttls = json::optionalBool(s.settings, "starttls", false);
-  if (starttls.isOk() && *starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-  const std::string user = str(s.settings, "username");
-  const std::string password = secretOf(s, "password");
-  if (!user.empty()) {
-    curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
-  }
-  CURLcode rc = curl_easy_perform(c);
-  if (rc == CURLE_LOGIN_DENIED) return permissionError("smtp login refused");
-  if (rc != CURLE_OK) return curlFailure(rc, "smtp " + host);
-  return Status::ok();
+  server.starttls = starttls.isOk() && *starttls;
+  server.username = str(s.settings, "username");
+  server.password = secretOf(s, "password");
+  net::MailMessage m;
+  m.from = str(s.settings, "from");
+  m.recipients = recipients;
+  m.data = message;
+  return mail.send(server, m, timeout);
 }
 
-SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
+SinkOutcome deliverToSink(const SinkTransport& via, const SinkConfig& s, const TicketNotice& n,
                           const SinkDeliveryState& state, int64_t now_unix,
                           std::chrono::milliseconds timeout) {
   SinkOutcome out;
   out.kind = "sent";
   if (s.type == "smtp") {
-    out.status = sendMail(s, n, now_unix, timeout);
+    out.status = sendMail(via.mail, s, n, now_unix, timeout);
     return out;
   }
   if (!sinkKeepsRecords(s.type)) {
@@ -736,7 +675,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
       out.status = req.status();
       return out;
     }
-    auto a = sendHttp(*req, timeout);
+    auto a = sendHttp(via.http, *req, timeout);
     out.status = !a.isOk()          ? a.status()
                  : success(a->code) ? Status::ok()
                                     : httpFailure(*req, a->code);
@@ -771,7 +710,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
   std::string sn_state;
   bool search = s.type == "servicenow";  // look for the ticket's incident before creating one
   if (out.record && s.type == "servicenow" && out.steps_done == 0) {
-    auto st = serviceNowState(s, *out.record, timeout);
+    auto st = serviceNowState(via.http, s, *out.record, timeout);
     if (!st.isOk()) {
       out.status = st.status();
       if (st.status().errorClass() != ErrorClass::kNotFound || !forgetGone()) return out;
@@ -782,7 +721,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
   }
   out.kind = out.record ? "updated" : "created";
   if (!out.record && search) {
-    auto found = findServiceNowIncident(s, n, timeout);
+    auto found = findServiceNowIncident(via.http, s, n, timeout);
     if (!found.isOk()) {
       out.status = found.status();
       return out;
@@ -812,7 +751,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
   }
   // 3. Update the record, or create one (a resolution then resolves it at once).
   if (out.record) {
-    switch (applyUpdates(s, n, out, timeout)) {
+    switch (applyUpdates(via.http, s, n, out, timeout)) {
       case UpdateResult::kDone:
       case UpdateResult::kFailed:
         return out;
@@ -828,7 +767,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
     out.status = req.status();
     return out;
   }
-  auto a = sendHttp(*req, timeout);
+  auto a = sendHttp(via.http, *req, timeout);
   if (!a.isOk()) {
     out.status = a.status();
     return out;
@@ -846,7 +785,7 @@ SinkOutcome deliverToSink(const SinkConfig& s, const TicketNotice& n,
   }
   out.record = std::move(*rec);
   if (!resolved) return out;  // a fresh record of an opening or reopening is open already
-  if (applyUpdates(s, n, out, timeout) == UpdateResult::kGone) {
+  if (applyUpdates(via.http, s, n, out, timeout) == UpdateResult::kGone) {
     // Deleted between our create and its update: no loop, give this notification up.
     out.record.reset();
     out.steps_done = 0;

@@ -2,7 +2,7 @@
 // Ticket sinks: where a tenant's ticket notifications go. A sink's configuration is kept in the
 // tenant store with its credentials sealed (SecretBox); delivery opens them just before use.
 // Each notification becomes requests in the vendor's documented shape:
-//   smtp        an e-mail through libcurl's SMTP client (optional STARTTLS and AUTH)
+//   smtp        an e-mail through the MailTransport (optional STARTTLS and AUTH)
 //   webhook     POST JSON, X-Tenure-Timestamp + X-Tenure-Signature: sha256=<hex HMAC-SHA256(
 //               secret, timestamp + "." + body)>
 //   servicenow  Table API, Basic auth: the first event creates an incident (POST
@@ -12,6 +12,7 @@
 //               sink names a transition, move it
 // ServiceNow and Jira sinks therefore keep state: the record they created for a ticket
 // (ExternalRecord), which the caller stores per (ticket, sink) and hands back on the next event.
+// Requests go out through the seams of common/net (SinkTransport), so a test can swap them.
 
 #include <boost/json/object.hpp>
 
@@ -23,6 +24,8 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/net/http_client.h"
+#include "common/net/mail_transport.h"
 
 namespace tenure::cp {
 
@@ -101,12 +104,21 @@ std::string buildSinkEmail(const SinkConfig& sink, const TicketNotice& notice, i
 // Lowercase hex HMAC-SHA256(key, data).
 std::string hmacSha256Hex(const std::string& key, const std::string& data);
 
-// Sends a complete RFC 5322 `message` through an smtp sink (secrets opened): its host, port,
-// STARTTLS and credentials, envelope sender its `from`, envelope recipients `recipients` (the
-// message's own To header is the caller's). Transient error for network faults and refusals,
-// permission error for a refused login. Used by ticket notifications and the report digest.
-Status sendSmtpMessage(const SinkConfig& sink, const std::vector<std::string>& recipients,
-                       const std::string& message, std::chrono::milliseconds timeout);
+// How sinks reach the outside world: HTTP for webhook / ServiceNow / Jira, SMTP for smtp. Both
+// must outlive whoever delivers through them.
+struct SinkTransport {
+  net::HttpClient& http;
+  net::MailTransport& mail;
+};
+
+// Sends a complete RFC 5322 `message` through an smtp sink (secrets opened) over `mail`: its
+// host, port, STARTTLS and credentials, envelope sender its `from`, envelope recipients
+// `recipients` (the message's own To header is the caller's). Transient error for network faults
+// and refusals, permission error for a refused login. Used by ticket notifications and the report
+// digest.
+Status sendSmtpMessage(net::MailTransport& mail, const SinkConfig& sink,
+                       const std::vector<std::string>& recipients, const std::string& message,
+                       std::chrono::milliseconds timeout);
 
 // What the caller knows about earlier deliveries of this ticket to this sink.
 struct SinkDeliveryState {
@@ -139,7 +151,8 @@ struct SinkOutcome {
 // reopening. A Jira transition not offered from the status is skipped. Without a record
 // one is created (ServiceNow looks for one with the ticket's correlation_id first), and a
 // resolution then resolves it.
-SinkOutcome deliverToSink(const SinkConfig& sink, const TicketNotice& notice,
+SinkOutcome deliverToSink(const SinkTransport& via, const SinkConfig& sink,
+                          const TicketNotice& notice,
                           const SinkDeliveryState& state, int64_t now_unix,
                           std::chrono::milliseconds timeout);
 

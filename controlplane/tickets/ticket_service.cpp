@@ -292,12 +292,14 @@ bj::object sinkJson(const SinkConfig& s) {
 
 TicketService::TicketService(boost::asio::io_context& io, ControlStore& control,
                              TenantStores& tenants, const Clock& clock,
-                             std::function<SecretBox*()> secrets, TicketOptions options)
+                             std::function<SecretBox*()> secrets, SinkTransport transport,
+                             TicketOptions options)
     : io_(io),
       control_(control),
       tenants_(tenants),
       clock_(clock),
       secrets_(std::move(secrets)),
+      transport_(transport),
       options_(std::move(options)),
       alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
@@ -781,7 +783,7 @@ Result<int> TicketService::deliverDue() {
         }
         // The network calls run without any store lock held.
         if (outcome.status.isOk()) {
-          outcome = deliverToSink(open, d.notice, state, clock_.nowUnix(),
+          outcome = deliverToSink(transport_, open, d.notice, state, clock_.nowUnix(),
                                   options_.delivery_timeout);
           ran = true;
         }

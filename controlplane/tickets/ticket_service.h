@@ -120,9 +120,9 @@ struct PendingNotification {
 class TicketService final : public TicketRaiser, public TicketApi {
  public:
   // `secrets` returns the SecretBox that seals sink credentials (may return null: sinks with
-  // credentials are then refused).
+  // credentials are then refused). Notifications go out through `transport`.
   TicketService(boost::asio::io_context& io, ControlStore& control, TenantStores& tenants,
-                const Clock& clock, std::function<SecretBox*()> secrets,
+                const Clock& clock, std::function<SecretBox*()> secrets, SinkTransport transport,
                 TicketOptions options = {});
   ~TicketService() override;
 
@@ -160,6 +160,8 @@ class TicketService final : public TicketRaiser, public TicketApi {
   // Work that shares the outbox worker (it makes network calls too, and must not block the
   // io_context): each task runs after every outbox pass. Register before start().
   void addDeliveryTask(std::function<void()> task) { tasks_.push_back(std::move(task)); }
+  // What the sinks send through (the report digest mails through the tenant's smtp sink).
+  const SinkTransport& transport() const { return transport_; }
   // Runs the outbox pass (and the tasks) now instead of at the next period.
   void wakeDelivery();
 
@@ -204,6 +206,7 @@ class TicketService final : public TicketRaiser, public TicketApi {
   TenantStores& tenants_;
   const Clock& clock_;
   std::function<SecretBox*()> secrets_;
+  SinkTransport transport_;
   TicketOptions options_;
 
   std::mutex mu_;  // one ticket transition at a time: keeps dedup and the index in step

@@ -7,7 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "agent/transport/curl_http_client.h"
+#include "agent/transport/http_client.h"
+#include "common/net/curl_http_client.h"
 #include "tests/fixtures/samba_env.h"
 #include "tests/integration/ldap_probe.h"
 #include "tests/integration/process.h"
@@ -102,7 +103,7 @@ class ApiClient {
 
  private:
   std::string base_url_;
-  agent::CurlHttpClient http_;
+  net::CurlHttpClient http_;
 };
 
 std::string cpBinary();

@@ -12,9 +12,9 @@
 #include <string>
 #include <thread>
 
-#include "agent/transport/windows/win_http_client.h"
+#include "common/net/win_http_client.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 namespace {
 
 // Accepts one connection, reads the request head, then answers with `reply` (or holds the
@@ -88,6 +88,23 @@ TEST(WinHttpClientTest, ReadsAWholeResponse) {
   EXPECT_EQ(r->content_type, "application/json");
 }
 
+TEST(WinHttpClientTest, ReturnsTheAnswersHeadersAndTruncatesWhenAsked) {
+  const std::string body = std::string(40, 'a') + std::string(40, 'b');
+  LoopbackServer server("HTTP/1.1 429 Too Many Requests\r\nRetry-After:  7\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  WinHttpClient client(HttpClientSettings{});
+  HttpRequest req;
+  req.method = "GET";
+  req.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/data";
+  req.max_response_bytes = 40;
+  req.truncate_response = true;
+  auto r = client.send(req);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(r->header("retry-after"), "7");
+  EXPECT_EQ(r->body, std::string(40, 'a'));
+}
+
 TEST(WinHttpClientTest, AHeldRequestIsAbandonedWhenTheAbortFlagRises) {
   LoopbackServer server("");  // never answers
   std::atomic<bool> abort{false};
@@ -123,4 +140,4 @@ TEST(WinHttpClientTest, NothingIsSentOnceTheAbortFlagIsUp) {
 }
 
 }  // namespace
-}  // namespace tenure::agent
+}  // namespace tenure::net

@@ -1,12 +1,12 @@
 #include "agent/main/platform.h"
 
 #include "agent/directory/posix/ldap_directory_client.h"
-#include "agent/transport/curl_http_client.h"
+#include "common/net/curl_http_client.h"
 
 namespace tenure::agent {
 
 std::unique_ptr<HttpClient> makeHttpClient(const HttpClientSettings& settings) {
-  return std::make_unique<CurlHttpClient>(settings);
+  return std::make_unique<net::CurlHttpClient>(settings);
 }
 
 std::unique_ptr<NodeKeyStore> makeNodeKeyStore(const std::filesystem::path& state_dir) {

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "agent/enroll/node_key_store.h"
-#include "agent/transport/curl_http_client.h"
+#include "common/net/curl_http_client.h"
 #include "tests/agent/transport/loopback_fixture.h"
 
 namespace tenure::agent {

@@ -1,4 +1,5 @@
-#include "agent/transport/curl_http_client.h"
+#include "agent/transport/http_client.h"
+#include "common/net/curl_http_client.h"
 
 #include <gtest/gtest.h>
 

@@ -8,9 +8,15 @@
 #include <memory>
 #include <string>
 
-#include "agent/transport/curl_http_client.h"
+#include "agent/transport/http_client.h"
+#include "common/net/curl_http_client.h"
 #include "tests/agent/transport/test_support.h"
 #include "tests/support/suite_setup.h"
+
+namespace tenure::agent {
+// The Linux agent's HTTP client (agent/main/posix/platform.cpp) is common/net's.
+using net::CurlHttpClient;
+}  // namespace tenure::agent
 
 namespace tenure::agent::testing {
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/net/curl_http_client.h"
 #include "tests/controlplane/connectors/fake_hr_server.h"
 #include "tests/controlplane/connectors/test_doubles.h"
 
@@ -106,7 +107,7 @@ class ConnectorServiceTest : public ::testing::Test {
     o.http.max_attempts = 3;
     o.http.backoff_initial = milliseconds(1);
     o.sleeper = [this](milliseconds d) { sleeps_.push_back(d); };
-    connectors_ = std::make_unique<ConnectorService>(*service_, *tenants_, clock_, o);
+    connectors_ = std::make_unique<ConnectorService>(*service_, *tenants_, clock_, http_, o);
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, connectors_.get()});
     a_ = control_->createTenant("A").value();
@@ -158,6 +159,12 @@ class ConnectorServiceTest : public ::testing::Test {
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;
   std::unique_ptr<api::ControlPlaneApi> api_;
+  net::CurlHttpClient http_{[] {
+    net::HttpClientSettings s;
+    s.user_agent = "tenure-cp";
+    s.default_content_type.clear();
+    return s;
+  }()};
   std::unique_ptr<ConnectorService> connectors_;
   testing::TestSecretBox secrets_;
   testing::RecordingTicketRaiser tickets_;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 
+#include "common/net/curl_http_client.h"
 #include "tests/controlplane/connectors/fake_hr_server.h"
 
 namespace tenure::cp::connectors {
@@ -26,6 +27,17 @@ struct RecordedSleeps {
     return [this](milliseconds d) { waits.push_back(d); };
   }
 };
+
+// The control plane's outbound client (as controlplane/main/control_plane.cpp builds it).
+net::HttpClient& curl() {
+  static net::CurlHttpClient client([] {
+    net::HttpClientSettings s;
+    s.user_agent = "tenure-cp";
+    s.default_content_type.clear();
+    return s;
+  }());
+  return client;
+}
 
 HttpJsonOptions fastOptions() {
   HttpJsonOptions o;
@@ -46,7 +58,7 @@ JsonRequest get(const FakeHrServer& server, const std::string& path = "/data") {
 
 TEST(HttpJsonClientTest, SendsBasicAuthWithTheKeyAndXAndAcceptsJson) {
   FakeHrServer server([](const FakeRequest&) { return FakeReply{200, R"({"ok":true})"}; });
-  HttpJsonClient client(fastOptions());
+  HttpJsonClient client(curl(), fastOptions());
   auto v = client.fetch(get(server));
   ASSERT_TRUE(v.isOk()) << v.status().toString();
   EXPECT_TRUE(v->at("ok").as_bool());
@@ -63,7 +75,7 @@ TEST(HttpJsonClientTest, RetriesA500AndSucceedsWithBackoffBetweenAttempts) {
     return ++n <= 2 ? FakeReply{500, "oops"} : FakeReply{200, R"([1,2])"};
   });
   RecordedSleeps sleeps;
-  HttpJsonClient client(fastOptions(), sleeps.sleeper());
+  HttpJsonClient client(curl(), fastOptions(), sleeps.sleeper());
   auto v = client.fetch(get(server));
   ASSERT_TRUE(v.isOk()) << v.status().toString();
   EXPECT_EQ(server.requestCount(), 3u);
@@ -73,7 +85,7 @@ TEST(HttpJsonClientTest, RetriesA500AndSucceedsWithBackoffBetweenAttempts) {
 TEST(HttpJsonClientTest, GivesUpAfterMaxAttemptsWithATransientError) {
   FakeHrServer server([](const FakeRequest&) { return FakeReply{503, "down"}; });
   RecordedSleeps sleeps;
-  HttpJsonClient client(fastOptions(), sleeps.sleeper());
+  HttpJsonClient client(curl(), fastOptions(), sleeps.sleeper());
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kTransient);
@@ -88,7 +100,7 @@ TEST(HttpJsonClientTest, HonoursRetryAfterOnA429) {
     return FakeReply{200, "{}"};
   });
   RecordedSleeps sleeps;
-  HttpJsonClient client(fastOptions(), sleeps.sleeper());
+  HttpJsonClient client(curl(), fastOptions(), sleeps.sleeper());
   auto v = client.fetch(get(server));
   ASSERT_TRUE(v.isOk()) << v.status().toString();
   EXPECT_EQ(sleeps.waits, (std::vector<milliseconds>{milliseconds(7'000)}));
@@ -98,7 +110,7 @@ TEST(HttpJsonClientTest, RetryAfterLongerThanTheCapFailsInsteadOfWaiting) {
   FakeHrServer server(
       [](const FakeRequest&) { return FakeReply{429, "", {{"Retry-After", "86400"}}}; });
   RecordedSleeps sleeps;
-  HttpJsonClient client(fastOptions(), sleeps.sleeper());
+  HttpJsonClient client(curl(), fastOptions(), sleeps.sleeper());
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kTransient);
@@ -108,7 +120,7 @@ TEST(HttpJsonClientTest, RetryAfterLongerThanTheCapFailsInsteadOfWaiting) {
 
 TEST(HttpJsonClientTest, A401IsAPermissionErrorAndIsNotRetried) {
   FakeHrServer server([](const FakeRequest&) { return FakeReply{401, "no"}; });
-  HttpJsonClient client(fastOptions(), [](milliseconds) {});
+  HttpJsonClient client(curl(), fastOptions(), [](milliseconds) {});
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kPermission);
@@ -122,7 +134,7 @@ TEST(HttpJsonClientTest, ARedirectIsNotFollowed) {
     if (r.target == "/data") return FakeReply{302, "", {{"Location", "/elsewhere"}}};
     return FakeReply{200, "{}"};
   });
-  HttpJsonClient client(fastOptions(), [](milliseconds) {});
+  HttpJsonClient client(curl(), fastOptions(), [](milliseconds) {});
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kConfig);
@@ -131,7 +143,7 @@ TEST(HttpJsonClientTest, ARedirectIsNotFollowed) {
 
 TEST(HttpJsonClientTest, MalformedJsonIsADataError) {
   FakeHrServer server([](const FakeRequest&) { return FakeReply{200, R"({"employees": [)"}; });
-  HttpJsonClient client(fastOptions(), [](milliseconds) {});
+  HttpJsonClient client(curl(), fastOptions(), [](milliseconds) {});
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kData);
@@ -144,7 +156,7 @@ TEST(HttpJsonClientTest, AStallingServerTimesOutAndIsRetried) {
   HttpJsonOptions o = fastOptions();
   o.timeout = milliseconds(300);
   o.max_attempts = 2;
-  HttpJsonClient client(o, [](milliseconds) {});
+  HttpJsonClient client(curl(), o, [](milliseconds) {});
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kTransient);
@@ -156,7 +168,7 @@ TEST(HttpJsonClientTest, AnAnswerOverTheSizeCapIsRefused) {
       [](const FakeRequest&) { return FakeReply{200, "[" + std::string(5000, ' ') + "]"}; });
   HttpJsonOptions o = fastOptions();
   o.max_response_bytes = 1000;
-  HttpJsonClient client(o, [](milliseconds) {});
+  HttpJsonClient client(curl(), o, [](milliseconds) {});
   auto v = client.fetch(get(server));
   ASSERT_FALSE(v.isOk());
   EXPECT_EQ(v.status().errorClass(), ErrorClass::kData);
@@ -175,7 +187,7 @@ TEST(HttpJsonClientTest, PlainHttpIsOnlyAllowedToLoopback) {
   EXPECT_EQ(checkConnectorUrl("https://user:pw@host").errorClass(), ErrorClass::kConfig);
   EXPECT_EQ(checkConnectorUrl("not a url").errorClass(), ErrorClass::kConfig);
   // Refused before anything is sent.
-  HttpJsonClient client(fastOptions(), [](milliseconds) {});
+  HttpJsonClient client(curl(), fastOptions(), [](milliseconds) {});
   JsonRequest r;
   r.url = "http://192.0.2.1/x";
   EXPECT_EQ(client.fetch(r).status().errorClass(), ErrorClass::kConfig);

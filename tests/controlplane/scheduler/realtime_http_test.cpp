@@ -16,7 +16,8 @@
 #include <set>
 #include <thread>
 
-#include "agent/transport/curl_http_client.h"
+#include "agent/transport/http_client.h"
+#include "common/net/curl_http_client.h"
 #include "common/protocol/messages.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/api/control_plane_api.h"
@@ -55,7 +56,7 @@ class RealtimeHttpTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
     agent::HttpClientSettings hs;
     hs.ca_file = cert;
-    http_ = std::make_unique<agent::CurlHttpClient>(hs);
+    http_ = std::make_unique<net::CurlHttpClient>(hs);
     tenant_ = control_->createTenant("A").value();
   }
 
@@ -134,7 +135,7 @@ class RealtimeHttpTest : public ::testing::Test {
   std::unique_ptr<ControlPlaneService> service_;
   std::unique_ptr<api::ControlPlaneApi> api_;
   std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<agent::CurlHttpClient> http_;
+  std::unique_ptr<net::CurlHttpClient> http_;
   TenantCredentials tenant_;
 };
 
@@ -237,8 +238,8 @@ TEST_F(RealtimeHttpTest, AgentsNewPollReleasesItsOlderHeldPollSoTheJobGoesToTheL
   const std::string key = enroll("h1");
   agent::HttpClientSettings hs;
   hs.ca_file = (dir_ / "cert.pem").string();
-  agent::CurlHttpClient old_process(hs), new_process(hs);
-  auto pollWith = [&](agent::CurlHttpClient& client) {
+  net::CurlHttpClient old_process(hs), new_process(hs);
+  auto pollWith = [&](net::CurlHttpClient& client) {
     agent::HttpRequest req;
     req.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/agent/v1/poll";
     req.headers.emplace_back("Authorization", "NodeKey " + key);
@@ -278,7 +279,7 @@ TEST_F(RealtimeHttpTest, HeldPollWhoseConnectionClosedIsDroppedAndNeverGetsAJob)
   agent::HttpClientSettings hs;
   hs.ca_file = (dir_ / "cert.pem").string();
   hs.abort = &abort;
-  agent::CurlHttpClient dying(hs);
+  net::CurlHttpClient dying(hs);
   auto dead = std::async(std::launch::async, [&] {
     agent::HttpRequest req;
     req.url = "https://127.0.0.1:" + std::to_string(server_->port()) + "/agent/v1/poll";

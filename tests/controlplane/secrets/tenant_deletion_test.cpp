@@ -13,6 +13,7 @@
 #include "common/base/clock.h"
 #include "controlplane/secrets/tenant_keys.h"
 #include "controlplane/tickets/ticket_service.h"
+#include "tests/mocks/fake_http_client.h"
 
 namespace tenure::cp {
 namespace {
@@ -108,7 +109,8 @@ class TenantDeletionComponentsTest : public TenantDeletionTest {
   void SetUp() override {
     TenantDeletionTest::SetUp();
     tickets_ = std::make_unique<TicketService>(io_, *control_, *stores_, clock_,
-                                               [] { return nullptr; });
+                                               [] { return nullptr; },
+                                               SinkTransport{http_, mail_});
     for (const auto* t : {&a_, &b_}) {
       Schedule s;
       s.tenant_id = t->tenant.tenant_id;
@@ -150,6 +152,9 @@ class TenantDeletionComponentsTest : public TenantDeletionTest {
   }
 
   boost::asio::io_context io_;
+  // No sink is configured: nothing is ever sent.
+  tenure::testing::FakeHttpClient http_;
+  tenure::testing::FakeMailTransport mail_;
   std::unique_ptr<TicketService> tickets_;
 };
 

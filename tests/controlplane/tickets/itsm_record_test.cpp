@@ -342,7 +342,7 @@ TEST_F(ItsmRecordTest, TheRecordSurvivesARestart) {
   tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
   control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
   TicketService restarted(io_, *control_, *tenants_, clock_, [this] { return &box_; },
-                          ticketOptions());
+                          transport(), ticketOptions());
   ASSERT_TRUE(restarted.clearOrFail(a_.tenant.tenant_id, "bad_hr_data", "E1").isOk());
   EXPECT_EQ(restarted.deliverDue().value(), 1);
   auto got = received();

@@ -163,7 +163,7 @@ TEST_F(SinkDeliveryTest, PendingNotificationSurvivesARestart) {
   tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
   control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
   TicketService restarted(io_, *control_, *tenants_, clock_, [this] { return &box_; },
-                          ticketOptions());
+                          transport(), ticketOptions());
   clock_.advance(1s);
   EXPECT_EQ(restarted.deliverDue().value(), 1);
   EXPECT_EQ(received().size(), 2u);

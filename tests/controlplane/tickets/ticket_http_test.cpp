@@ -321,7 +321,8 @@ TEST_F(TicketHttpTest, SilentAgentRaisesATicketThatClearsWhenItPollsAgain) {
 TEST_F(TicketHttpTest, CertificateNearExpiryRaisesAnOperatorTicket) {
   TicketOptions o = ticketOptions();
   o.tls_cert_file = (dir_ / "cert.pem").string();  // written by startHttp, valid 825 days
-  TicketService checker(io_, *control_, *tenants_, clock_, [] { return nullptr; }, o);
+  TicketService checker(io_, *control_, *tenants_, clock_, [] { return nullptr; }, transport(),
+                        o);
   clock_.setUnixMillis(SystemClock::instance().nowUnixMillis());
   ASSERT_TRUE(checker.checkCertificate().isOk());
   EXPECT_TRUE(checker.list(kOperatorTenant)->empty());

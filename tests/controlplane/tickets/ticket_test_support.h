@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "common/net/curl_http_client.h"
+#include "common/net/curl_mail_transport.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/api/control_plane_api.h"
 #include "controlplane/service/control_plane_service.h"
@@ -90,7 +92,8 @@ class TicketEnv : public ::testing::Test {
     service_->setSecretBox(&box_);
     TicketOptions o = ticketOptions();
     tickets_ = std::make_unique<TicketService>(
-        io_, *control_, *tenants_, clock_, [this] { return service_->secrets(); }, o);
+        io_, *control_, *tenants_, clock_, [this] { return service_->secrets(); }, transport(),
+        o);
     service_->setTicketRaiser(tickets_.get());
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, tickets_.get(), nullptr, nullptr});
@@ -185,6 +188,15 @@ class TicketEnv : public ::testing::Test {
   ManualClock clock_;
   boost::asio::io_context io_;
   TestSecretBox box_;
+  // Sinks deliver to real servers on loopback, through the control plane's libcurl clients.
+  net::CurlHttpClient http_{[] {
+    net::HttpClientSettings s;
+    s.user_agent = "tenure-cp";
+    s.default_content_type.clear();
+    return s;
+  }()};
+  net::CurlMailTransport mail_;
+  SinkTransport transport() { return SinkTransport{http_, mail_}; }
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<ControlPlaneService> service_;

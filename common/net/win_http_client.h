@@ -11,9 +11,9 @@
 
 #include <memory>
 
-#include "agent/transport/http_client.h"
+#include "common/net/http_client.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 
 class WinHttpClient final : public HttpClient {
  public:
@@ -31,4 +31,4 @@ class WinHttpClient final : public HttpClient {
   std::unique_ptr<Session> session_;
 };
 
-}  // namespace tenure::agent
+}  // namespace tenure::net

@@ -1,4 +1,4 @@
-#include "agent/transport/windows/win_http_client.h"
+#include "common/net/win_http_client.h"
 
 #include <windows.h>
 #include <wincrypt.h>
@@ -14,7 +14,7 @@
 #include "common/base/windows/tls_trust.h"
 #include "common/base/windows/wide.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 
 namespace {
 
@@ -152,6 +152,36 @@ void CALLBACK onStatus(HINTERNET request, DWORD_PTR context, DWORD status, LPVOI
   }
 }
 
+// The final answer's headers, from WinHTTP's raw header block (status line first, CRLF lines).
+HttpHeaders responseHeaders(HINTERNET request) {
+  HttpHeaders headers;
+  DWORD size = 0;
+  WinHttpQueryHeaders(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
+                      WINHTTP_NO_OUTPUT_BUFFER, &size, WINHTTP_NO_HEADER_INDEX);
+  if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || size == 0) return headers;
+  std::wstring raw(size / sizeof(wchar_t), L'\0');
+  if (!WinHttpQueryHeaders(request, WINHTTP_QUERY_RAW_HEADERS_CRLF, WINHTTP_HEADER_NAME_BY_INDEX,
+                           raw.data(), &size, WINHTTP_NO_HEADER_INDEX)) {
+    return headers;
+  }
+  raw.resize(size / sizeof(wchar_t));
+  const std::string text = narrow(raw);
+  size_t pos = text.find("\r\n");  // past the status line
+  while (pos != std::string::npos && pos + 2 < text.size()) {
+    const size_t start = pos + 2;
+    const size_t end = text.find("\r\n", start);
+    const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos && colon > 0) {
+      size_t v = colon + 1;
+      while (v < line.size() && (line[v] == ' ' || line[v] == '\t')) ++v;
+      headers.emplace_back(line.substr(0, colon), line.substr(v));
+    }
+    pos = end;
+  }
+  return headers;
+}
+
 enum class Wait { kDone, kAborted, kDeadline };
 
 // Waits for the current step, checking the abort flag every 100 ms: the flag is a plain atomic
@@ -234,7 +264,16 @@ WinHttpClient::WinHttpClient(HttpClientSettings settings)
 WinHttpClient::~WinHttpClient() = default;
 
 Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
-  const std::string what = request.method + " " + request.url;
+  const std::string what = describeRequest(request);
+  if (settings_.https_only && request.url.rfind("https://", 0) != 0) {
+    return configError(what + ": only https:// URLs are allowed");
+  }
+  // What only the control plane's callers ask for; the Windows agent never does.
+  if (request.basic_auth || (!request.ca_file.empty() && request.ca_file != settings_.ca_file)) {
+    return configError(what + ": basic_auth and a per-request ca_file are not supported here");
+  }
+  const size_t max_bytes = request.max_response_bytes.value_or(settings_.max_response_bytes);
+  const auto connect_timeout = request.connect_timeout.value_or(settings_.connect_timeout);
   if (session_->handle == nullptr) {
     return internalError(what + ": WinHttpOpen failed: " + winHttpErrorText(GetLastError()));
   }
@@ -299,11 +338,11 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
   WinHttpSetOption(raw_request, WINHTTP_OPTION_CONTEXT_VALUE, &context_value,
                    sizeof context_value);
 
-  const int connect_ms = static_cast<int>(settings_.connect_timeout.count());
+  const int connect_ms = static_cast<int>(connect_timeout.count());
   const int total_ms = static_cast<int>(request.timeout.count());
   WinHttpSetTimeouts(raw_request, connect_ms, connect_ms, total_ms, total_ms);
   // Our own bound as well: a stack that ignores its timeouts must not hold the agent.
-  const auto deadline = std::chrono::steady_clock::now() + settings_.connect_timeout +
+  const auto deadline = std::chrono::steady_clock::now() + connect_timeout +
                         request.timeout + std::chrono::seconds(5);
   DWORD no_redirects = WINHTTP_DISABLE_REDIRECTS;
   WinHttpSetOption(raw_request, WINHTTP_OPTION_DISABLE_FEATURE, &no_redirects,
@@ -322,8 +361,8 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
     if (iequals(name, "Content-Type")) has_content_type = true;
     ctx->headers += widen(name) + L": " + widen(value) + L"\r\n";
   }
-  if (!has_content_type && request.method != "GET") {
-    ctx->headers += L"Content-Type: application/json\r\n";
+  if (!has_content_type && request.method != "GET" && !settings_.default_content_type.empty()) {
+    ctx->headers += L"Content-Type: " + widen(settings_.default_content_type) + L"\r\n";
   }
   ctx->body = request.body;
 
@@ -384,14 +423,15 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
                           &size, WINHTTP_NO_HEADER_INDEX)) {
     response.content_type = narrow(std::wstring_view(ct, size / sizeof(wchar_t)));
   }
-  const Status too_large = dataError(what + ": response larger than " +
-                                     std::to_string(settings_.max_response_bytes) + " bytes");
+  response.headers = responseHeaders(raw_request);
+  const Status too_large =
+      dataError(what + ": response larger than " + std::to_string(max_bytes) + " bytes");
   // Refuse early when the server announces an oversized body; the read loop catches the rest.
   DWORD length = 0;
   size = sizeof length;
   if (WinHttpQueryHeaders(raw_request, WINHTTP_QUERY_CONTENT_LENGTH | WINHTTP_QUERY_FLAG_NUMBER,
                           WINHTTP_HEADER_NAME_BY_INDEX, &length, &size, WINHTTP_NO_HEADER_INDEX) &&
-      length > settings_.max_response_bytes) {
+      length > max_bytes && !request.truncate_response) {
     return too_large;
   }
 
@@ -403,10 +443,14 @@ Result<HttpResponse> WinHttpClient::send(const HttpRequest& request) {
     RETURN_IF_ERROR(await(WINHTTP_CALLBACK_STATUS_READ_COMPLETE));
     const DWORD got = ctx->bytes;
     if (got == 0) break;
-    if (response.body.size() + got > settings_.max_response_bytes) return too_large;
+    if (response.body.size() + got > max_bytes) {
+      if (!request.truncate_response) return too_large;
+      response.body.append(ctx->buffer.data(), max_bytes - response.body.size());
+      continue;  // the rest is read and dropped
+    }
     response.body.append(ctx->buffer.data(), got);
   }
   return response;
 }
 
-}  // namespace tenure::agent
+}  // namespace tenure::net

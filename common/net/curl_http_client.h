@@ -1,15 +1,15 @@
 #pragma once
-// CurlHttpClient: HttpClient on libcurl (Linux). TLS peer and host verification are always on;
+// CurlHttpClient: HttpClient on libcurl (POSIX). TLS peer and host verification are always on;
 // proxies come from the environment (http_proxy / https_proxy / no_proxy) as libcurl does by
-// default.
+// default. The only libcurl HTTP code in Tenure (posix/curl_http_client.cpp).
 
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include "agent/transport/http_client.h"
+#include "common/net/http_client.h"
 
-namespace tenure::agent {
+namespace tenure::net {
 
 class CurlHttpClient final : public HttpClient {
  public:
@@ -33,4 +33,4 @@ class CurlHttpClient final : public HttpClient {
   std::vector<std::unique_ptr<Handle>> idle_;  // guarded by mu_
 };
 
-}  // namespace tenure::agent
+}  // namespace tenure::net
