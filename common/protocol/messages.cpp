@@ -52,16 +52,16 @@ bj::value toJson(const Job& m) {
   ids.reserve(m.identities.size());
   for (const auto& r : m.identities) ids.push_back(hr::toJson(r));
   bj::object o{{"job_id", m.job_id},
-                    {"run_id", m.run_id},
-                    {"kind", m.kind},
-                    {"attempt", m.attempt},
-                    {"dry_run", m.dry_run},
-                    {"lease_expires_at_ms", m.lease_expires_at_ms},
-                    {"approved", m.approved},
-                    {"now_ms", m.now_ms},
-                    {"identities", std::move(ids)},
-                    {"reserved_names", json::toJsonArray(m.reserved_names)},
-                    {"policy", m.policy}};
+               {"run_id", m.run_id},
+               {"kind", m.kind},
+               {"attempt", m.attempt},
+               {"dry_run", m.dry_run},
+               {"lease_expires_at_ms", m.lease_expires_at_ms},
+               {"approved", m.approved},
+               {"now_ms", m.now_ms},
+               {"identities", std::move(ids)},
+               {"reserved_names", json::toJsonArray(m.reserved_names)},
+               {"policy", m.policy}};
   if (m.time_zone) {
     o["time_zone"] = bj::object{{"name", m.time_zone->name},
                                 {"tzif", base64Encode(m.time_zone->tzif)}};

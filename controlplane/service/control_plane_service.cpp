@@ -211,6 +211,22 @@ std::optional<JobRecord> ControlPlaneService::jobOf(const AgentRecord& agent,
   return std::move(**job);
 }
 
+std::optional<protocol::JobTimeZone> ControlPlaneService::zoneForJob(
+    const std::string& name, const std::string& job_id) const {
+  if (name == "UTC") return std::nullopt;  // every agent knows UTC without data
+  const ZoneDatabase& zones = options_.zones != nullptr ? *options_.zones : systemZoneDatabase();
+  auto tzif = zones.tzif(name);
+  if (!tzif.isOk()) {
+    // The zone was checked against this database when the policy was saved, so only a tzdata
+    // change since then gets here: the job goes without it, and the agent falls back on its own
+    // tz database as it does for a control plane older than the field.
+    spdlog::warn("job {}: time zone {} not sent with it: {}", job_id, name,
+                 tzif.status().toString());
+    return std::nullopt;
+  }
+  return protocol::JobTimeZone{name, std::move(*tzif)};
+}
+
 Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::string& tenant_id,
                                                                    const std::string& agent_id) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
@@ -250,6 +266,7 @@ Result<std::optional<protocol::Job>> ControlPlaneService::leaseFor(const std::st
       }
       job.policy = std::move(doc.get_object());
     }
+    job.time_zone = zoneForJob(pol.lifecycle.time_zone, rec.job_id);
     job.now_ms = now;
     job.approved = rec.approved;
     job.reserved_names = std::move(reserved);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/base/clock.h"
+#include "common/base/zone_database.h"
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
@@ -43,6 +44,8 @@ struct ServiceOptions {
   std::chrono::milliseconds retry_base{1'000};
   std::chrono::milliseconds retry_cap{300'000};
   size_t max_schedules_per_tenant = 100;
+  // Where the zone rules a job carries come from (Job::time_zone). Null: systemZoneDatabase().
+  const ZoneDatabase* zones = nullptr;
 };
 
 // The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).
@@ -185,6 +188,10 @@ class ControlPlaneService {
   // Leases the next job of the agent's tenant and builds its message; nullopt when none is ready.
   Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,
                                                 const std::string& agent_id);
+  // The rules of zone `name` for a job (Job::time_zone): none for "UTC", nor when the zone
+  // database cannot give them (logged).
+  std::optional<protocol::JobTimeZone> zoneForJob(const std::string& name,
+                                                  const std::string& job_id) const;
   // Wakes held polls of the tenant (a job was queued).
   void wakeWaiters(const std::string& tenant_id);
   void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);

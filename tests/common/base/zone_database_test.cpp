@@ -104,8 +104,8 @@ TEST(Base64Test, RoundTripsEveryLengthAndByte) {
 }
 
 TEST(Base64Test, RejectsWhatIsNotStrictBase64) {
-  for (const char* bad : {"VFppZg=", "VFp pZg==", "VFppZg=\n", "VF*pZg==", "=FppZg==", "VFppZ===",
-                          "VF==Zg=="}) {
+  for (const char* bad :
+       {"VFppZg=", "VFp pZg==", "VFppZg=\n", "VF*pZg==", "=FppZg==", "VFppZ===", "VF==Zg=="}) {
     auto out = base64Decode(bad);
     EXPECT_FALSE(out.isOk()) << bad;
     if (!out.isOk()) {
