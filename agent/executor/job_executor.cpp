@@ -548,16 +548,22 @@ protocol::JobResult JobExecutor::execute(const protocol::Job& job,
                                  settings_.agent_version + ")"));
   }
 
-  // The policy and the evaluation instant.
+  // The policy and the evaluation instant. The zone's rules come from the job (the control
+  // plane's tz database, the same for every agent; a Windows agent has none of its own), and from
+  // the agent's tz database only for a job from a control plane that sends none.
+  InMemoryZoneDatabase job_zones;
+  if (job.time_zone) job_zones.add(job.time_zone->name, job.time_zone->tzif);
+  const LayeredZoneDatabase zones(
+      job_zones, settings_.zones != nullptr ? *settings_.zones : systemZoneDatabase());
   policy::Policy policy = policy::defaultPolicy();
   if (!job.policy.empty()) {
-    auto parsed = policy::parsePolicy(boost::json::value(job.policy), nullptr);
+    auto parsed = policy::parsePolicy(boost::json::value(job.policy), nullptr, zones);
     if (!parsed.isOk()) {
       return jobFailed(configError("invalid policy: " + parsed.status().message()));
     }
     policy = std::move(*parsed);
   }
-  auto tz = TimeZone::load(policy.lifecycle.time_zone);
+  auto tz = loadZone(zones, policy.lifecycle.time_zone);
   if (!tz.isOk()) {
     return jobFailed(
         configError("time zone " + policy.lifecycle.time_zone + ": " + tz.status().message()));

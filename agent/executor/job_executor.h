@@ -13,6 +13,7 @@
 
 #include "agent/directory/directory_client.h"
 #include "common/base/clock.h"
+#include "common/base/zone_database.h"
 #include "common/protocol/messages.h"
 
 namespace tenure::agent {
@@ -28,6 +29,9 @@ struct ExecutorSettings {
   // Asked after planning and before anything is written (never for dry runs): the control plane
   // checks the run against the tenant's safety thresholds. Absent: proceed.
   std::function<protocol::PlanDecision(const protocol::PlanSummary&)> gate;
+  // The agent's own tz database, used only for a job that carries no zone (from a control plane
+  // older than Job::time_zone). Null: systemZoneDatabase(), which is empty on Windows.
+  const ZoneDatabase* zones = nullptr;
 };
 
 // Told about each person's outcome as soon as it is known (the agent spools it). It may be called
@@ -53,6 +57,8 @@ class JobExecutor {
   // by employee_id; a person whose plan is now empty is reported with the prior outcome.
   // `job.policy` is the tenant policy document (empty: the default policy; invalid: the job fails
   // with a config error); the settings' OUs and UPN suffix apply where the policy names none.
+  // Dates are evaluated in the policy's time zone with the rules `job.time_zone` carries, else
+  // those of settings.zones (a zone found in neither fails the job with a config error).
   // `job.now_ms` is the evaluation instant for effective dates (0: the clock);
   // `job.reserved_names` are never given to anyone. Result status: succeeded | partial | failed |
   // held (the gate held the run; nothing was written; outcomes hold the plan).

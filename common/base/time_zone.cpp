@@ -1,11 +1,11 @@
 #include "common/base/time_zone.h"
 
+#include "common/base/zone_database.h"
+
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 namespace tenure {
@@ -431,22 +431,7 @@ Result<TimeZone> TimeZone::fromTzif(const std::string& name, std::string_view tz
 }
 
 Result<TimeZone> TimeZone::load(const std::string& iana_name, const std::string& zoneinfo_dir) {
-  if (iana_name == "UTC") return utc();
-  const bool allowed = !iana_name.empty() && iana_name.front() != '/' && iana_name.back() != '/' &&
-                       iana_name.find("..") == std::string::npos &&
-                       std::all_of(iana_name.begin(), iana_name.end(), [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '-' ||
-                                c == '+';
-                       });
-  if (!allowed) return configError("not a time zone name: '" + iana_name + "'");
-  const std::string path = zoneinfo_dir + "/" + iana_name;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return notFoundError("unknown time zone '" + iana_name + "' (no " + path + ")");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return configError("cannot read " + path);
-  return fromTzif(iana_name, buf.str());
+  return loadZone(ZoneinfoDirectory(zoneinfo_dir), iana_name);
 }
 
 TimeZone TimeZone::utc() {

@@ -32,8 +32,8 @@ std::string formatIsoDate(int64_t days);
 
 class TimeZone {
  public:
-  // Reads <zoneinfo_dir>/<iana_name> (e.g. "Europe/Berlin"). "UTC" always works, even without
-  // files. Names must be relative and free of ".." (config error otherwise); a missing zone is
+  // Reads <zoneinfo_dir>/<iana_name> (e.g. "Europe/Berlin"); ZoneinfoDirectory and loadZone
+  // (zone_database.h) do the work. "UTC" always works, even without files. Names must be relative and free of ".." (config error otherwise); a missing zone is
   // not_found; a malformed file is a config error.
   static Result<TimeZone> load(const std::string& iana_name,
                                const std::string& zoneinfo_dir = "/usr/share/zoneinfo");

@@ -2,8 +2,6 @@
 
 #include "common/base/cron.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -16,6 +14,7 @@
 
 #include "common/base/time_zone.h"
 #include "common/base/utf8.h"
+#include "common/base/zone_database.h"
 #include "common/hr/validation.h"
 #include "common/ldap/escape.h"
 #include "common/policy/name_template.h"
@@ -352,41 +351,25 @@ std::optional<std::string> checkDn(std::string_view dn, DnKind kind) {
   return std::nullopt;
 }
 
-bool isRegularFile(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-bool isDirectory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::optional<std::string> checkTimeZone(const std::string& tz) {
+std::optional<std::string> checkTimeZone(const std::string& tz, const ZoneDatabase& zones) {
   if (tz == "UTC") return std::nullopt;
   const std::string unknown =
       "unknown time zone " + quoted(tz) + " (an IANA name like Europe/Berlin)";
-  if (tz.empty() || tz.front() == '/' || tz.find("..") != std::string::npos) return unknown;
-  for (char c : tz) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '/' || c == '_' || c == '-' || c == '+';
-    if (!ok) return unknown;
-  }
-  const char* env = std::getenv("TZDIR");
-  const std::string dir = env != nullptr && *env != '\0' ? env : "/usr/share/zoneinfo";
-  // Without a tz database (e.g. a Windows agent) only the form can be checked here; the control
-  // plane, which validates uploads, has one.
-  if (!isDirectory(dir)) return std::nullopt;
-  if (!isRegularFile(dir + "/" + tz)) return unknown;
+  if (!isZoneName(tz)) return unknown;
   // Loaded the way the lifecycle engine will load it, so an accepted zone is a usable one (and
   // zone.tab, tzdata.zi and friends, which live in the same directory, are rejected).
-  if (!TimeZone::load(tz, dir).isOk()) return unknown;
-  return std::nullopt;
+  auto zone = loadZone(zones, tz);
+  if (zone.isOk()) return std::nullopt;
+  // Without a tz database (e.g. a Windows agent given no zone with its job) only the form can be
+  // checked here; the control plane, which validates policies, has one.
+  if (zone.status().errorClass() == ErrorClass::kNotFound && !zones.complete()) return std::nullopt;
+  return unknown;
 }
 
 class Validator {
  public:
-  explicit Validator(std::vector<PolicyError>& errors) : errors_(errors) {}
+  Validator(std::vector<PolicyError>& errors, const ZoneDatabase& zones)
+      : errors_(errors), zones_(zones) {}
 
   void run(const Policy& p) {
     naming(p.naming);
@@ -500,7 +483,7 @@ class Validator {
   }
 
   void lifecycle(const LifecyclePolicy& l) {
-    if (auto e = checkTimeZone(l.time_zone)) add("/lifecycle/time_zone", *e);
+    if (auto e = checkTimeZone(l.time_zone, zones_)) add("/lifecycle/time_zone", *e);
     if (l.prehire_days < 0 || l.prehire_days > 365) {
       add("/lifecycle/prehire_days", "must be between 0 and 365");
     }
@@ -558,6 +541,7 @@ class Validator {
   }
 
   std::vector<PolicyError>& errors_;
+  const ZoneDatabase& zones_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -926,16 +910,25 @@ bj::object thresholdJson(const Threshold& t) {
 }  // namespace
 
 std::vector<PolicyError> validatePolicy(const Policy& p) {
+  return validatePolicy(p, systemZoneDatabase());
+}
+
+std::vector<PolicyError> validatePolicy(const Policy& p, const ZoneDatabase& zones) {
   std::vector<PolicyError> errors;
-  Validator(errors).run(p);
+  Validator(errors, zones).run(p);
   return errors;
 }
 
 Result<Policy> parsePolicy(const bj::value& doc, std::vector<PolicyError>* errors) {
+  return parsePolicy(doc, errors, systemZoneDatabase());
+}
+
+Result<Policy> parsePolicy(const bj::value& doc, std::vector<PolicyError>* errors,
+                           const ZoneDatabase& zones) {
   std::vector<PolicyError> found;
   Policy p = defaultPolicy();
   Reader(found).policy(doc, p);
-  Validator(found).run(p);
+  Validator(found, zones).run(p);
   if (errors != nullptr) *errors = found;
   if (found.empty()) return p;
   std::string message = "invalid policy: ";
@@ -1023,7 +1016,7 @@ namespace tenure::policy {
 
 Result<int64_t> nextCronRunMs(const Policy& p, const std::string& cron, int64_t after_ms) {
   ASSIGN_OR_RETURN(CronExpression expr, CronExpression::parse(cron));
-  ASSIGN_OR_RETURN(TimeZone zone, TimeZone::load(p.lifecycle.time_zone));
+  ASSIGN_OR_RETURN(TimeZone zone, loadZone(systemZoneDatabase(), p.lifecycle.time_zone));
   // Floor to the second: a run is never due before the instant it was computed from.
   ASSIGN_OR_RETURN(int64_t next_s, expr.nextAfter(after_ms / 1000, zone));
   return next_s * 1000;

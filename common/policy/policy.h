@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/base/zone_database.h"
 #include "common/hr/hr_record.h"
 #include "common/hr/validation.h"
 
@@ -258,12 +259,16 @@ Policy defaultPolicy();
 // Parses and validates a policy document. Missing fields take their defaults (field by field: a
 // naming rule that gives only "template" keeps the default transforms and limits); unknown fields
 // are errors. On failure, `errors` (may be null) lists every problem found (not just the first)
-// and the Status is a kData error whose message joins them. Time zones are checked against the
-// tz database in $TZDIR or /usr/share/zoneinfo ("UTC" always passes; where no tz database is
-// installed, only the name's form is checked).
+// and the Status is a kData error whose message joins them. Time zones are checked against
+// `zones` (default: systemZoneDatabase(), i.e. $TZDIR or /usr/share/zoneinfo on POSIX): "UTC"
+// always passes; where the database is not complete (no tz database, as on Windows) a zone it
+// lacks is checked for its name's form only.
 Result<Policy> parsePolicy(const boost::json::value& doc, std::vector<PolicyError>* errors);
+Result<Policy> parsePolicy(const boost::json::value& doc, std::vector<PolicyError>* errors,
+                           const ZoneDatabase& zones);
 // Validates a policy built in code (the same checks as parsePolicy, e.g. for defaultPolicy()).
 std::vector<PolicyError> validatePolicy(const Policy& p);
+std::vector<PolicyError> validatePolicy(const Policy& p, const ZoneDatabase& zones);
 // The policy as a JSON document (every field, defaults included); parsePolicy(toJson(p)) == p.
 boost::json::value toJson(const Policy& p);
 // The first run of the cron expression `cron` after `after_ms`, in the policy's time zone (ms).

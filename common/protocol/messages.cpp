@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/base/base64.h"
 #include "common/base/json_fields.h"
 
 namespace tenure::protocol {
@@ -50,17 +51,22 @@ bj::value toJson(const Job& m) {
   bj::array ids;
   ids.reserve(m.identities.size());
   for (const auto& r : m.identities) ids.push_back(hr::toJson(r));
-  return bj::object{{"job_id", m.job_id},
-                    {"run_id", m.run_id},
-                    {"kind", m.kind},
-                    {"attempt", m.attempt},
-                    {"dry_run", m.dry_run},
-                    {"lease_expires_at_ms", m.lease_expires_at_ms},
-                    {"approved", m.approved},
-                    {"now_ms", m.now_ms},
-                    {"identities", std::move(ids)},
-                    {"reserved_names", json::toJsonArray(m.reserved_names)},
-                    {"policy", m.policy}};
+  bj::object o{{"job_id", m.job_id},
+               {"run_id", m.run_id},
+               {"kind", m.kind},
+               {"attempt", m.attempt},
+               {"dry_run", m.dry_run},
+               {"lease_expires_at_ms", m.lease_expires_at_ms},
+               {"approved", m.approved},
+               {"now_ms", m.now_ms},
+               {"identities", std::move(ids)},
+               {"reserved_names", json::toJsonArray(m.reserved_names)},
+               {"policy", m.policy}};
+  if (m.time_zone) {
+    o["time_zone"] = bj::object{{"name", m.time_zone->name},
+                                {"tzif", base64Encode(m.time_zone->tzif)}};
+  }
+  return o;
 }
 
 bj::value toJson(const PollResponse& m) {
@@ -156,6 +162,16 @@ Result<Job> parseJob(const bj::value& v) {
   RETURN_IF_ERROR(parseArray(*o, "identities", [](const bj::value& e) { return hr::hrRecordFromJson(e); }, m.identities));
   if (auto it = o->find("policy"); it != o->end() && it->value().is_object()) {
     m.policy = it->value().get_object();
+  }
+  if (auto it = o->find("time_zone"); it != o->end() && !it->value().is_null()) {
+    ASSIGN_OR_RETURN(const bj::object* tz, json::asObject(it->value(), "time_zone"));
+    JobTimeZone zone;
+    ASSIGN_OR_RETURN(zone.name, requireString(*tz, "name"));
+    ASSIGN_OR_RETURN(std::string tzif, requireString(*tz, "tzif"));
+    auto bytes = base64Decode(tzif);
+    if (!bytes.isOk()) return bytes.status().withContext("field 'time_zone.tzif'");
+    zone.tzif = std::move(*bytes);
+    m.time_zone = std::move(zone);
   }
   return m;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ struct PollRequest {
   int wait_s = 25;  // how long the server may hold the request when no job is ready
 };
 
+// The rules of the tenant's time zone as the control plane's tz database has them, sent with each
+// job so that every agent (a Windows one has no tz database) evaluates dates alike.
+struct JobTimeZone {
+  std::string name;  // IANA name, the policy's lifecycle.time_zone
+  std::string tzif;  // the zone's TZif file (binary; base64 on the wire)
+
+  bool operator==(const JobTimeZone&) const = default;
+};
+
 // A unit of work leased to one agent. `identities` are the HR records to bring into the directory.
 struct Job {
   std::string job_id;
@@ -55,6 +65,8 @@ struct Job {
   std::vector<hr::HrRecord> identities;
   std::vector<std::string> reserved_names;  // names of deleted leavers not to be reused (lower case)
   boost::json::object policy;  // the tenant's policy document (may be empty: defaults apply)
+  // The policy's zone; absent from control planes older than the field, and for "UTC".
+  std::optional<JobTimeZone> time_zone;
 };
 
 struct PollResponse {

@@ -84,6 +84,22 @@ size_t JobQueue::heldPollsOf(const std::string& agent_id) const {
   }));
 }
 
+std::optional<protocol::JobTimeZone> JobQueue::zoneForJob(const std::string& name,
+                                                          const std::string& job_id) const {
+  if (name == "UTC") return std::nullopt;  // every agent knows UTC without data
+  const ZoneDatabase& zones = options_.zones != nullptr ? *options_.zones : systemZoneDatabase();
+  auto tzif = zones.tzif(name);
+  if (!tzif.isOk()) {
+    // The zone was checked against this database when the policy was saved, so only a tzdata
+    // change since then gets here: the job goes without it, and the agent falls back on its own
+    // tz database as it does for a control plane older than the field.
+    spdlog::warn("job {}: time zone {} not sent with it: {}", job_id, name,
+                 tzif.status().toString());
+    return std::nullopt;
+  }
+  return protocol::JobTimeZone{name, std::move(*tzif)};
+}
+
 Result<std::optional<protocol::Job>> JobQueue::leaseFor(const std::string& tenant_id,
                                                         const std::string& agent_id) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
@@ -118,6 +134,7 @@ Result<std::optional<protocol::Job>> JobQueue::leaseFor(const std::string& tenan
     if (bj::value doc = policy::toJson(policy::agentPolicy(pol)); doc.is_object()) {
       job.policy = std::move(doc.get_object());
     }
+    job.time_zone = zoneForJob(pol.lifecycle.time_zone, rec.job_id);
     job.now_ms = now;
     job.approved = rec.approved;
     job.reserved_names = std::move(reserved);

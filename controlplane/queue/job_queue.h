@@ -23,6 +23,7 @@
 
 #include "common/base/clock.h"
 #include "common/base/status.h"
+#include "common/base/zone_database.h"
 #include "common/protocol/messages.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -39,6 +40,8 @@ struct QueueOptions {
   // min(retry_base * 2^attempts, retry_cap).
   std::chrono::milliseconds retry_base{1'000};
   std::chrono::milliseconds retry_cap{300'000};
+  // Where the zone rules a job carries come from (Job::time_zone). Null: systemZoneDatabase().
+  const ZoneDatabase* zones = nullptr;
 };
 
 // How a poll ends.
@@ -135,6 +138,10 @@ class JobQueue {
   // ready. A permission error: the agent was revoked.
   Result<std::optional<protocol::Job>> leaseFor(const std::string& tenant_id,
                                                 const std::string& agent_id);
+  // The rules of zone `name` for a job (Job::time_zone): none for "UTC", nor when the zone
+  // database cannot give them (logged).
+  std::optional<protocol::JobTimeZone> zoneForJob(const std::string& name,
+                                                  const std::string& job_id) const;
   void answerWaiter(const std::shared_ptr<Waiter>& w, bool try_lease);
   static void answerRevoked(const std::shared_ptr<Waiter>& w);
   // Answers the agent's held polls empty (it sent a new one: the old connections are stale, e.g.

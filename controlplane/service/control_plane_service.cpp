@@ -119,8 +119,8 @@ bj::object policyErrorsToJson(const std::vector<policy::PolicyError>& errors,
 namespace {
 
 QueueOptions queueOptions(const ServiceOptions& o) {
-  return QueueOptions{o.lease, o.max_attempts, o.max_wait_s, o.sweep_interval, o.retry_base,
-                      o.retry_cap};
+  return QueueOptions{o.lease,      o.max_attempts, o.max_wait_s, o.sweep_interval,
+                      o.retry_base, o.retry_cap,    o.zones};
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/base/clock.h"
+#include "common/base/zone_database.h"
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
@@ -42,6 +43,8 @@ struct ServiceOptions {
   std::chrono::milliseconds retry_base{1'000};
   std::chrono::milliseconds retry_cap{300'000};
   size_t max_schedules_per_tenant = 100;
+  // Where the zone rules a job carries come from (Job::time_zone). Null: systemZoneDatabase().
+  const ZoneDatabase* zones = nullptr;
 };
 
 // The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).

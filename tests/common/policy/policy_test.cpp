@@ -237,6 +237,38 @@ TEST(ParsePolicy, TimeZonesAreCheckedAgainstTheTzDatabase) {
   }
 }
 
+// A tz database that knows every zone there is: the ones it was given.
+class CompleteZones : public ZoneDatabase {
+ public:
+  explicit CompleteZones(const ZoneDatabase& zones) : zones_(zones) {}
+  Result<std::string> tzif(const std::string& name) const override { return zones_.tzif(name); }
+  bool complete() const override { return true; }
+
+ private:
+  const ZoneDatabase& zones_;
+};
+
+TEST(ParsePolicy, TimeZonesAreCheckedAgainstTheZoneDatabaseGiven) {
+  auto check = [](const std::string& zone, const ZoneDatabase& zones) {
+    std::vector<PolicyError> errors;
+    auto doc = parseJson(R"({"lifecycle": {"time_zone": ")" + zone + "\"}}");
+    return parsePolicy(doc, &errors, zones).isOk();
+  };
+  InMemoryZoneDatabase zones;  // incomplete, as on a machine without a tz database
+  zones.add("Europe/Berlin", systemZoneDatabase().tzif("Europe/Berlin").value());
+  zones.add("Broken/Zone", "not a zone file at all, but long enough to hold a header.........");
+  EXPECT_TRUE(check("UTC", zones));
+  EXPECT_TRUE(check("Europe/Berlin", zones));
+  EXPECT_TRUE(check("Asia/Tokyo", zones)) << "without a tz database only the form is checked";
+  EXPECT_FALSE(check("../etc/passwd", zones));
+  EXPECT_FALSE(check("Broken/Zone", zones)) << "a zone that is there must be usable";
+
+  const CompleteZones complete(zones);
+  EXPECT_TRUE(check("Europe/Berlin", complete));
+  EXPECT_FALSE(check("Asia/Tokyo", complete)) << "a complete database knows it does not exist";
+  EXPECT_TRUE(validatePolicy(defaultPolicy(), complete).empty());
+}
+
 Policy realisticPolicy() {
   auto p = parsePolicy(parseJson(R"json({
     "naming": {

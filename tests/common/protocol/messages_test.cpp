@@ -25,6 +25,44 @@ TEST(ProtocolTest, JobRoundTripsThroughJson) {
   EXPECT_EQ(parsed->identities[0], r);
 }
 
+TEST(ProtocolTest, JobCarriesItsTimeZoneRulesAsBase64) {
+  Job job;
+  job.job_id = "j1";
+  std::string tzif("TZif2\0\x01\xff\n<+01>-1\n", 17);
+  job.time_zone = JobTimeZone{"Europe/Berlin", tzif};
+  const boost::json::value v = toJson(job);
+  const auto& tz = v.at("time_zone");
+  EXPECT_EQ(tz.at("name").as_string(), "Europe/Berlin");
+  EXPECT_EQ(tz.at("tzif").as_string(), "VFppZjIAAf8KPCswMT4tMQo=");
+  auto parsed = parseJob(parseJsonText(protocol::serialize(v)).value());
+  ASSERT_TRUE(parsed.isOk()) << parsed.status().toString();
+  ASSERT_TRUE(parsed->time_zone.has_value());
+  EXPECT_EQ(*parsed->time_zone, *job.time_zone);
+}
+
+TEST(ProtocolTest, JobWithoutTimeZoneHasNoneAndSendsNone) {
+  // From a control plane older than the field; and a job for a UTC tenant.
+  auto parsed = parseJob(parseJsonText(R"({"job_id":"j1","policy":{}})").value());
+  ASSERT_TRUE(parsed.isOk()) << parsed.status().toString();
+  EXPECT_FALSE(parsed->time_zone.has_value());
+  EXPECT_FALSE(toJson(*parsed).as_object().contains("time_zone"));
+  auto null_zone = parseJob(parseJsonText(R"({"job_id":"j1","time_zone":null})").value());
+  ASSERT_TRUE(null_zone.isOk());
+  EXPECT_FALSE(null_zone->time_zone.has_value());
+}
+
+TEST(ProtocolTest, MalformedTimeZoneIsADataError) {
+  for (const char* body :
+       {R"({"job_id":"j1","time_zone":"Europe/Berlin"})",
+        R"({"job_id":"j1","time_zone":{"tzif":"VFppZg=="}})",
+        R"({"job_id":"j1","time_zone":{"name":"Europe/Berlin"}})",
+        R"({"job_id":"j1","time_zone":{"name":"Europe/Berlin","tzif":"not base64!"}})"}) {
+    auto parsed = parseJob(parseJsonText(body).value());
+    ASSERT_FALSE(parsed.isOk()) << body;
+    EXPECT_EQ(parsed.status().errorClass(), ErrorClass::kData) << body;
+  }
+}
+
 TEST(ProtocolTest, JobResultKeepsErrorsPerIdentity) {
   JobResult res;
   res.job_id = "j1";

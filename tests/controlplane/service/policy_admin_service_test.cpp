@@ -315,6 +315,25 @@ TEST_F(PolicyAdminServiceTest, JobCarriesTheRunsPolicyClockAndReservedNames) {
   EXPECT_EQ(getRun(a_, run_id).at("policy_version").as_int64(), 1);
 }
 
+TEST_F(PolicyAdminServiceTest, JobCarriesTheRulesOfTheTenantsTimeZone) {
+  ASSERT_EQ(tenantCall(a_, "PUT", "/api/v1/policy", R"({"lifecycle":{"time_zone":"Europe/Berlin"}})")
+                ->status(),
+            200);
+  uploadOk(a_, kCsv);
+  auto job = pollJob(enroll(a_));
+  ASSERT_TRUE(job.has_value());
+  ASSERT_TRUE(job->time_zone.has_value()) << "an agent without tzdata (Windows) needs the rules";
+  EXPECT_EQ(job->time_zone->name, "Europe/Berlin");
+  EXPECT_EQ(job->time_zone->tzif, systemZoneDatabase().tzif("Europe/Berlin").value())
+      << "the control plane's own tzdata, byte for byte";
+
+  // UTC needs no data: every agent knows it.
+  uploadOk(b_, kCsv);
+  auto utc_job = pollJob(enroll(b_));
+  ASSERT_TRUE(utc_job.has_value());
+  EXPECT_FALSE(utc_job->time_zone.has_value());
+}
+
 TEST_F(PolicyAdminServiceTest, RunReportShowsStateAndOperationsWithReasons) {
   std::string key = enroll(a_);
   std::string run_id = uploadOk(a_, kCsv);
