@@ -28,20 +28,19 @@ Result<protocol::PlanDecision> gatePlan(TenantStore& store,
                                         const protocol::PlanSummary& plan, bool dry_run,
                                         int64_t now_ms) {
   protocol::PlanDecision decision;
+  auto decide = [&](const WindowCounts& counts) -> Result<bool> {
+    decision = evaluateThresholds(thresholds, plan);
+    if (thresholds.window) {
+      const WindowTotals earlier{counts.disables, counts.deletes};
+      decision = combineDecisions(decision, evaluateWindow(thresholds.window, earlier, plan));
+    }
+    return !decision.held && !dry_run;
+  };
   std::optional<int64_t> counted_after;
   if (thresholds.window) counted_after = now_ms - int64_t{thresholds.window->minutes} * kMinuteMs;
   // A re-planned run (its lease expired, another agent planned it again) replaces its entry.
   RETURN_IF_ERROR(store.thresholdWindow()
-                      .admitIf(admissionOf(run_id, plan, now_ms), counted_after,
-                               [&](const WindowCounts& counts) -> Result<bool> {
-                                 decision = evaluateThresholds(thresholds, plan);
-                                 if (thresholds.window) {
-                                   const WindowTotals earlier{counts.disables, counts.deletes};
-                                   decision = combineDecisions(
-                                       decision, evaluateWindow(thresholds.window, earlier, plan));
-                                 }
-                                 return !decision.held && !dry_run;
-                               },
+                      .admitIf(admissionOf(run_id, plan, now_ms), counted_after, decide,
                                now_ms - kKeepMs)
                       .status());
   return decision;

@@ -257,34 +257,28 @@ Status TicketService::transition(const std::string& tenant_id, const std::string
   std::lock_guard lk(mu_);
   const int64_t now = clock_.nowUnixMillis();
   ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
-  Ticket t;
-  RETURN_IF_ERROR(store->tickets()
-                      .editTicket(ticket_id,
-                                  [&](std::optional<Ticket> found)
-                                      -> Result<std::optional<TicketChange>> {
-                                    if (!found) return notFoundError("no such ticket");
-                                    t = std::move(*found);
-                                    t.tenant_id = tenant_id;
-                                    if (t.state == "resolved") {
-                                      return conflictError("the ticket is resolved");
-                                    }
-                                    TicketChange c;
-                                    c.at_ms = now;
-                                    if (to == "acknowledged") {
-                                      // Already acknowledged: nothing to store.
-                                      if (t.state == "acknowledged") return std::optional<TicketChange>();
-                                      t.acknowledged_by = by;
-                                      t.acknowledged_at_ms = now;
-                                    } else {
-                                      t.resolved_by = by;
-                                      t.resolved_at_ms = now;
-                                      c.event = "resolved";
-                                    }
-                                    t.state = to;
-                                    c.ticket = t;
-                                    return std::optional<TicketChange>(std::move(c));
-                                  })
-                      .status());
+  Ticket t;  // as it is after the transition (or as it was, when already acknowledged)
+  auto edit = [&](std::optional<Ticket> found) -> Result<std::optional<TicketChange>> {
+    if (!found) return notFoundError("no such ticket");
+    t = std::move(*found);
+    t.tenant_id = tenant_id;
+    if (t.state == "resolved") return conflictError("the ticket is resolved");
+    TicketChange c;
+    c.at_ms = now;
+    if (to == "acknowledged") {
+      if (t.state == "acknowledged") return std::optional<TicketChange>();
+      t.acknowledged_by = by;
+      t.acknowledged_at_ms = now;
+    } else {
+      t.resolved_by = by;
+      t.resolved_at_ms = now;
+      c.event = "resolved";
+    }
+    t.state = to;
+    c.ticket = t;
+    return std::optional<TicketChange>(std::move(c));
+  };
+  RETURN_IF_ERROR(store->tickets().editTicket(ticket_id, edit).status());
   spdlog::warn("ticket {} of tenant {} {} by {}", ticket_id, tenant_id, to, by);
   return updateIndex(t);
 }
