@@ -8,7 +8,6 @@
 
 #include "common/base/time_zone.h"
 #include "common/protocol/messages.h"
-#include "common/sqlite/database.h"
 #include "controlplane/reports/run_report.h"
 
 namespace tenure::cp {
@@ -17,74 +16,18 @@ namespace bj = boost::json;
 
 namespace {
 
-const std::vector<std::string> kSchema = {
-    R"(CREATE TABLE report_digest_settings(
-         id INTEGER PRIMARY KEY CHECK (id = 1),
-         document TEXT NOT NULL,
-         origin_ms INTEGER NOT NULL,
-         next_slot_ms INTEGER NOT NULL DEFAULT 0,
-         schedule_error TEXT NOT NULL DEFAULT '',
-         created_at_ms INTEGER NOT NULL,
-         updated_at_ms INTEGER NOT NULL);
-       CREATE TABLE report_digests(
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         period_start_ms INTEGER NOT NULL,
-         period_end_ms INTEGER NOT NULL UNIQUE,
-         trigger TEXT NOT NULL,
-         status TEXT NOT NULL,
-         attempts INTEGER NOT NULL DEFAULT 0,
-         next_attempt_at_ms INTEGER NOT NULL,
-         last_error TEXT NOT NULL DEFAULT '',
-         created_at_ms INTEGER NOT NULL,
-         sent_at_ms INTEGER NOT NULL DEFAULT 0,
-         subject TEXT NOT NULL DEFAULT '');
-       CREATE INDEX report_digests_due ON report_digests(status, next_attempt_at_ms);)"};
-
-constexpr const char* kDigestColumns =
-    "id, period_start_ms, period_end_ms, trigger, status, attempts, next_attempt_at_ms, "
-    "last_error, created_at_ms, sent_at_ms, subject";
-
 constexpr int64_t kDay = 86'400'000;
 constexpr int kMaxRunsLoaded = 5'000;
 
-DigestRecord readDigest(const sqlite::Statement& st) {
-  DigestRecord d;
-  d.id = st.columnInt64(0);
-  d.period_start_ms = st.columnInt64(1);
-  d.period_end_ms = st.columnInt64(2);
-  d.trigger = st.columnText(3);
-  d.status = st.columnText(4);
-  d.attempts = st.columnInt64(5);
-  d.next_attempt_at_ms = st.columnInt64(6);
-  d.last_error = st.columnText(7);
-  d.created_at_ms = st.columnInt64(8);
-  d.sent_at_ms = st.columnInt64(9);
-  d.subject = st.columnText(10);
-  return d;
-}
-
-Result<std::optional<StoredDigestSettings>> readSettings(sqlite::Database& db) {
-  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT document, origin_ms, next_slot_ms, schedule_error, "
-                                       "created_at_ms, updated_at_ms FROM report_digest_settings "
-                                       "WHERE id = 1"));
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row) return std::optional<StoredDigestSettings>();
+Result<StoredDigestSettings> settingsOf(const DigestSettingsRecord& r) {
   StoredDigestSettings s;
-  ASSIGN_OR_RETURN(s.settings, digestSettingsFromJson(st.columnText(0)));
-  s.origin_ms = st.columnInt64(1);
-  s.next_slot_ms = st.columnInt64(2);
-  s.schedule_error = st.columnText(3);
-  s.created_at_ms = st.columnInt64(4);
-  s.updated_at_ms = st.columnInt64(5);
-  return std::optional<StoredDigestSettings>(std::move(s));
-}
-
-// The end of the last digest, nullopt when there was none.
-Result<std::optional<int64_t>> lastEnd(sqlite::Database& db) {
-  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT MAX(period_end_ms) FROM report_digests"));
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row || st.columnIsNull(0)) return std::optional<int64_t>();
-  return std::optional<int64_t>(st.columnInt64(0));
+  ASSIGN_OR_RETURN(s.settings, digestSettingsFromJson(r.document));
+  s.origin_ms = r.origin_ms;
+  s.next_slot_ms = r.next_slot_ms;
+  s.schedule_error = r.schedule_error;
+  s.created_at_ms = r.created_at_ms;
+  s.updated_at_ms = r.updated_at_ms;
+  return s;
 }
 
 bj::value isoOrNull(int64_t ms) {
@@ -162,34 +105,24 @@ ReportDigestService::ReportDigestService(ControlStore& control, TenantStores& te
   }
 }
 
-template <class F>
-auto ReportDigestService::withDb(const std::string& tenant_id, F&& f)
-    -> decltype(f(std::declval<sqlite::Database&>())) {
-  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  bool migrated;
-  {
-    std::lock_guard lk(migrated_mu_);
-    migrated = migrated_.count(tenant_id) > 0;
-  }
-  if (!migrated) {
-    RETURN_IF_ERROR(store->withDatabase([](sqlite::Database& db) {
-      return sqlite::migrateComponent(db, "report_digest", kSchema);
-    }));
-    std::lock_guard lk(migrated_mu_);
-    migrated_.insert(tenant_id);
-  }
-  return store->withDatabase(std::forward<F>(f));
+Result<std::shared_ptr<TenantStore>> ReportDigestService::tenantStore(
+    const std::string& tenant_id) {
+  return tenants_.forTenant(tenant_id);
 }
 
-Status ReportDigestService::forgetTenant(const std::string& tenant_id) {
-  std::lock_guard lk(migrated_mu_);
-  migrated_.erase(tenant_id);
+Status ReportDigestService::forgetTenant(const std::string&) {
+  // Nothing is cached per tenant: the digest's tables are migrated when the tenant's
+  // store opens, and its rows go with the store.
   return Status::ok();
 }
 
 Result<std::optional<StoredDigestSettings>> ReportDigestService::settings(
     const std::string& tenant_id) {
-  return withDb(tenant_id, [](sqlite::Database& db) { return readSettings(db); });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto stored, store->digests().settings());
+  if (!stored) return std::optional<StoredDigestSettings>();
+  ASSIGN_OR_RETURN(auto s, settingsOf(*stored));
+  return std::optional<StoredDigestSettings>(std::move(s));
 }
 
 Result<SinkConfig> ReportDigestService::smtpSink(const std::string& tenant_id,
@@ -235,83 +168,39 @@ Result<StoredDigestSettings> ReportDigestService::putSettings(const std::string&
       schedule_error = n.status().message();  // e.g. the tenant's time zone is missing
     }
   }
-  return withDb(tenant_id, [&](sqlite::Database& db) -> Result<StoredDigestSettings> {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(
-        auto st,
-        db.prepare(
-            "INSERT INTO report_digest_settings(id, document, origin_ms, next_slot_ms, "
-            "schedule_error, created_at_ms, updated_at_ms) VALUES(1, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET document = excluded.document, next_slot_ms = "
-            "excluded.next_slot_ms, schedule_error = excluded.schedule_error, updated_at_ms = "
-            "excluded.updated_at_ms"));
-    st.bindText(1, bj::serialize(digestSettingsToJson(s))).bindInt64(2, now).bindInt64(3, next);
-    st.bindText(4, schedule_error).bindInt64(5, now).bindInt64(6, now);
-    RETURN_IF_ERROR(st.run());
-    ASSIGN_OR_RETURN(auto after, readSettings(db));
-    RETURN_IF_ERROR(tx.commit());
-    if (!after) return internalError("digest settings vanished");
-    return *after;
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto stored, store->digests().saveSettings(
+                                    bj::serialize(digestSettingsToJson(s)), next, schedule_error,
+                                    now));
+  return settingsOf(stored);
 }
 
 Result<bool> ReportDigestService::deleteSettings(const std::string& tenant_id) {
-  return withDb(tenant_id, [&](sqlite::Database& db) -> Result<bool> {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto before, readSettings(db));
-    RETURN_IF_ERROR(db.exec("DELETE FROM report_digest_settings; DELETE FROM report_digests;"));
-    RETURN_IF_ERROR(tx.commit());
-    return before.has_value();
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->digests().deleteSettings();
 }
 
 Result<int64_t> ReportDigestService::nextPeriodStart(const std::string& tenant_id) {
   const int64_t now = clock_.nowUnixMillis();
-  return withDb(tenant_id, [&](sqlite::Database& db) -> Result<int64_t> {
-    ASSIGN_OR_RETURN(auto last, lastEnd(db));
-    if (last) return *last;
-    ASSIGN_OR_RETURN(auto s, readSettings(db));
-    return s ? s->origin_ms : now - kDay;
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto start, store->digests().nextPeriodStart());
+  return start ? *start : now - kDay;
 }
 
 Result<std::optional<DigestRecord>> ReportDigestService::createDigest(
     const std::string& tenant_id, int64_t start_ms, int64_t end_ms, const std::string& trigger,
     const std::string& status, std::optional<int64_t> expected_slot, int64_t next_slot_ms) {
-  const int64_t now = clock_.nowUnixMillis();
-  return withDb(tenant_id, [&](sqlite::Database& db) -> Result<std::optional<DigestRecord>> {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto s, readSettings(db));
-    if (!s) return std::optional<DigestRecord>();  // deleted meanwhile
-    ASSIGN_OR_RETURN(auto last, lastEnd(db));
-    // Contiguous periods: only when nothing was created since `start_ms` was read.
-    if (last.value_or(s->origin_ms) != start_ms) return std::optional<DigestRecord>();
-    if (expected_slot && s->next_slot_ms != *expected_slot) return std::optional<DigestRecord>();
-    std::optional<DigestRecord> created;
-    if (end_ms > start_ms) {
-      ASSIGN_OR_RETURN(
-          auto ins,
-          db.prepare("INSERT INTO report_digests(period_start_ms, period_end_ms, trigger, status, "
-                     "next_attempt_at_ms, created_at_ms) VALUES(?,?,?,?,?,?)"));
-      ins.bindInt64(1, start_ms).bindInt64(2, end_ms).bindText(3, trigger).bindText(4, status);
-      ins.bindInt64(5, now).bindInt64(6, now);
-      RETURN_IF_ERROR(ins.run());
-      ASSIGN_OR_RETURN(auto q, db.prepare(std::string("SELECT ") + kDigestColumns +
-                                          " FROM report_digests WHERE id = last_insert_rowid()"));
-      ASSIGN_OR_RETURN(bool row, q.step());
-      if (!row) return internalError("digest row vanished");
-      created = readDigest(q);
-    }
-    if (expected_slot) {
-      ASSIGN_OR_RETURN(auto upd, db.prepare("UPDATE report_digest_settings SET next_slot_ms = ?, "
-                                            "schedule_error = ? WHERE id = 1"));
-      upd.bindInt64(1, next_slot_ms)
-          .bindText(2, next_slot_ms ? "" : "cannot compute the next digest time");
-      RETURN_IF_ERROR(upd.run());
-    }
-    RETURN_IF_ERROR(tx.commit());
-    return created;
-  });
+  NewDigest n;
+  n.period_start_ms = start_ms;
+  n.period_end_ms = end_ms;
+  n.trigger = trigger;
+  n.status = status;
+  n.created_at_ms = clock_.nowUnixMillis();
+  n.slot_ms = expected_slot;
+  n.next_slot_ms = next_slot_ms;
+  n.next_slot_error = "cannot compute the next digest time";
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->digests().createDigest(n);
 }
 
 Result<DigestRecord> ReportDigestService::requestNow(const std::string& tenant_id) {
@@ -333,18 +222,8 @@ Result<DigestRecord> ReportDigestService::requestNow(const std::string& tenant_i
 
 Result<std::vector<DigestRecord>> ReportDigestService::digests(const std::string& tenant_id,
                                                                int limit) {
-  return withDb(tenant_id, [&](sqlite::Database& db) -> Result<std::vector<DigestRecord>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kDigestColumns +
-                                         " FROM report_digests ORDER BY id DESC LIMIT ?"));
-    st.bindInt64(1, limit);
-    std::vector<DigestRecord> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(readDigest(st));
-    }
-    return out;
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->digests().digests(limit);
 }
 
 Result<DigestContent> ReportDigestService::content(const std::string& tenant_id, int64_t start_ms,
@@ -405,14 +284,8 @@ Status ReportDigestService::createScheduled(const std::string& tenant_id, int64_
     // Not schedulable when last computed (e.g. a time zone missing): try again.
     auto n = nextSlot(tenant_id, s->settings.schedule, now_ms);
     if (!n.isOk()) return Status::ok();
-    return withDb(tenant_id, [&](sqlite::Database& db) -> Status {
-      ASSIGN_OR_RETURN(
-          auto st,
-          db.prepare("UPDATE report_digest_settings SET next_slot_ms = ?, schedule_error = '' "
-                     "WHERE id = 1 AND next_slot_ms = 0"));
-      st.bindInt64(1, *n);
-      return st.run();
-    });
+    ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+    return store->digests().scheduleIfUnscheduled(*n);
   }
   if (now_ms < s->next_slot_ms) return Status::ok();
   // After downtime: one digest up to the missed slot, then the schedule keeps its rhythm.
@@ -460,46 +333,22 @@ Status ReportDigestService::deliver(const std::string& tenant_id, const DigestRe
 }
 
 Result<int> ReportDigestService::deliverDue(const std::string& tenant_id, int64_t now_ms) {
-  ASSIGN_OR_RETURN(
-      auto due, withDb(tenant_id, [&](sqlite::Database& db) -> Result<std::vector<DigestRecord>> {
-        ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kDigestColumns +
-                                             " FROM report_digests WHERE status = 'pending' AND "
-                                             "next_attempt_at_ms <= ? ORDER BY id LIMIT 20"));
-        st.bindInt64(1, now_ms);
-        std::vector<DigestRecord> out;
-        for (;;) {
-          ASSIGN_OR_RETURN(bool row, st.step());
-          if (!row) break;
-          out.push_back(readDigest(st));
-        }
-        return out;
-      }));
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto due, store->digests().dueDigests(now_ms, 20));
   int sent = 0;
   for (const auto& d : due) {
     std::string subject;
     Status result = deliver(tenant_id, d, &subject);
     const int64_t after = clock_.nowUnixMillis();
-    RETURN_IF_ERROR(withDb(tenant_id, [&](sqlite::Database& db) -> Status {
-      if (result.isOk()) {
-        ASSIGN_OR_RETURN(
-            auto st,
-            db.prepare("UPDATE report_digests SET status = 'sent', sent_at_ms = ?, attempts = "
-                       "attempts + 1, "
-                       "last_error = '', subject = ? WHERE id = ? AND status = 'pending'"));
-        st.bindInt64(1, after).bindText(2, subject).bindInt64(3, d.id);
-        return st.run();
-      }
+    if (result.isOk()) {
+      RETURN_IF_ERROR(store->digests().markSent(d.id, after, subject));
+    } else {
       // Capped exponential backoff, forever (as the ticket outbox): base, 2*base, ... retry_max.
       int64_t delay = options_.retry_base.count();
       for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
       delay = std::min<int64_t>(delay, options_.retry_max.count());
-      ASSIGN_OR_RETURN(
-          auto st,
-          db.prepare("UPDATE report_digests SET attempts = attempts + 1, next_attempt_at_ms = ?, "
-                     "last_error = ? WHERE id = ? AND status = 'pending'"));
-      st.bindInt64(1, after + delay).bindText(2, result.message()).bindInt64(3, d.id);
-      return st.run();
-    }));
+      RETURN_IF_ERROR(store->digests().markFailed(d.id, after + delay, result.message()));
+    }
     if (result.isOk()) {
       ++sent;
       spdlog::info("tenant {}: report digest {} sent", tenant_id, d.id);

@@ -1,8 +1,8 @@
 #pragma once
 // ReportDigestService: the optional per-tenant e-mail digest of run reports.
 //
-// Settings and the record of every digest live in the tenant's store (component
-// "report_digest"); deleting the tenant's store deletes them. A digest covers a period
+// Settings and the record of every digest live in the tenant's store (DigestStore); deleting the
+// tenant's store deletes them. A digest covers a period
 // [start, end): the first starts when the digest was first configured, each next one where the
 // last ended, so periods are contiguous and no run is reported twice or missed. A digest row is
 // written (pending) before anything is sent and marked sent after the SMTP server accepted it:
@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +32,7 @@
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane_service.h"
 #include "controlplane/store/control_store.h"
+#include "controlplane/store/digest_store.h"
 #include "controlplane/store/tenant_store.h"
 #include "controlplane/tickets/ticket_service.h"
 
@@ -55,20 +56,6 @@ struct StoredDigestSettings {
   std::string schedule_error;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
-};
-
-struct DigestRecord {
-  int64_t id = 0;
-  int64_t period_start_ms = 0;
-  int64_t period_end_ms = 0;
-  std::string trigger;  // schedule | on_demand
-  std::string status;   // pending | sent | skipped (empty period, send_when_empty off)
-  int64_t attempts = 0;
-  int64_t next_attempt_at_ms = 0;
-  std::string last_error;
-  int64_t created_at_ms = 0;
-  int64_t sent_at_ms = 0;
-  std::string subject;  // as sent
 };
 
 class ReportDigestService {
@@ -96,7 +83,8 @@ class ReportDigestService {
   // One pass over every tenant: creates the digests whose slot has come, then sends the due
   // pending ones. Returns how many were sent.
   Result<int> runDue();
-  // Tenant deletion hook: forgets what is cached about the tenant (its rows go with its store).
+  // Tenant deletion hook: nothing is cached about a tenant (its rows go with its store); kept so
+  // the hook's wiring does not change.
   Status forgetTenant(const std::string& tenant_id);
 
   // /api/v1/report-digest[/send|/preview|/digests]; `seg` is the path after /api/v1/.
@@ -104,9 +92,7 @@ class ReportDigestService {
                             const std::vector<std::string>& seg);
 
  private:
-  template <class F>
-  auto withDb(const std::string& tenant_id, F&& f)
-      -> decltype(f(std::declval<sqlite::Database&>()));
+  Result<std::shared_ptr<TenantStore>> tenantStore(const std::string& tenant_id);
   // The smtp sink the digest sends through (secrets sealed): `wanted`, or the tenant's first.
   Result<SinkConfig> smtpSink(const std::string& tenant_id, const std::string& wanted);
   // Creates the digest of [start, end) unless another was created since `start` was read.
@@ -126,8 +112,6 @@ class ReportDigestService {
   TicketService& tickets_;
   const Clock& clock_;
   DigestOptions options_;
-  std::mutex migrated_mu_;
-  std::set<std::string> migrated_;
   std::mutex run_mu_;  // one pass at a time (the worker, and tests calling runDue)
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The rolling window of the plan gate: which disables and deletes the tenant's runs were let
-// through recently. Kept in the tenant store (component "threshold_window"), one row per run.
+// through recently. Kept in the tenant store (ThresholdWindowStore), one entry per run.
 
 #include <cstdint>
 #include <string>

@@ -10,165 +10,12 @@
 #include <map>
 
 #include "common/base/crypto.h"
-#include "common/sqlite/database.h"
 
 namespace tenure::cp {
 
 namespace bj = boost::json;
 
 namespace {
-
-const std::vector<std::string> kTenantSchema = {
-    R"(CREATE TABLE tickets(
-         ticket_id TEXT PRIMARY KEY,
-         detector TEXT NOT NULL,
-         subject TEXT NOT NULL,
-         state TEXT NOT NULL,
-         count INTEGER NOT NULL,
-         reopened INTEGER NOT NULL DEFAULT 0,
-         summary TEXT NOT NULL DEFAULT '',
-         hint TEXT NOT NULL DEFAULT '',
-         first_seen_ms INTEGER NOT NULL,
-         last_seen_ms INTEGER NOT NULL,
-         acknowledged_by TEXT NOT NULL DEFAULT '',
-         acknowledged_at_ms INTEGER NOT NULL DEFAULT 0,
-         resolved_by TEXT NOT NULL DEFAULT '',
-         resolved_at_ms INTEGER NOT NULL DEFAULT 0,
-         UNIQUE(detector, subject));
-       CREATE INDEX tickets_by_state ON tickets(state, last_seen_ms);
-       CREATE TABLE ticket_sinks(
-         sink_id TEXT PRIMARY KEY,
-         position INTEGER NOT NULL,
-         document TEXT NOT NULL);
-       CREATE TABLE ticket_outbox(
-         id INTEGER PRIMARY KEY AUTOINCREMENT,
-         ticket_id TEXT NOT NULL,
-         sink_id TEXT NOT NULL,
-         event TEXT NOT NULL,
-         state TEXT NOT NULL,
-         count INTEGER NOT NULL,
-         attempts INTEGER NOT NULL DEFAULT 0,
-         next_attempt_at_ms INTEGER NOT NULL,
-         last_error TEXT NOT NULL DEFAULT '',
-         created_at_ms INTEGER NOT NULL,
-         delivered_at_ms INTEGER);
-       CREATE INDEX ticket_outbox_due ON ticket_outbox(delivered_at_ms, next_attempt_at_ms);)",
-    // 2: the ServiceNow incident / Jira issue a sink created for a ticket, so later events
-    // update it; the outbox row keeps who resolved, how far a multi-request update got (a retry
-    // resumes there) and how it ended.
-    R"(CREATE TABLE ticket_external(
-         ticket_id TEXT NOT NULL,
-         sink_id TEXT NOT NULL,
-         sink_type TEXT NOT NULL,
-         target TEXT NOT NULL,
-         ref TEXT NOT NULL,
-         record_id TEXT NOT NULL,
-         url TEXT NOT NULL,
-         created_at_ms INTEGER NOT NULL,
-         PRIMARY KEY(ticket_id, sink_id));
-       ALTER TABLE ticket_outbox ADD COLUMN actor TEXT NOT NULL DEFAULT '';
-       ALTER TABLE ticket_outbox ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
-       ALTER TABLE ticket_outbox ADD COLUMN outcome TEXT NOT NULL DEFAULT '';
-       CREATE INDEX ticket_outbox_by_ticket ON ticket_outbox(ticket_id, sink_id, id);)"};
-
-const std::vector<std::string> kIndexSchema = {
-    R"(CREATE TABLE ticket_index(
-         ticket_id TEXT PRIMARY KEY,
-         tenant_id TEXT NOT NULL,
-         detector TEXT NOT NULL,
-         state TEXT NOT NULL,
-         count INTEGER NOT NULL,
-         first_seen_ms INTEGER NOT NULL,
-         last_seen_ms INTEGER NOT NULL);
-       CREATE INDEX ticket_index_by_state ON ticket_index(state, last_seen_ms);
-       CREATE INDEX ticket_index_by_tenant ON ticket_index(tenant_id, last_seen_ms);)"};
-
-constexpr const char* kTicketColumns =
-    "ticket_id, detector, subject, state, count, reopened, summary, hint, first_seen_ms, "
-    "last_seen_ms, acknowledged_by, acknowledged_at_ms, resolved_by, resolved_at_ms";
-
-Ticket readTicket(const sqlite::Statement& st, const std::string& tenant_id) {
-  Ticket t;
-  t.tenant_id = tenant_id;
-  t.ticket_id = st.columnText(0);
-  t.detector = st.columnText(1);
-  t.subject = st.columnText(2);
-  t.state = st.columnText(3);
-  t.count = st.columnInt64(4);
-  t.reopened = st.columnInt64(5);
-  t.summary = st.columnText(6);
-  t.hint = st.columnText(7);
-  t.first_seen_ms = st.columnInt64(8);
-  t.last_seen_ms = st.columnInt64(9);
-  t.acknowledged_by = st.columnText(10);
-  t.acknowledged_at_ms = st.columnInt64(11);
-  t.resolved_by = st.columnText(12);
-  t.resolved_at_ms = st.columnInt64(13);
-  return t;
-}
-
-Result<std::optional<Ticket>> findTicket(sqlite::Database& db, const std::string& tenant_id,
-                                         const std::string& where, const std::string& a,
-                                         const std::string& b = "") {
-  ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kTicketColumns +
-                                       " FROM tickets WHERE " + where));
-  st.bindText(1, a);
-  if (!b.empty()) st.bindText(2, b);
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row) return std::optional<Ticket>();
-  return std::optional<Ticket>(readTicket(st, tenant_id));
-}
-
-Status saveTicket(sqlite::Database& db, const Ticket& t) {
-  ASSIGN_OR_RETURN(auto st, db.prepare(
-      "INSERT INTO tickets(ticket_id, detector, subject, state, count, reopened, summary, hint, "
-      "first_seen_ms, last_seen_ms, acknowledged_by, acknowledged_at_ms, resolved_by, "
-      "resolved_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-      "ON CONFLICT(ticket_id) DO UPDATE SET state = excluded.state, count = excluded.count, "
-      "reopened = excluded.reopened, summary = excluded.summary, hint = excluded.hint, "
-      "last_seen_ms = excluded.last_seen_ms, acknowledged_by = excluded.acknowledged_by, "
-      "acknowledged_at_ms = excluded.acknowledged_at_ms, resolved_by = excluded.resolved_by, "
-      "resolved_at_ms = excluded.resolved_at_ms"));
-  st.bindText(1, t.ticket_id).bindText(2, t.detector).bindText(3, t.subject).bindText(4, t.state);
-  st.bindInt64(5, t.count).bindInt64(6, t.reopened).bindText(7, t.summary).bindText(8, t.hint);
-  st.bindInt64(9, t.first_seen_ms).bindInt64(10, t.last_seen_ms).bindText(11, t.acknowledged_by);
-  st.bindInt64(12, t.acknowledged_at_ms).bindText(13, t.resolved_by).bindInt64(14, t.resolved_at_ms);
-  return st.run();
-}
-
-// One outbox row per configured sink, in the ticket's transaction.
-Status queueNotifications(sqlite::Database& db, const Ticket& t, const std::string& event,
-                          int64_t now_ms) {
-  ASSIGN_OR_RETURN(auto st, db.prepare(
-      "INSERT INTO ticket_outbox(ticket_id, sink_id, event, state, count, next_attempt_at_ms, "
-      "created_at_ms, actor) SELECT ?, sink_id, ?, ?, ?, ?, ?, ? FROM ticket_sinks "
-      "ORDER BY position"));
-  st.bindText(1, t.ticket_id).bindText(2, event).bindText(3, t.state).bindInt64(4, t.count);
-  st.bindInt64(5, now_ms).bindInt64(6, now_ms);
-  st.bindText(7, event == "resolved" ? t.resolved_by : "");
-  return st.run();
-}
-
-// The records sinks created for the tickets (all of the tenant's when `ticket_id` is empty).
-Status loadExternal(sqlite::Database& db, std::vector<Ticket>& tickets,
-                    const std::string& ticket_id) {
-  if (tickets.empty()) return Status::ok();
-  ASSIGN_OR_RETURN(auto st, db.prepare(
-      "SELECT ticket_id, sink_id, sink_type, ref, url FROM ticket_external "
-      "WHERE (?1 = '' OR ticket_id = ?1) ORDER BY ticket_id, created_at_ms, sink_id"));
-  st.bindText(1, ticket_id);
-  std::map<std::string, Ticket*> by_id;
-  for (auto& t : tickets) by_id[t.ticket_id] = &t;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    auto it = by_id.find(st.columnText(0));
-    if (it == by_id.end()) continue;
-    it->second->external.push_back(
-        ExternalLink{st.columnText(1), st.columnText(2), st.columnText(3), st.columnText(4)});
-  }
-  return Status::ok();
-}
 
 std::string iso(int64_t ms) { return ms ? formatIso8601Utc(ms / 1000) : ""; }
 
@@ -305,39 +152,13 @@ TicketService::TicketService(boost::asio::io_context& io, ControlStore& control,
 
 TicketService::~TicketService() { stop(); }
 
-template <class F>
-auto TicketService::withTenantDb(const std::string& tenant_id, F&& f)
-    -> decltype(f(std::declval<sqlite::Database&>())) {
-  ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  bool migrated;
-  {
-    std::lock_guard lk(migrated_mu_);
-    migrated = migrated_.count(tenant_id) > 0;
-  }
-  if (!migrated) {
-    RETURN_IF_ERROR(store->withDatabase(
-        [](sqlite::Database& db) { return sqlite::migrateComponent(db, "tickets", kTenantSchema); }));
-    std::lock_guard lk(migrated_mu_);
-    migrated_.insert(tenant_id);
-  }
-  return store->withDatabase(std::forward<F>(f));
+Result<std::shared_ptr<TenantStore>> TicketService::tenantStore(const std::string& tenant_id) {
+  return tenants_.forTenant(tenant_id);
 }
 
 Status TicketService::updateIndex(const Ticket& t) {
-  return control_.withDatabase([&](sqlite::Database& db) -> Status {
-    if (!index_migrated_) {
-      RETURN_IF_ERROR(sqlite::migrateComponent(db, "ticket_index", kIndexSchema));
-      index_migrated_ = true;
-    }
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "INSERT INTO ticket_index(ticket_id, tenant_id, detector, state, count, first_seen_ms, "
-        "last_seen_ms) VALUES(?,?,?,?,?,?,?) ON CONFLICT(ticket_id) DO UPDATE SET "
-        "state = excluded.state, count = excluded.count, last_seen_ms = excluded.last_seen_ms"));
-    st.bindText(1, t.ticket_id).bindText(2, t.tenant_id).bindText(3, t.detector);
-    st.bindText(4, t.state).bindInt64(5, t.count).bindInt64(6, t.first_seen_ms);
-    st.bindInt64(7, t.last_seen_ms);
-    return st.run();
-  });
+  return control_.ticketIndex().indexTicket(TicketIndexEntry{
+      t.ticket_id, t.tenant_id, t.detector, t.state, t.count, t.first_seen_ms, t.last_seen_ms});
 }
 
 void TicketService::raise(const Detection& d) {
@@ -359,43 +180,43 @@ Status TicketService::raiseOrFail(const Detection& d) {
   if (d.detector.empty() || d.subject.empty()) return dataError("detection without fingerprint");
   std::lock_guard lk(mu_);
   const int64_t now = clock_.nowUnixMillis();
-  std::string event;
-  ASSIGN_OR_RETURN(Ticket t, withTenantDb(d.tenant_id, [&](sqlite::Database& db) -> Result<Ticket> {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto found, findTicket(db, d.tenant_id, "detector = ? AND subject = ?",
-                                            d.detector, d.subject));
-    Ticket t;
-    if (!found) {
-      t.ticket_id = "tk_" + randomHex(8);
-      t.tenant_id = d.tenant_id;
-      t.detector = d.detector;
-      t.subject = d.subject;
-      t.state = "open";
-      t.count = 1;
-      t.first_seen_ms = now;
-      event = "opened";
-    } else {
-      t = std::move(*found);
-      ++t.count;
-      if (t.state == "resolved") {
-        // The same ticket comes back: one id and one history per condition.
-        t.state = "open";
-        ++t.reopened;
-        t.acknowledged_by.clear();
-        t.acknowledged_at_ms = 0;
-        event = "reopened";
-      }
-    }
-    t.last_seen_ms = now;
-    t.summary = d.summary;
-    t.hint = d.hint;
-    RETURN_IF_ERROR(saveTicket(db, t));
-    if (!event.empty()) RETURN_IF_ERROR(queueNotifications(db, t, event, now));
-    RETURN_IF_ERROR(tx.commit());
-    return t;
-  }));
-  if (!event.empty()) {
-    spdlog::warn("ticket {} {} for tenant {}: {} ({})", t.ticket_id, event, d.tenant_id,
+  ASSIGN_OR_RETURN(auto store, tenantStore(d.tenant_id));
+  ASSIGN_OR_RETURN(auto change, store->tickets().editTicketFor(
+      d.detector, d.subject,
+      [&](std::optional<Ticket> found) -> Result<std::optional<TicketChange>> {
+        TicketChange c;
+        c.at_ms = now;
+        Ticket& t = c.ticket;
+        if (!found) {
+          t.ticket_id = "tk_" + randomHex(8);
+          t.detector = d.detector;
+          t.subject = d.subject;
+          t.state = "open";
+          t.count = 1;
+          t.first_seen_ms = now;
+          c.event = "opened";
+        } else {
+          t = std::move(*found);
+          ++t.count;
+          if (t.state == "resolved") {
+            // The same ticket comes back: one id and one history per condition.
+            t.state = "open";
+            ++t.reopened;
+            t.acknowledged_by.clear();
+            t.acknowledged_at_ms = 0;
+            c.event = "reopened";
+          }
+        }
+        t.tenant_id = d.tenant_id;
+        t.last_seen_ms = now;
+        t.summary = d.summary;
+        t.hint = d.hint;
+        return std::optional<TicketChange>(std::move(c));
+      }));
+  if (!change) return internalError("ticket change vanished");
+  const Ticket& t = change->ticket;
+  if (!change->event.empty()) {
+    spdlog::warn("ticket {} {} for tenant {}: {} ({})", t.ticket_id, change->event, d.tenant_id,
                  d.detector, t.count);
     std::lock_guard wk(wake_mu_);
     wake_pending_ = true;
@@ -409,57 +230,57 @@ Status TicketService::clearOrFail(const std::string& tenant_id, const std::strin
                                   const std::string& subject) {
   std::lock_guard lk(mu_);
   const int64_t now = clock_.nowUnixMillis();
-  ASSIGN_OR_RETURN(auto cleared, withTenantDb(tenant_id, [&](sqlite::Database& db)
-                                                  -> Result<std::optional<Ticket>> {
-    ASSIGN_OR_RETURN(auto found, findTicket(db, tenant_id,
-                                            "detector = ? AND subject = ? AND state != 'resolved'",
-                                            detector, subject));
-    if (!found) return found;
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    Ticket& t = *found;
-    t.state = "resolved";
-    t.resolved_by = "auto";
-    t.resolved_at_ms = now;
-    RETURN_IF_ERROR(saveTicket(db, t));
-    RETURN_IF_ERROR(queueNotifications(db, t, "resolved", now));
-    RETURN_IF_ERROR(tx.commit());
-    return found;
-  }));
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto cleared, store->tickets().editTicketFor(
+      detector, subject,
+      [&](std::optional<Ticket> found) -> Result<std::optional<TicketChange>> {
+        if (!found || found->state == "resolved") return std::optional<TicketChange>();
+        TicketChange c{std::move(*found), "resolved", now};
+        Ticket& t = c.ticket;
+        t.tenant_id = tenant_id;
+        t.state = "resolved";
+        t.resolved_by = "auto";
+        t.resolved_at_ms = now;
+        return std::optional<TicketChange>(std::move(c));
+      }));
   if (!cleared) return Status::ok();
-  spdlog::info("ticket {} resolved for tenant {}: the condition cleared", cleared->ticket_id,
+  spdlog::info("ticket {} resolved for tenant {}: the condition cleared", cleared->ticket.ticket_id,
                tenant_id);
   {
     std::lock_guard wk(wake_mu_);
     wake_pending_ = true;
     wake_.notify_all();
   }
-  return updateIndex(*cleared);
+  return updateIndex(cleared->ticket);
 }
 
 Status TicketService::transition(const std::string& tenant_id, const std::string& ticket_id,
                                  const std::string& to, const std::string& by) {
   std::lock_guard lk(mu_);
   const int64_t now = clock_.nowUnixMillis();
-  ASSIGN_OR_RETURN(Ticket t, withTenantDb(tenant_id, [&](sqlite::Database& db) -> Result<Ticket> {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto found, findTicket(db, tenant_id, "ticket_id = ?", ticket_id));
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  Ticket t;  // as it is after the transition (or as it was, when already acknowledged)
+  auto edit = [&](std::optional<Ticket> found) -> Result<std::optional<TicketChange>> {
     if (!found) return notFoundError("no such ticket");
-    Ticket t = std::move(*found);
+    t = std::move(*found);
+    t.tenant_id = tenant_id;
     if (t.state == "resolved") return conflictError("the ticket is resolved");
+    TicketChange c;
+    c.at_ms = now;
     if (to == "acknowledged") {
-      if (t.state == "acknowledged") return t;
+      if (t.state == "acknowledged") return std::optional<TicketChange>();
       t.acknowledged_by = by;
       t.acknowledged_at_ms = now;
     } else {
       t.resolved_by = by;
       t.resolved_at_ms = now;
-      RETURN_IF_ERROR(queueNotifications(db, t, "resolved", now));
+      c.event = "resolved";
     }
     t.state = to;
-    RETURN_IF_ERROR(saveTicket(db, t));
-    RETURN_IF_ERROR(tx.commit());
-    return t;
-  }));
+    c.ticket = t;
+    return std::optional<TicketChange>(std::move(c));
+  };
+  RETURN_IF_ERROR(store->tickets().editTicket(ticket_id, edit).status());
   spdlog::warn("ticket {} of tenant {} {} by {}", ticket_id, tenant_id, to, by);
   return updateIndex(t);
 }
@@ -476,54 +297,22 @@ Status TicketService::resolve(const std::string& tenant_id, const std::string& t
 
 Result<std::vector<Ticket>> TicketService::list(const std::string& tenant_id,
                                                 const std::string& state) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) -> Result<std::vector<Ticket>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kTicketColumns +
-                                         " FROM tickets WHERE (?1 = '' OR state = ?1) "
-                                         "ORDER BY last_seen_ms DESC, ticket_id LIMIT 1000"));
-    st.bindText(1, state);
-    std::vector<Ticket> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(readTicket(st, tenant_id));
-    }
-    RETURN_IF_ERROR(loadExternal(db, out, ""));
-    return out;
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto out, store->tickets().tickets(state, 1000));
+  for (auto& t : out) t.tenant_id = tenant_id;
+  return out;
 }
 
 Result<std::optional<Ticket>> TicketService::get(const std::string& tenant_id,
                                                  const std::string& ticket_id) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) -> Result<std::optional<Ticket>> {
-    ASSIGN_OR_RETURN(auto found, findTicket(db, tenant_id, "ticket_id = ?", ticket_id));
-    if (!found) return found;
-    std::vector<Ticket> one{std::move(*found)};
-    RETURN_IF_ERROR(loadExternal(db, one, ticket_id));
-    return std::optional<Ticket>(std::move(one.front()));
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto found, store->tickets().ticket(ticket_id));
+  if (found) found->tenant_id = tenant_id;
+  return found;
 }
 
 Result<std::vector<TicketIndexEntry>> TicketService::listAll(const TicketFilter& f, int limit) {
-  return control_.withDatabase([&](sqlite::Database& db) -> Result<std::vector<TicketIndexEntry>> {
-    if (!index_migrated_) {
-      RETURN_IF_ERROR(sqlite::migrateComponent(db, "ticket_index", kIndexSchema));
-      index_migrated_ = true;
-    }
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "SELECT ticket_id, tenant_id, detector, state, count, first_seen_ms, last_seen_ms "
-        "FROM ticket_index WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR tenant_id = ?2) AND "
-        "(?3 = '' OR detector = ?3) ORDER BY last_seen_ms DESC, ticket_id LIMIT ?4"));
-    st.bindText(1, f.state).bindText(2, f.tenant_id).bindText(3, f.detector).bindInt64(4, limit);
-    std::vector<TicketIndexEntry> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(TicketIndexEntry{st.columnText(0), st.columnText(1), st.columnText(2),
-                                     st.columnText(3), st.columnInt64(4), st.columnInt64(5),
-                                     st.columnInt64(6)});
-    }
-    return out;
-  });
+  return control_.ticketIndex().indexedTickets(f, limit);
 }
 
 Status TicketService::reindex() {
@@ -564,32 +353,22 @@ Status TicketService::setSinks(const std::string& tenant_id, std::vector<SinkCon
     }
     s.secrets = std::move(sealed);
   }
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    RETURN_IF_ERROR(db.exec("DELETE FROM ticket_sinks"));
-    int position = 0;
-    for (const auto& s : sinks) {
-      ASSIGN_OR_RETURN(auto st, db.prepare(
-          "INSERT INTO ticket_sinks(sink_id, position, document) VALUES(?,?,?)"));
-      st.bindText(1, s.id).bindInt64(2, position++).bindText(3, sinkDocument(s));
-      RETURN_IF_ERROR(st.run());
-    }
-    return tx.commit();
-  });
+  std::vector<StoredTicketSink> stored;
+  stored.reserve(sinks.size());
+  for (const auto& s : sinks) stored.push_back(StoredTicketSink{s.id, sinkDocument(s)});
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->tickets().replaceSinks(stored);
 }
 
 Result<std::vector<SinkConfig>> TicketService::sinks(const std::string& tenant_id) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) -> Result<std::vector<SinkConfig>> {
-    ASSIGN_OR_RETURN(auto st, db.prepare("SELECT document FROM ticket_sinks ORDER BY position"));
-    std::vector<SinkConfig> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      ASSIGN_OR_RETURN(auto s, sinkFromDocument(st.columnText(0)));
-      out.push_back(std::move(s));
-    }
-    return out;
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  ASSIGN_OR_RETURN(auto stored, store->tickets().sinks());
+  std::vector<SinkConfig> out;
+  for (const auto& s : stored) {
+    ASSIGN_OR_RETURN(auto sink, sinkFromDocument(s.document));
+    out.push_back(std::move(sink));
+  }
+  return out;
 }
 
 Result<SinkConfig> TicketService::openSink(const std::string& tenant_id,
@@ -613,74 +392,27 @@ void TicketService::wakeDelivery() {
   wake_.notify_all();
 }
 
-namespace {
-
-Result<std::vector<PendingNotification>> readOutbox(sqlite::Database& db, const std::string& where,
-                                                    const std::string& arg) {
-  ASSIGN_OR_RETURN(auto st, db.prepare(
-      "SELECT id, ticket_id, sink_id, event, attempts, next_attempt_at_ms, last_error, "
-      "delivered_at_ms, outcome FROM ticket_outbox WHERE " + where + " ORDER BY id"));
-  if (!arg.empty()) st.bindText(1, arg);
-  std::vector<PendingNotification> out;
-  for (;;) {
-    ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(PendingNotification{st.columnInt64(0), st.columnText(1), st.columnText(2),
-                                      st.columnText(3), st.columnInt64(4), st.columnInt64(5),
-                                      st.columnText(6), st.columnInt64(7), st.columnText(8)});
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::vector<PendingNotification>> TicketService::pendingNotifications(
     const std::string& tenant_id) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) {
-    return readOutbox(db, "delivered_at_ms IS NULL", "");
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->tickets().pendingNotifications();
 }
 
 Result<std::vector<PendingNotification>> TicketService::notifications(
     const std::string& tenant_id, const std::string& ticket_id) {
-  return withTenantDb(tenant_id, [&](sqlite::Database& db) {
-    return readOutbox(db, "ticket_id = ?", ticket_id);
-  });
+  ASSIGN_OR_RETURN(auto store, tenantStore(tenant_id));
+  return store->tickets().notifications(ticket_id);
 }
 
 namespace {
 
-// The record a sink created for a ticket, if any, with the target it was created on.
-Result<std::optional<ExternalRecord>> storedRecord(sqlite::Database& db,
-                                                   const std::string& ticket_id,
-                                                   const std::string& sink_id) {
-  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT ref, record_id, url, target FROM ticket_external "
-                                       "WHERE ticket_id = ? AND sink_id = ?"));
-  st.bindText(1, ticket_id).bindText(2, sink_id);
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row) return std::optional<ExternalRecord>();
-  return std::optional<ExternalRecord>(
-      ExternalRecord{st.columnText(0), st.columnText(1), st.columnText(2), st.columnText(3)});
+ExternalRecord recordOf(ExternalTicketRecord r) {
+  return ExternalRecord{std::move(r.ref), std::move(r.record_id), std::move(r.url),
+                        std::move(r.target)};
 }
 
-Status keepRecord(sqlite::Database& db, const std::string& ticket_id, const SinkConfig& sink,
-                  const std::optional<ExternalRecord>& record, int64_t now_ms) {
-  if (!record) {
-    ASSIGN_OR_RETURN(auto st, db.prepare(
-        "DELETE FROM ticket_external WHERE ticket_id = ? AND sink_id = ?"));
-    st.bindText(1, ticket_id).bindText(2, sink.id);
-    return st.run();
-  }
-  ASSIGN_OR_RETURN(auto st, db.prepare(
-      "INSERT INTO ticket_external(ticket_id, sink_id, sink_type, target, ref, record_id, url, "
-      "created_at_ms) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(ticket_id, sink_id) DO UPDATE SET "
-      "sink_type = excluded.sink_type, target = excluded.target, ref = excluded.ref, "
-      "record_id = excluded.record_id, url = excluded.url, created_at_ms = CASE WHEN "
-      "record_id = excluded.record_id THEN created_at_ms ELSE excluded.created_at_ms END"));
-  st.bindText(1, ticket_id).bindText(2, sink.id).bindText(3, sink.type).bindText(4, record->target);
-  st.bindText(5, record->ref).bindText(6, record->record_id).bindText(7, record->url);
-  st.bindInt64(8, now_ms);
-  return st.run();
+ExternalTicketRecord storedRecordOf(const ExternalRecord& r) {
+  return ExternalTicketRecord{r.ref, r.record_id, r.url, r.target};
 }
 
 }  // namespace
@@ -700,44 +432,29 @@ Result<int> TicketService::deliverDue() {
     };
     std::vector<Due> due;
     ASSIGN_OR_RETURN(auto configured, sinks(tenant.tenant_id));
-    RETURN_IF_ERROR(withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) -> Status {
-      // In order per (ticket, sink): a row waits while an earlier one of the same pair is backing
-      // off, so a resolution never overtakes the create it is meant to update.
-      ASSIGN_OR_RETURN(auto st, db.prepare(
-          "SELECT o.id, o.sink_id, o.event, o.attempts, o.state, o.count, t.ticket_id, "
-          "t.detector, t.subject, t.first_seen_ms, t.last_seen_ms, t.summary, t.hint, o.actor, "
-          "o.progress FROM ticket_outbox o JOIN tickets t ON t.ticket_id = o.ticket_id "
-          "WHERE o.delivered_at_ms IS NULL AND o.next_attempt_at_ms <= ?1 AND NOT EXISTS ("
-          "  SELECT 1 FROM ticket_outbox p WHERE p.ticket_id = o.ticket_id AND "
-          "  p.sink_id = o.sink_id AND p.delivered_at_ms IS NULL AND p.id < o.id AND "
-          "  p.next_attempt_at_ms > ?1) "
-          "ORDER BY o.id LIMIT 100"));
-      st.bindInt64(1, now);
-      for (;;) {
-        ASSIGN_OR_RETURN(bool row, st.step());
-        if (!row) break;
-        Due d;
-        d.id = st.columnInt64(0);
-        d.sink_id = st.columnText(1);
-        d.event = st.columnText(2);
-        d.attempts = st.columnInt64(3);
-        d.notice.event = d.event;
-        d.notice.tenant_id = tenant.tenant_id;
-        d.notice.state = st.columnText(4);
-        d.notice.count = st.columnInt64(5);
-        d.notice.ticket_id = st.columnText(6);
-        d.notice.detector = st.columnText(7);
-        d.notice.subject = st.columnText(8);
-        d.notice.first_seen_ms = st.columnInt64(9);
-        d.notice.last_seen_ms = st.columnInt64(10);
-        d.notice.summary = st.columnText(11);
-        d.notice.hint = st.columnText(12);
-        d.notice.actor = st.columnText(13);
-        d.progress = st.columnInt64(14);
-        due.push_back(std::move(d));
-      }
-      return Status::ok();
-    }));
+    ASSIGN_OR_RETURN(auto store, tenantStore(tenant.tenant_id));
+    ASSIGN_OR_RETURN(auto rows, store->tickets().dueNotifications(now, 100));
+    for (auto& row : rows) {
+      Due d;
+      d.id = row.id;
+      d.sink_id = std::move(row.sink_id);
+      d.event = std::move(row.event);
+      d.attempts = row.attempts;
+      d.progress = row.progress;
+      d.notice.event = d.event;
+      d.notice.actor = std::move(row.actor);
+      d.notice.tenant_id = tenant.tenant_id;
+      d.notice.state = std::move(row.state);
+      d.notice.count = row.count;
+      d.notice.ticket_id = std::move(row.ticket.ticket_id);
+      d.notice.detector = std::move(row.ticket.detector);
+      d.notice.subject = std::move(row.ticket.subject);
+      d.notice.first_seen_ms = row.ticket.first_seen_ms;
+      d.notice.last_seen_ms = row.ticket.last_seen_ms;
+      d.notice.summary = std::move(row.ticket.summary);
+      d.notice.hint = std::move(row.ticket.hint);
+      due.push_back(std::move(d));
+    }
     // (ticket, sink) pairs whose earlier row failed in this pass: their later rows wait.
     std::set<std::pair<std::string, std::string>> blocked;
     for (auto& d : due) {
@@ -770,15 +487,13 @@ Result<int> TicketService::deliverDue() {
         SinkDeliveryState state;
         state.steps_done = d.progress;
         if (outcome.status.isOk() && sinkKeepsRecords(open.type)) {
-          auto stored = withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) {
-            return storedRecord(db, d.notice.ticket_id, d.sink_id);
-          });
+          auto stored = store->tickets().externalRecord(d.notice.ticket_id, d.sink_id);
           if (!stored.isOk()) {
             outcome.status = stored.status();
           } else if (*stored && (*stored)->target == sinkTarget(open)) {
             // A record on another instance (the sink was repointed) is not updated: the new
             // target gets its own record.
-            state.record = std::move(*stored);
+            state.record = recordOf(std::move(**stored));
           }
         }
         // The network calls run without any store lock held.
@@ -792,34 +507,27 @@ Result<int> TicketService::deliverDue() {
       const int64_t after = clock_.nowUnixMillis();
       // The record and the outbox row change in one transaction: once the row is marked
       // delivered its record is stored, so a restart never creates the record twice from here.
-      RETURN_IF_ERROR(withTenantDb(tenant.tenant_id, [&](sqlite::Database& db) -> Status {
-        ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-        if (ran && sinkKeepsRecords(sink->type)) {
-          RETURN_IF_ERROR(keepRecord(db, d.notice.ticket_id, *sink, outcome.record, after));
-        }
-        const std::string error = outcome.status.isOk() ? outcome.note : outcome.status.message();
-        const int64_t progress = ran ? outcome.steps_done : d.progress;
-        if (done) {
-          ASSIGN_OR_RETURN(auto st, db.prepare(
-              "UPDATE ticket_outbox SET delivered_at_ms = ?, attempts = attempts + 1, "
-              "last_error = ?, outcome = ?, progress = ? WHERE id = ?"));
-          st.bindInt64(1, after).bindText(2, error).bindText(3, outcome.kind);
-          st.bindInt64(4, progress).bindInt64(5, d.id);
-          RETURN_IF_ERROR(st.run());
-        } else {
-          // Exponential backoff, capped: base, 2*base, 4*base, ... retry_max, forever.
-          int64_t delay = options_.retry_base.count();
-          for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
-          delay = std::min<int64_t>(delay, options_.retry_max.count());
-          ASSIGN_OR_RETURN(auto st, db.prepare(
-              "UPDATE ticket_outbox SET attempts = attempts + 1, next_attempt_at_ms = ?, "
-              "last_error = ?, progress = ? WHERE id = ?"));
-          st.bindInt64(1, after + delay).bindText(2, error).bindInt64(3, progress);
-          st.bindInt64(4, d.id);
-          RETURN_IF_ERROR(st.run());
-        }
-        return tx.commit();
-      }));
+      DeliveryAttempt attempt;
+      attempt.notification_id = d.id;
+      attempt.at_ms = after;
+      attempt.finished = done;
+      attempt.last_error = outcome.status.isOk() ? outcome.note : outcome.status.message();
+      attempt.progress = ran ? outcome.steps_done : d.progress;
+      if (done) {
+        attempt.outcome = outcome.kind;
+      } else {
+        // Exponential backoff, capped: base, 2*base, 4*base, ... retry_max, forever.
+        int64_t delay = options_.retry_base.count();
+        for (int64_t i = 0; i < d.attempts && delay < options_.retry_max.count(); ++i) delay *= 2;
+        delay = std::min<int64_t>(delay, options_.retry_max.count());
+        attempt.retry_at_ms = after + delay;
+      }
+      if (ran && sinkKeepsRecords(sink->type)) {
+        attempt.sink_record = DeliveryAttempt::SinkRecord{d.notice.ticket_id, sink->id, sink->type,
+                                                          std::nullopt};
+        if (outcome.record) attempt.sink_record->record = storedRecordOf(*outcome.record);
+      }
+      RETURN_IF_ERROR(store->tickets().recordDelivery(attempt));
       if (outcome.status.isOk()) {
         ++delivered;
         const std::string ref = outcome.record ? " (" + outcome.record->ref + ")" : "";

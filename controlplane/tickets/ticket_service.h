@@ -5,16 +5,16 @@
 // condition keeps one history and one id in the tenant's ticketing tools.
 //
 // Storage: the ticket itself (subject, summary and hint may name people) and its notification
-// outbox live in the tenant's store (component "tickets"), written in one transaction; the
-// control DB keeps an index without personal data (component "ticket_index": id, tenant,
-// detector, state, count, first/last seen) so operators can list across tenants. Conditions of
+// outbox live in the tenant's TicketStore, written in one transaction; the control DB keeps an
+// index without personal data (TicketIndexStore: id, tenant, detector, state, count, first/last
+// seen) so operators can list across tenants. Conditions of
 // the control plane itself (its TLS certificate) belong to the pseudo-tenant kOperatorTenant.
 //
 // Notifications (opened / reopened / resolved) go to the tenant's sinks through the outbox: one
 // row per sink and event, delivered by a worker thread in order per (ticket, sink), retried with
 // exponential backoff until the sink accepts it, and kept across restarts. The ServiceNow
 // incident / Jira issue a sink created for a ticket is kept per (ticket, sink) (table
-// ticket_external, written in the transaction that marks the outbox row delivered) so later
+// TicketStore::recordDelivery, in the transaction that marks the outbox row delivered) so later
 // events update that record instead of creating another.
 
 #include <boost/asio/io_context.hpp>
@@ -38,6 +38,8 @@
 #include "controlplane/secrets/secret_box.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
+#include "controlplane/store/ticket_index_store.h"
+#include "controlplane/store/ticket_store.h"
 #include "controlplane/tickets/sinks.h"
 #include "controlplane/tickets/ticket_api.h"
 #include "controlplane/tickets/ticket_raiser.h"
@@ -56,65 +58,6 @@ struct TicketOptions {
   std::chrono::milliseconds retry_base{30'000};        // first retry delay; doubles per attempt
   std::chrono::milliseconds retry_max{3'600'000};      // cap on the retry delay
   std::chrono::milliseconds delivery_timeout{10'000};  // per request to a sink
-};
-
-// A record in a tenant's ITSM tool that stands for a ticket.
-struct ExternalLink {
-  std::string sink_id;
-  std::string sink_type;  // servicenow | jira
-  std::string ref;        // INC0010001, OPS-1
-  std::string url;        // for people
-};
-
-struct Ticket {
-  std::string ticket_id;
-  std::string tenant_id;
-  std::string detector;
-  std::string subject;
-  std::string state;  // open | acknowledged | resolved
-  int64_t count = 0;  // occurrences, over the ticket's whole life (reopenings included)
-  int64_t reopened = 0;
-  int64_t first_seen_ms = 0;
-  int64_t last_seen_ms = 0;
-  std::string summary;
-  std::string hint;
-  std::string acknowledged_by;
-  int64_t acknowledged_at_ms = 0;
-  std::string resolved_by;  // an operator, or "auto" when the condition cleared
-  int64_t resolved_at_ms = 0;
-  std::vector<ExternalLink> external;  // one per sink that created a record for it
-};
-
-// A row of the control DB's index (no subject, summary or hint).
-struct TicketIndexEntry {
-  std::string ticket_id;
-  std::string tenant_id;
-  std::string detector;
-  std::string state;
-  int64_t count = 0;
-  int64_t first_seen_ms = 0;
-  int64_t last_seen_ms = 0;
-};
-
-struct TicketFilter {
-  std::string state;  // "" = any
-  std::string tenant_id;
-  std::string detector;
-};
-
-// One outbox row, for inspection.
-struct PendingNotification {
-  int64_t id = 0;
-  std::string ticket_id;
-  std::string sink_id;
-  std::string event;
-  int64_t attempts = 0;
-  int64_t next_attempt_at_ms = 0;
-  std::string last_error;
-  int64_t delivered_at_ms = 0;  // 0 while pending
-  // Once done: sent | created | adopted | updated | unchanged (see SinkOutcome), gone (the
-  // record was deleted in the ITSM tool: given up), dropped (the sink was removed).
-  std::string outcome;
 };
 
 class TicketService final : public TicketRaiser, public TicketApi {
@@ -191,10 +134,8 @@ class TicketService final : public TicketRaiser, public TicketApi {
                                         const std::vector<std::string>& seg) override;
 
  private:
-  // Runs `f(sqlite::Database&)` on the tenant's store, its ticket tables migrated.
-  template <class F>
-  auto withTenantDb(const std::string& tenant_id, F&& f)
-      -> decltype(f(std::declval<sqlite::Database&>()));
+  // The tenant's ticket store (its TenantStore, opened on first use, keeps it).
+  Result<std::shared_ptr<TenantStore>> tenantStore(const std::string& tenant_id);
   Status updateIndex(const Ticket& t);
   Status transition(const std::string& tenant_id, const std::string& ticket_id,
                     const std::string& to, const std::string& by);
@@ -210,9 +151,6 @@ class TicketService final : public TicketRaiser, public TicketApi {
   TicketOptions options_;
 
   std::mutex mu_;  // one ticket transition at a time: keeps dedup and the index in step
-  std::mutex migrated_mu_;
-  std::set<std::string> migrated_;
-  bool index_migrated_ = false;
 
   std::shared_ptr<boost::asio::steady_timer> check_timer_;
   std::shared_ptr<std::atomic<bool>> alive_;

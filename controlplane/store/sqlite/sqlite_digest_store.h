@@ -18,6 +18,19 @@ class SqliteDigestStore final : public DigestStore {
 
   SqliteDigestStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
 
+  Result<std::optional<DigestSettingsRecord>> settings() override;
+  Result<DigestSettingsRecord> saveSettings(const std::string& document, int64_t next_slot_ms,
+                                            const std::string& schedule_error,
+                                            int64_t now_ms) override;
+  Result<bool> deleteSettings() override;
+  Status scheduleIfUnscheduled(int64_t next_slot_ms) override;
+  Result<std::optional<int64_t>> nextPeriodStart() override;
+  Result<std::optional<DigestRecord>> createDigest(const NewDigest& digest) override;
+  Result<std::vector<DigestRecord>> dueDigests(int64_t now_ms, int limit) override;
+  Status markSent(int64_t id, int64_t sent_at_ms, const std::string& subject) override;
+  Status markFailed(int64_t id, int64_t retry_at_ms, const std::string& error) override;
+  Result<std::vector<DigestRecord>> digests(int limit) override;
+
  private:
   SqliteConnection& conn_;
   const Clock& clock_;

@@ -18,6 +18,10 @@ class SqliteThresholdWindowStore final : public ThresholdWindowStore {
 
   SqliteThresholdWindowStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
 
+  Result<bool> admitIf(const WindowAdmission& admission, std::optional<int64_t> counted_after_ms,
+                       const AdmissionDecision& decide, int64_t forget_before_ms) override;
+  Status admit(const WindowAdmission& admission, int64_t forget_before_ms) override;
+
  private:
   SqliteConnection& conn_;
   const Clock& clock_;

@@ -18,6 +18,10 @@ class SqliteTicketIndexStore final : public TicketIndexStore {
 
   SqliteTicketIndexStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
 
+  Status indexTicket(const TicketIndexEntry& entry) override;
+  Result<std::vector<TicketIndexEntry>> indexedTickets(const TicketFilter& filter,
+                                                       int limit) override;
+
  private:
   SqliteConnection& conn_;
   const Clock& clock_;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/base/clock.h"
+#include "common/sqlite/database.h"
 #include "controlplane/secrets/tenant_keys.h"
 #include "controlplane/tickets/ticket_service.h"
 #include "tests/mocks/fake_http_client.h"
@@ -178,7 +179,12 @@ TEST_F(TenantDeletionComponentsTest, SchedulesAgentHealthAndTicketIndexGoWithThe
 }
 
 TEST_F(TenantDeletionTest, AControlDbWithoutTheTicketIndexStillDeletes) {
-  // The ticket component never ran here: its table does not exist.
+  // The ticket component never ran here: its table does not exist. (Every component's tables are
+  // created when the file opens now; a file from before the ticket index is made by dropping it.)
+  {
+    auto db = unwrap(sqlite::Database::open(dir_ + "/control.db"));
+    ASSERT_TRUE(db.exec("DROP TABLE ticket_index").isOk());
+  }
   EXPECT_EQ(unwrap(control_->withDatabase([](sqlite::Database& db) -> Result<bool> {
               ASSIGN_OR_RETURN(auto st, db.prepare("SELECT 1 FROM sqlite_master WHERE name = "
                                                    "'ticket_index'"));

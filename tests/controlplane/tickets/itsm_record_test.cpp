@@ -460,8 +460,10 @@ TEST_F(ItsmRecordTest, StoreFromBeforeRecordsIsMigratedAndAdoptsTheIncidentCreat
            delivered_at_ms INTEGER);
          CREATE INDEX ticket_outbox_due ON ticket_outbox(delivered_at_ms, next_attempt_at_ms);)"};
   const int64_t now = clock_.nowUnixMillis();
-  auto store = tenants_->forTenant(tenant).value();
-  ASSERT_TRUE(store->withDatabase([&](sqlite::Database& db) -> Status {
+  // The file as the old binary left it, written before the tenant's store opens it.
+  const std::string path = tenants_->pathFor(tenant);
+  ASSERT_TRUE([&]() -> Status {
+    ASSIGN_OR_RETURN(auto db, sqlite::Database::open(path));
     RETURN_IF_ERROR(sqlite::migrateComponent(db, "tickets", v1));
     ASSIGN_OR_RETURN(auto st, db.prepare(
         "INSERT INTO ticket_sinks(sink_id, position, document) VALUES('snow', 0, ?)"));
@@ -482,7 +484,7 @@ TEST_F(ItsmRecordTest, StoreFromBeforeRecordsIsMigratedAndAdoptsTheIncidentCreat
         "next_attempt_at_ms, created_at_ms, delivered_at_ms) VALUES "
         "('tk_old', 'snow', 'opened', 'open', 1, 1, 0, 0, 1),"
         "('tk_queued', 'snow', 'opened', 'open', 1, 0, 0, 0, NULL)");
-  }).isOk());
+  }().isOk());
   // What the old code created for tk_old: an incident carrying the ticket's correlation_id.
   ASSERT_EQ(directRequest("POST", url(*server) + "/api/now/table/incident",
                           R"({"short_description":"[Tenure] Open: old problem",
@@ -491,12 +493,13 @@ TEST_F(ItsmRecordTest, StoreFromBeforeRecordsIsMigratedAndAdoptsTheIncidentCreat
 
   clear("E1");  // the first use of the store by the service migrates it
   ASSERT_EQ(tickets_->deliverDue().value(), 2);
-  auto version = store->withDatabase([](sqlite::Database& db) -> Result<int64_t> {
+  auto version = [&]() -> Result<int64_t> {
+    ASSIGN_OR_RETURN(auto db, sqlite::Database::open(path));
     ASSIGN_OR_RETURN(auto st,
                      db.prepare("SELECT version FROM schema_components WHERE name = 'tickets'"));
     ASSIGN_OR_RETURN(bool row, st.step());
     return row ? st.columnInt64(0) : int64_t{0};
-  });
+  }();
   EXPECT_EQ(version.value(), 2);
 
   auto got = received();
