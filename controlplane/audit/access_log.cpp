@@ -41,8 +41,9 @@ std::string chainHash(const std::string& prev_hash, const AccessEntry& e) {
 }
 
 Result<AccessEntry> appendAccessEntry(AccessChainStore& chain, AccessEntry e) {
-  return chain.append(std::move(e),
-                      [](const AccessEntry& linked) { return chainHash(linked.prev_hash, linked); });
+  return chain.append(std::move(e), [](const AccessEntry& linked) {
+    return chainHash(linked.prev_hash, linked);
+  });
 }
 
 Result<ChainCheck> verifyAccessChain(AccessChainStore& chain) {

@@ -324,8 +324,8 @@ Result<SecretKey> TenantKeys::dataKey(const std::string& tenant_id, bool create)
   std::optional<std::string> wrapped;
   if (create) {
     // Two first uses racing: the first key stored wins and both get it back.
-    ASSIGN_OR_RETURN(auto added, control_.dataKeys().addWrappedKey(
-                                     tenant_id, fresh_wrapped, secrets::masterFingerprint(master_)));
+    const std::string fp = secrets::masterFingerprint(master_);
+    ASSIGN_OR_RETURN(auto added, control_.dataKeys().addWrappedKey(tenant_id, fresh_wrapped, fp));
     if (!added) {
       // A key wrapped under a master key the DB no longer names (rotated by another process
       // while this one runs) would never open again: refuse instead.

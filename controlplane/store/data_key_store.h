@@ -36,8 +36,8 @@ class DataKeyStore {
 
   // The key wrapped under the new master key, from the tenant id and the key wrapped under the
   // old one.
-  using Rewrap = std::function<Result<std::string>(const std::string& tenant_id,
-                                                   const std::string& wrapped)>;
+  using Rewrap =
+      std::function<Result<std::string>(const std::string& tenant_id, const std::string& wrapped)>;
   // Master key rotation, in one transaction: every data key is replaced by rewrap(...) and
   // `new_fingerprint` is recorded; when any rewrap fails, nothing changes and its error is
   // returned.

@@ -21,12 +21,12 @@ struct IdentityEvent {
   int64_t id = 0;
   std::string employee_id;
   int64_t at_ms = 0;
-  std::string kind;      // hr | directory | lifecycle
-  std::string source;    // hr: csv | json | scim | ...; directory/lifecycle: agent
-  std::string actor;     // hr: the submitting token's name or "hr"; else "agent <agent_id>"
+  std::string kind;    // hr | directory | lifecycle
+  std::string source;  // hr: csv | json | scim | ...; directory/lifecycle: agent
+  std::string actor;   // hr: the submitting token's name or "hr"; else "agent <agent_id>"
   std::string run_id;
-  std::string agent_id;  // directory / lifecycle only
-  std::string summary;   // one human sentence: the cause
+  std::string agent_id;        // directory / lifecycle only
+  std::string summary;         // one human sentence: the cause
   boost::json::object detail;  // hr: {"changes": {field: {old, new}}}; directory: operations
 };
 
@@ -53,8 +53,7 @@ class IdentityEventStore {
     // `as_of_ms` (newest by time, then by insertion), ignoring the events of `except_run`.
     // Sees what this recording appended.
     virtual Result<std::optional<std::string>> lastSnapshot(const std::string& employee_id,
-                                                            std::string_view kind,
-                                                            int64_t as_of_ms,
+                                                            std::string_view kind, int64_t as_of_ms,
                                                             const std::string& except_run = "") = 0;
     virtual Status append(const IdentityEvent& e, const std::string& snapshot) = 0;
     // Removes a run's directory and lifecycle events (its result is being recorded again).

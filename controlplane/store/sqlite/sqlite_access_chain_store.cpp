@@ -97,8 +97,8 @@ Result<std::vector<AccessEntry>> SqliteAccessChainStore::list(int64_t after_id, 
 
 Status SqliteAccessChainStore::forEach(const std::function<bool(const AccessEntry&)>& visit) {
   return conn_.run([&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kColumns +
-                                         " FROM access_log ORDER BY id"));
+    ASSIGN_OR_RETURN(
+        auto st, db.prepare(std::string("SELECT ") + kColumns + " FROM access_log ORDER BY id"));
     while (true) {
       ASSIGN_OR_RETURN(bool row, st.step());
       if (!row || !visit(readEntry(st))) return Status::ok();

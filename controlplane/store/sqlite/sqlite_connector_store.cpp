@@ -64,10 +64,9 @@ Result<bool> SqliteConnectorStore::removeConnector(const std::string& kind) {
 
 Result<ConnectorPullState> SqliteConnectorStore::pullState(const std::string& kind) {
   return conn_.run([&](sqlite::Database& db) -> Result<ConnectorPullState> {
-    ASSIGN_OR_RETURN(auto stmt,
-                     db.prepare("SELECT status, started_at_ms, finished_at_ms, "
-                                "last_success_at_ms, run_id, records, rejected, pages, "
-                                "last_error FROM connector_pulls WHERE kind = ?"));
+    ASSIGN_OR_RETURN(auto stmt, db.prepare("SELECT status, started_at_ms, finished_at_ms, "
+                                           "last_success_at_ms, run_id, records, rejected, pages, "
+                                           "last_error FROM connector_pulls WHERE kind = ?"));
     stmt.bindText(1, kind);
     ConnectorPullState s;
     ASSIGN_OR_RETURN(bool has, stmt.step());

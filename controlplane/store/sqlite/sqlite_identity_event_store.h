@@ -17,7 +17,8 @@ class SqliteIdentityEventStore final : public IdentityEventStore {
   static constexpr const char* kComponent = "events";
   static const std::vector<std::string>& migrations();
 
-  SqliteIdentityEventStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+  SqliteIdentityEventStore(SqliteConnection& conn, const Clock& clock)
+      : conn_(conn), clock_(clock) {}
 
   Status record(const std::function<Status(Recording&)>& work) override;
   Result<IdentityHistory> history(const std::string& employee_id, int64_t as_of_ms) override;

@@ -96,13 +96,14 @@ Result<std::optional<ScimUserRow>> SqliteScimUserStore::byUserName(const std::st
       [&](sqlite::Database& db) { return one(db, "user_key", asciiLower(user_name)); });
 }
 
-Result<std::optional<ScimUserRow>> SqliteScimUserStore::byEmployeeId(const std::string& employee_id) {
+Result<std::optional<ScimUserRow>> SqliteScimUserStore::byEmployeeId(
+    const std::string& employee_id) {
   return conn_.run(
       [&](sqlite::Database& db) { return one(db, "employee_key", asciiLower(employee_id)); });
 }
 
-Result<ScimPage> SqliteScimUserStore::list(ScimMatch match, const std::string& value, int64_t offset,
-                                 int64_t limit) {
+Result<ScimPage> SqliteScimUserStore::list(ScimMatch match, const std::string& value,
+                                           int64_t offset, int64_t limit) {
   return conn_.run([&](sqlite::Database& db) -> Result<ScimPage> {
     std::string where;
     std::string bound = value;

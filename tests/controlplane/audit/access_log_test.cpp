@@ -171,7 +171,8 @@ TEST_F(AccessLogTest, RecomputingTheTamperedHashBreaksTheNextLink) {
   forged.principal = "nobody";
   forged.hash = chainHash(forged.prev_hash, forged);
   ASSERT_TRUE((*store)->withDatabase([&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto upd, db.prepare("UPDATE access_log SET principal = ?, hash = ? WHERE id = 2"));
+    ASSIGN_OR_RETURN(auto upd,
+                     db.prepare("UPDATE access_log SET principal = ?, hash = ? WHERE id = 2"));
     upd.bindText(1, forged.principal).bindText(2, forged.hash);
     return upd.run();
   }).isOk());
