@@ -8,57 +8,12 @@
 #include <ostream>
 
 #include "common/base/crypto.h"
-#include "controlplane/audit/schema_once.h"
 
 namespace tenure::cp {
 
 namespace bj = boost::json;
 
 namespace {
-
-const std::vector<std::string> kAuditSchema = {R"sql(
-CREATE TABLE access_log (
-  id INTEGER PRIMARY KEY,
-  at_ms INTEGER NOT NULL,
-  principal_kind TEXT NOT NULL,
-  principal TEXT NOT NULL,
-  tenant_id TEXT NOT NULL DEFAULT '',
-  method TEXT NOT NULL,
-  path TEXT NOT NULL,
-  query TEXT NOT NULL DEFAULT '',
-  resource TEXT NOT NULL DEFAULT '',
-  action TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-)sql"};
-
-Status ensureSchema(sqlite::Database& db) {
-  return migrateOnce(db, "audit", kAuditSchema);
-}
-
-constexpr const char* kColumns =
-    "id, at_ms, principal_kind, principal, tenant_id, method, path, query, resource, action, "
-    "status, prev_hash, hash";
-
-AccessEntry readEntry(const sqlite::Statement& st) {
-  AccessEntry e;
-  e.id = st.columnInt64(0);
-  e.at_ms = st.columnInt64(1);
-  e.principal_kind = st.columnText(2);
-  e.principal = st.columnText(3);
-  e.tenant_id = st.columnText(4);
-  e.method = st.columnText(5);
-  e.path = st.columnText(6);
-  e.query = st.columnText(7);
-  e.resource = st.columnText(8);
-  e.action = st.columnText(9);
-  e.status = static_cast<int>(st.columnInt64(10));
-  e.prev_hash = st.columnText(11);
-  e.hash = st.columnText(12);
-  return e;
-}
 
 bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -85,60 +40,17 @@ std::string chainHash(const std::string& prev_hash, const AccessEntry& e) {
   return sha256Hex(prev_hash + canonicalJson(e));
 }
 
-Result<AccessEntry> appendAccessEntry(sqlite::Database& db, AccessEntry e) {
-  RETURN_IF_ERROR(ensureSchema(db));
-  ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-  ASSIGN_OR_RETURN(auto last, db.prepare("SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1"));
-  ASSIGN_OR_RETURN(bool row, last.step());
-  e.id = row ? last.columnInt64(0) + 1 : 1;
-  e.prev_hash = row ? last.columnText(1) : kGenesisHash;
-  last.reset();
-  e.hash = chainHash(e.prev_hash, e);
-  ASSIGN_OR_RETURN(auto ins, db.prepare(std::string("INSERT INTO access_log (") + kColumns +
-                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  ins.bindInt64(1, e.id)
-      .bindInt64(2, e.at_ms)
-      .bindText(3, e.principal_kind)
-      .bindText(4, e.principal)
-      .bindText(5, e.tenant_id)
-      .bindText(6, e.method)
-      .bindText(7, e.path)
-      .bindText(8, e.query)
-      .bindText(9, e.resource)
-      .bindText(10, e.action)
-      .bindInt64(11, e.status)
-      .bindText(12, e.prev_hash)
-      .bindText(13, e.hash);
-  RETURN_IF_ERROR(ins.run());
-  RETURN_IF_ERROR(tx.commit());
-  return e;
+Result<AccessEntry> appendAccessEntry(AccessChainStore& chain, AccessEntry e) {
+  return chain.append(std::move(e), [](const AccessEntry& linked) {
+    return chainHash(linked.prev_hash, linked);
+  });
 }
 
-Result<std::vector<AccessEntry>> listAccessEntries(sqlite::Database& db, int64_t after_id,
-                                                   int limit) {
-  RETURN_IF_ERROR(ensureSchema(db));
-  ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kColumns +
-                                       " FROM access_log WHERE id > ? ORDER BY id LIMIT ?"));
-  st.bindInt64(1, after_id).bindInt64(2, limit);
-  std::vector<AccessEntry> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) return out;
-    out.push_back(readEntry(st));
-  }
-}
-
-Result<ChainCheck> verifyAccessChain(sqlite::Database& db) {
-  RETURN_IF_ERROR(ensureSchema(db));
-  ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kColumns +
-                                       " FROM access_log ORDER BY id"));
+Result<ChainCheck> verifyAccessChain(AccessChainStore& chain) {
   ChainCheck c;
   std::string prev_hash = kGenesisHash;
   int64_t prev_id = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) return c;
-    AccessEntry e = readEntry(st);
+  RETURN_IF_ERROR(chain.forEach([&](const AccessEntry& e) {
     ++c.entries;
     auto broken = [&](std::string field, std::string expected, std::string found) {
       c.ok = false;
@@ -146,7 +58,7 @@ Result<ChainCheck> verifyAccessChain(sqlite::Database& db) {
       c.field = std::move(field);
       c.expected = std::move(expected);
       c.found = std::move(found);
-      return c;
+      return false;
     };
     if (e.id != prev_id + 1) {
       return broken("id", std::to_string(prev_id + 1), std::to_string(e.id));
@@ -156,7 +68,9 @@ Result<ChainCheck> verifyAccessChain(sqlite::Database& db) {
     if (e.hash != expected) return broken("hash", expected, e.hash);
     prev_hash = e.hash;
     prev_id = e.id;
-  }
+    return true;
+  }));
+  return c;
 }
 
 bj::object toJson(const AccessEntry& e) {
@@ -231,15 +145,11 @@ Status AccessAuditLog::record(AccessEntry e) {
     ASSIGN_OR_RETURN(auto tenant, control_.tenantById(e.tenant_id));
     if (tenant) {
       ASSIGN_OR_RETURN(auto store, tenants_.forTenant(e.tenant_id));
-      return store
-          ->withDatabase([&](sqlite::Database& db) { return appendAccessEntry(db, e); })
-          .status();
+      return appendAccessEntry(store->accessChain(), std::move(e)).status();
     }
     e.tenant_id.clear();
   }
-  return control_
-      .withDatabase([&](sqlite::Database& db) { return appendAccessEntry(db, e); })
-      .status();
+  return appendAccessEntry(control_.accessChain(), std::move(e)).status();
 }
 
 Responder AccessAuditLog::recording(AccessEntry e, Responder respond) {
@@ -256,12 +166,10 @@ Responder AccessAuditLog::recording(AccessEntry e, Responder respond) {
 Result<std::vector<AccessEntry>> AccessAuditLog::list(const std::string& tenant_id,
                                                       int64_t after_id, int limit) {
   if (tenant_id.empty()) {
-    return control_.withDatabase(
-        [&](sqlite::Database& db) { return listAccessEntries(db, after_id, limit); });
+    return control_.accessChain().list(after_id, limit);
   }
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  return store->withDatabase(
-      [&](sqlite::Database& db) { return listAccessEntries(db, after_id, limit); });
+  return store->accessChain().list(after_id, limit);
 }
 
 int verifyAuditChains(const std::string& data_dir, const std::string& tenant_id,
@@ -291,8 +199,7 @@ int verifyAuditChains(const std::string& data_dir, const std::string& tenant_id,
   };
   std::vector<std::string> ids;
   if (tenant_id.empty()) {
-    if (!report("control", (*control)->withDatabase(
-                               [](sqlite::Database& db) { return verifyAccessChain(db); }))) {
+    if (!report("control", verifyAccessChain((*control)->accessChain()))) {
       return 2;
     }
     auto tenants = (*control)->listTenants();
@@ -316,9 +223,7 @@ int verifyAuditChains(const std::string& data_dir, const std::string& tenant_id,
       err << "tenure-cp: tenant " << id << ": " << store.status().toString() << "\n";
       return 2;
     }
-    if (!report("tenant:" + id, (*store)->withDatabase([](sqlite::Database& db) {
-          return verifyAccessChain(db);
-        }))) {
+    if (!report("tenant:" + id, verifyAccessChain((*store)->accessChain()))) {
       return 2;
     }
   }

@@ -18,42 +18,22 @@
 
 #include "common/base/clock.h"
 #include "common/base/status.h"
-#include "common/sqlite/database.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/store/access_chain_store.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/tenant_store.h"
 
 namespace tenure::cp {
 
-inline constexpr const char* kGenesisHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
-
-struct AccessEntry {
-  int64_t id = 0;  // position in its chain (1, 2, ...)
-  int64_t at_ms = 0;
-  std::string principal_kind;  // tenant_token | operator | agent
-  std::string principal;       // token / operator name, or the agent id
-  std::string tenant_id;       // the tenant whose data it touched; "" in the control chain
-  std::string method;
-  std::string path;
-  std::string query;     // decoded query parameters as k=v&k=v, sorted
-  std::string resource;  // e.g. "runs/r_1a2b/report.csv", "identities/E1"
-  std::string action;    // read | change | approve | reject | result | rotate | revoke
-  int status = 0;        // HTTP status of the answer
-  std::string prev_hash;
-  std::string hash;
-};
+// AccessEntry (the stored row) and kGenesisHash: controlplane/store/access_chain_store.h.
 
 // The canonical JSON the hash covers (see above).
 std::string canonicalJson(const AccessEntry& e);
 // SHA-256 hex of prev_hash || canonical JSON.
 std::string chainHash(const std::string& prev_hash, const AccessEntry& e);
 
-// Appends to the chain in `db` (its "audit" component), filling id, prev_hash and hash.
-Result<AccessEntry> appendAccessEntry(sqlite::Database& db, AccessEntry e);
-// Entries with id > after_id, oldest first, at most `limit`.
-Result<std::vector<AccessEntry>> listAccessEntries(sqlite::Database& db, int64_t after_id,
-                                                   int limit);
+// Appends to `chain`, filling id, prev_hash and hash.
+Result<AccessEntry> appendAccessEntry(AccessChainStore& chain, AccessEntry e);
 
 struct ChainCheck {
   bool ok = true;
@@ -65,7 +45,7 @@ struct ChainCheck {
 };
 // Walks the chain in id order: each prev_hash must equal the previous hash (ids without gaps),
 // and each hash must match the entry's content. Stops at the first broken link.
-Result<ChainCheck> verifyAccessChain(sqlite::Database& db);
+Result<ChainCheck> verifyAccessChain(AccessChainStore& chain);
 
 boost::json::object toJson(const AccessEntry& e);
 boost::json::object toJson(const ChainCheck& c);
@@ -81,7 +61,7 @@ class AccessAuditLog {
   Status record(AccessEntry e);
   // A Responder that records `e` with the answer's status, then answers. A recording failure is
   // logged; the answer still goes out. Recording takes the store's lock: a handler must not
-  // answer from inside TenantStore/ControlStore::withDatabase.
+  // answer from inside a store call (a callback the store runs under its lock).
   Responder recording(AccessEntry e, Responder respond);
   // Entries of one chain: a tenant's, or the control chain when tenant_id is "".
   Result<std::vector<AccessEntry>> list(const std::string& tenant_id, int64_t after_id, int limit);

@@ -9,86 +9,12 @@
 #include <set>
 
 #include "common/base/json_fields.h"
-#include "common/sqlite/database.h"
-#include "controlplane/audit/schema_once.h"
 
 namespace tenure::cp {
 
 namespace bj = boost::json;
 
 namespace {
-
-const std::vector<std::string> kEventsSchema = {R"sql(
-CREATE TABLE identity_events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  employee_id TEXT NOT NULL,
-  at_ms INTEGER NOT NULL,
-  kind TEXT NOT NULL CHECK (kind IN ('hr', 'directory', 'lifecycle')),
-  source TEXT NOT NULL DEFAULT '',
-  actor TEXT NOT NULL DEFAULT '',
-  run_id TEXT NOT NULL DEFAULT '',
-  agent_id TEXT NOT NULL DEFAULT '',
-  summary TEXT NOT NULL DEFAULT '',
-  detail TEXT NOT NULL DEFAULT '{}',
-  snapshot TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX identity_events_by_employee ON identity_events(employee_id, at_ms, id);
-CREATE INDEX identity_events_by_run ON identity_events(run_id, kind);
-)sql"};
-
-Status ensureSchema(sqlite::Database& db) {
-  return migrateOnce(db, "events", kEventsSchema);
-}
-
-constexpr const char* kEventColumns =
-    "id, employee_id, at_ms, kind, source, actor, run_id, agent_id, summary, detail";
-
-Result<IdentityEvent> readEvent(const sqlite::Statement& st) {
-  IdentityEvent e;
-  e.id = st.columnInt64(0);
-  e.employee_id = st.columnText(1);
-  e.at_ms = st.columnInt64(2);
-  e.kind = st.columnText(3);
-  e.source = st.columnText(4);
-  e.actor = st.columnText(5);
-  e.run_id = st.columnText(6);
-  e.agent_id = st.columnText(7);
-  e.summary = st.columnText(8);
-  ASSIGN_OR_RETURN(bj::value detail, protocol::parseJsonText(st.columnText(9)));
-  if (detail.is_object()) e.detail = std::move(detail.get_object());
-  return e;
-}
-
-Status insertEvent(sqlite::Database& db, const IdentityEvent& e, const std::string& snapshot) {
-  ASSIGN_OR_RETURN(auto ins,
-                   db.prepare("INSERT INTO identity_events (employee_id, at_ms, kind, source, "
-                              "actor, run_id, agent_id, summary, detail, snapshot) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  ins.bindText(1, e.employee_id)
-      .bindInt64(2, e.at_ms)
-      .bindText(3, e.kind)
-      .bindText(4, e.source)
-      .bindText(5, e.actor)
-      .bindText(6, e.run_id)
-      .bindText(7, e.agent_id)
-      .bindText(8, e.summary)
-      .bindText(9, bj::serialize(e.detail))
-      .bindText(10, snapshot);
-  return ins.run();
-}
-
-// The newest snapshot of `kind` for a person at or before `as_of_ms`, skipping `except_run`.
-Result<std::optional<std::string>> lastSnapshot(sqlite::Database& db, const std::string& employee_id,
-                                                std::string_view kind, int64_t as_of_ms,
-                                                const std::string& except_run = "") {
-  ASSIGN_OR_RETURN(auto st, db.prepare("SELECT snapshot FROM identity_events WHERE employee_id = ? "
-                                       "AND kind = ? AND snapshot != '' AND at_ms <= ? AND "
-                                       "run_id != ? ORDER BY at_ms DESC, id DESC LIMIT 1"));
-  st.bindText(1, employee_id).bindText(2, kind).bindInt64(3, as_of_ms).bindText(4, except_run);
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(st.columnText(0));
-}
 
 std::string valueText(const bj::value& v) {
   return v.is_string() ? std::string(v.get_string()) : bj::serialize(v);
@@ -248,13 +174,11 @@ bj::object toJson(const DirectoryState& d) {
 Status recordHrEvents(TenantStore& store, const std::string& run_id, const std::string& source,
                       const std::string& actor, int64_t at_ms, bool dry_run,
                       const std::vector<hr::HrRecord>& records) {
-  return store.withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(ensureSchema(db));
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
+  return store.events().record([&](IdentityEventStore::Recording& events) -> Status {
     for (const auto& rec : records) {
       bj::value now_v = hr::toJson(rec);
       const bj::object& now = now_v.get_object();
-      ASSIGN_OR_RETURN(auto prev_text, lastSnapshot(db, rec.employee_id, "hr", INT64_MAX));
+      ASSIGN_OR_RETURN(auto prev_text, events.lastSnapshot(rec.employee_id, "hr", INT64_MAX));
       bj::object before;
       if (prev_text) {
         ASSIGN_OR_RETURN(bj::value pv, protocol::parseJsonText(*prev_text));
@@ -280,9 +204,9 @@ Status recordHrEvents(TenantStore& store, const std::string& run_id, const std::
         e.summary = "HR changed " + fields + " (" + source + ")";
       }
       e.detail = bj::object{{"changes", std::move(changes)}, {"dry_run", dry_run}};
-      RETURN_IF_ERROR(insertEvent(db, e, bj::serialize(now)));
+      RETURN_IF_ERROR(events.append(e, bj::serialize(now)));
     }
-    return tx.commit();
+    return Status::ok();
   });
 }
 
@@ -292,17 +216,12 @@ Status recordDirectoryEvents(TenantStore& store, const std::string& run_id,
   ASSIGN_OR_RETURN(auto run, store.run(run_id));
   if (!run) return notFoundError("unknown run " + run_id);
   if (run->dry_run) return Status::ok();  // a preview changes nothing
-  return store.withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(ensureSchema(db));
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto del, db.prepare("DELETE FROM identity_events WHERE run_id = ? AND "
-                                          "kind IN ('directory', 'lifecycle')"));
-    del.bindText(1, run_id);
-    RETURN_IF_ERROR(del.run());
+  return store.events().record([&](IdentityEventStore::Recording& events) -> Status {
+    RETURN_IF_ERROR(events.removeAgentEvents(run_id));
     for (const auto& o : result.outcomes) {
       if (o.employee_id.empty()) continue;
       ASSIGN_OR_RETURN(auto prev_text,
-                       lastSnapshot(db, o.employee_id, "directory", INT64_MAX, run_id));
+                       events.lastSnapshot(o.employee_id, "directory", INT64_MAX, run_id));
       std::optional<DirectoryState> prev;
       if (prev_text) {
         ASSIGN_OR_RETURN(prev, directoryStateFromText(*prev_text));
@@ -324,7 +243,7 @@ Status recordDirectoryEvents(TenantStore& store, const std::string& run_id,
         l.summary = "lifecycle state " + (prev_state.empty() ? std::string("(none)") : prev_state) +
                     " -> " + o.state;
         l.detail = bj::object{{"old", prev_state}, {"new", o.state}};
-        RETURN_IF_ERROR(insertEvent(db, l, ""));
+        RETURN_IF_ERROR(events.append(l, ""));
       }
       e.kind = "directory";
       if (o.failed()) {
@@ -342,7 +261,7 @@ Status recordDirectoryEvents(TenantStore& store, const std::string& run_id,
           same.reported_at_ms = at_ms;
           same.run_id = run_id;
         }
-        RETURN_IF_ERROR(insertEvent(db, e, bj::serialize(toJson(same))));
+        RETURN_IF_ERROR(events.append(e, bj::serialize(toJson(same))));
         continue;
       }
       DirectoryState next = applyOutcome(prev, o, at_ms, run_id);
@@ -354,71 +273,40 @@ Status recordDirectoryEvents(TenantStore& store, const std::string& run_id,
       e.detail = bj::object{{"action", o.action},
                             {"changes", json::toJsonArray(o.changes)},
                             {"operations", std::move(ops)}};
-      RETURN_IF_ERROR(insertEvent(db, e, bj::serialize(directoryStateJson(next))));
+      RETURN_IF_ERROR(events.append(e, bj::serialize(directoryStateJson(next))));
     }
-    return tx.commit();
+    return Status::ok();
   });
 }
 
 Result<std::optional<IdentityAt>> identityAt(TenantStore& store, const std::string& employee_id,
                                              int64_t as_of_ms) {
   ASSIGN_OR_RETURN(auto current, store.identity(employee_id));
-  return store.withDatabase([&](sqlite::Database& db) -> Result<std::optional<IdentityAt>> {
-    RETURN_IF_ERROR(ensureSchema(db));
-    ASSIGN_OR_RETURN(auto any, db.prepare("SELECT COUNT(*) FROM identity_events WHERE "
-                                          "employee_id = ?"));
-    any.bindText(1, employee_id);
-    ASSIGN_OR_RETURN(bool row, any.step());
-    const int64_t total = row ? any.columnInt64(0) : 0;
-    if (total == 0 && !current) return std::optional<IdentityAt>();
-    IdentityAt at;
-    if (total == 0) {
-      // Known from before events were recorded: only the present is known.
-      at.hr = current;
-      return std::optional<IdentityAt>(std::move(at));
-    }
-    ASSIGN_OR_RETURN(auto hr_text, lastSnapshot(db, employee_id, "hr", as_of_ms));
-    if (hr_text) {
-      ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(*hr_text));
-      ASSIGN_OR_RETURN(auto rec, hr::hrRecordFromJson(v));
-      at.hr = std::move(rec);
-    }
-    ASSIGN_OR_RETURN(auto dir_text, lastSnapshot(db, employee_id, "directory", as_of_ms));
-    if (dir_text) {
-      ASSIGN_OR_RETURN(auto d, directoryStateFromText(*dir_text));
-      at.directory = std::move(d);
-    }
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kEventColumns +
-                                         " FROM identity_events WHERE employee_id = ? AND "
-                                         "at_ms <= ? ORDER BY at_ms, id"));
-    st.bindText(1, employee_id).bindInt64(2, as_of_ms);
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, st.step());
-      if (!more) break;
-      ASSIGN_OR_RETURN(auto e, readEvent(st));
-      at.events.push_back(std::move(e));
-    }
+  ASSIGN_OR_RETURN(IdentityHistory history, store.events().history(employee_id, as_of_ms));
+  if (history.total_events == 0 && !current) return std::optional<IdentityAt>();
+  IdentityAt at;
+  if (history.total_events == 0) {
+    // Known from before events were recorded: only the present is known.
+    at.hr = current;
     return std::optional<IdentityAt>(std::move(at));
-  });
+  }
+  if (history.hr_snapshot) {
+    ASSIGN_OR_RETURN(bj::value v, protocol::parseJsonText(*history.hr_snapshot));
+    ASSIGN_OR_RETURN(auto rec, hr::hrRecordFromJson(v));
+    at.hr = std::move(rec);
+  }
+  if (history.directory_snapshot) {
+    ASSIGN_OR_RETURN(auto d, directoryStateFromText(*history.directory_snapshot));
+    at.directory = std::move(d);
+  }
+  at.events = std::move(history.events);
+  return std::optional<IdentityAt>(std::move(at));
 }
 
 Result<std::vector<IdentityEvent>> identityEvents(TenantStore& store,
                                                   const std::string& employee_id,
                                                   int64_t after_id, int limit) {
-  return store.withDatabase([&](sqlite::Database& db) -> Result<std::vector<IdentityEvent>> {
-    RETURN_IF_ERROR(ensureSchema(db));
-    ASSIGN_OR_RETURN(auto st, db.prepare(std::string("SELECT ") + kEventColumns +
-                                         " FROM identity_events WHERE employee_id = ? AND id > ? "
-                                         "ORDER BY id LIMIT ?"));
-    st.bindText(1, employee_id).bindInt64(2, after_id).bindInt64(3, limit);
-    std::vector<IdentityEvent> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool more, st.step());
-      if (!more) return out;
-      ASSIGN_OR_RETURN(auto e, readEvent(st));
-      out.push_back(std::move(e));
-    }
-  });
+  return store.events().events(employee_id, after_id, limit);
 }
 
 Result<int64_t> parseInstant(std::string_view s) {

@@ -17,22 +17,12 @@
 #include "common/base/status.h"
 #include "common/hr/hr_record.h"
 #include "common/protocol/messages.h"
+#include "controlplane/store/identity_event_store.h"
 #include "controlplane/store/tenant_store.h"
 
 namespace tenure::cp {
 
-struct IdentityEvent {
-  int64_t id = 0;
-  std::string employee_id;
-  int64_t at_ms = 0;
-  std::string kind;      // hr | directory | lifecycle
-  std::string source;    // hr: csv | json | scim | ...; directory/lifecycle: agent
-  std::string actor;     // hr: the submitting token's name or "hr"; else "agent <agent_id>"
-  std::string run_id;
-  std::string agent_id;  // directory / lifecycle only
-  std::string summary;   // one human sentence: the cause
-  boost::json::object detail;  // hr: {"changes": {field: {old, new}}}; directory: operations
-};
+// IdentityEvent (the stored row): controlplane/store/identity_event_store.h.
 
 // The account as the agent last reported it.
 struct DirectoryState {

@@ -6,7 +6,6 @@
 
 #include "common/hr/validation.h"
 #include "common/protocol/messages.h"
-#include "common/sqlite/database.h"
 
 namespace tenure::cp::connectors {
 namespace {
@@ -16,27 +15,6 @@ namespace bj = boost::json;
 constexpr const char* kKind = "bamboohr";
 // The SecretBox context: a sealed key copied to another row or tenant does not open.
 constexpr const char* kSecretContext = "connector:bamboohr";
-
-const std::vector<std::string>& schema() {
-  static const std::vector<std::string> kMigrations = {
-      R"(CREATE TABLE connector_configs (
-           kind TEXT PRIMARY KEY,
-           settings TEXT NOT NULL,
-           sealed_api_key TEXT NOT NULL,
-           updated_at_ms INTEGER NOT NULL);
-         CREATE TABLE connector_pulls (
-           kind TEXT PRIMARY KEY,
-           status TEXT NOT NULL,
-           started_at_ms INTEGER NOT NULL DEFAULT 0,
-           finished_at_ms INTEGER NOT NULL DEFAULT 0,
-           last_success_at_ms INTEGER NOT NULL DEFAULT 0,
-           run_id TEXT NOT NULL DEFAULT '',
-           records INTEGER NOT NULL DEFAULT 0,
-           rejected INTEGER NOT NULL DEFAULT 0,
-           pages INTEGER NOT NULL DEFAULT 0,
-           last_error TEXT NOT NULL DEFAULT '');)"};
-  return kMigrations;
-}
 
 HttpServerResponse jsonResponse(int status, const bj::value& v) {
   HttpServerResponse r;
@@ -123,71 +101,23 @@ ConnectorService::~ConnectorService() {
 Result<std::optional<ConnectorService::Stored>> ConnectorService::load(
     const std::string& tenant_id) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  auto row = store->withDatabase(
-      [&](sqlite::Database& db) -> Result<std::optional<std::pair<std::string, std::string>>> {
-        RETURN_IF_ERROR(sqlite::migrateComponent(db, "connectors", schema()));
-        ASSIGN_OR_RETURN(auto stmt, db.prepare("SELECT settings, sealed_api_key FROM "
-                                               "connector_configs WHERE kind = ?"));
-        stmt.bindText(1, kKind);
-        ASSIGN_OR_RETURN(bool has, stmt.step());
-        if (!has) return std::optional<std::pair<std::string, std::string>>();
-        return std::make_optional(std::make_pair(stmt.columnText(0), stmt.columnText(1)));
-      });
-  if (!row.isOk()) return row.status();
-  if (!row->has_value()) return std::optional<Stored>();
+  ASSIGN_OR_RETURN(auto row, store->connectors().config(kKind));
+  if (!row) return std::optional<Stored>();
   boost::system::error_code ec;
-  bj::value v = bj::parse((*row)->first, ec);
+  bj::value v = bj::parse(row->settings, ec);
   if (ec || !v.is_object()) return internalError("stored connector settings are not JSON");
   ASSIGN_OR_RETURN(BambooHrConfig config, parseBambooHrConfig(v.get_object()));
-  return std::make_optional(Stored{std::move(config), (*row)->second});
+  return std::make_optional(Stored{std::move(config), row->sealed_api_key});
 }
 
 Status ConnectorService::saveState(const std::string& tenant_id, const PullState& s) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  return store->withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(sqlite::migrateComponent(db, "connectors", schema()));
-    ASSIGN_OR_RETURN(auto stmt,
-                     db.prepare("INSERT OR REPLACE INTO connector_pulls (kind, status, "
-                                "started_at_ms, finished_at_ms, last_success_at_ms, run_id, "
-                                "records, rejected, pages, last_error) VALUES "
-                                "(?,?,?,?,?,?,?,?,?,?)"));
-    stmt.bindText(1, kKind)
-        .bindText(2, s.status)
-        .bindInt64(3, s.started_at_ms)
-        .bindInt64(4, s.finished_at_ms)
-        .bindInt64(5, s.last_success_at_ms)
-        .bindText(6, s.run_id)
-        .bindInt64(7, s.records)
-        .bindInt64(8, s.rejected)
-        .bindInt64(9, s.pages)
-        .bindText(10, s.last_error);
-    return stmt.run();
-  });
+  return store->connectors().savePullState(kKind, s);
 }
 
 Result<PullState> ConnectorService::pullState(const std::string& tenant_id) {
   ASSIGN_OR_RETURN(auto store, tenants_.forTenant(tenant_id));
-  return store->withDatabase([&](sqlite::Database& db) -> Result<PullState> {
-    RETURN_IF_ERROR(sqlite::migrateComponent(db, "connectors", schema()));
-    ASSIGN_OR_RETURN(auto stmt,
-                     db.prepare("SELECT status, started_at_ms, finished_at_ms, "
-                                "last_success_at_ms, run_id, records, rejected, pages, "
-                                "last_error FROM connector_pulls WHERE kind = ?"));
-    stmt.bindText(1, kKind);
-    PullState s;
-    ASSIGN_OR_RETURN(bool has, stmt.step());
-    if (!has) return s;
-    s.status = stmt.columnText(0);
-    s.started_at_ms = stmt.columnInt64(1);
-    s.finished_at_ms = stmt.columnInt64(2);
-    s.last_success_at_ms = stmt.columnInt64(3);
-    s.run_id = stmt.columnText(4);
-    s.records = static_cast<int>(stmt.columnInt64(5));
-    s.rejected = static_cast<int>(stmt.columnInt64(6));
-    s.pages = static_cast<int>(stmt.columnInt64(7));
-    s.last_error = stmt.columnText(8);
-    return s;
-  });
+  return store->connectors().pullState(kKind);
 }
 
 void ConnectorService::handle(const HttpServerRequest& req, Responder respond,
@@ -272,15 +202,7 @@ void ConnectorService::handlePut(const HttpServerRequest& req, Responder& respon
     return;
   }
   const std::string settings = bj::serialize(toJson(*config));
-  Status st = (*store)->withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(sqlite::migrateComponent(db, "connectors", schema()));
-    ASSIGN_OR_RETURN(auto stmt, db.prepare("INSERT OR REPLACE INTO connector_configs (kind, "
-                                           "settings, sealed_api_key, updated_at_ms) VALUES "
-                                           "(?,?,?,?)"));
-    stmt.bindText(1, kKind).bindText(2, settings).bindText(3, sealed).bindInt64(
-        4, clock_.nowUnixMillis());
-    return stmt.run();
-  });
+  Status st = (*store)->connectors().saveConfig(kKind, settings, sealed);
   if (!st.isOk()) {
     respond(storeFailure(st));
     return;
@@ -319,24 +241,12 @@ void ConnectorService::handleDelete(Responder& respond, const std::string& tenan
     respond(storeFailure(store.status()));
     return;
   }
-  int64_t removed = 0;
-  Status st = (*store)->withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(sqlite::migrateComponent(db, "connectors", schema()));
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto del, db.prepare("DELETE FROM connector_configs WHERE kind = ?"));
-    del.bindText(1, kKind);
-    RETURN_IF_ERROR(del.run());
-    removed = db.changes();
-    ASSIGN_OR_RETURN(auto del_state, db.prepare("DELETE FROM connector_pulls WHERE kind = ?"));
-    del_state.bindText(1, kKind);
-    RETURN_IF_ERROR(del_state.run());
-    return tx.commit();
-  });
-  if (!st.isOk()) {
-    respond(storeFailure(st));
+  auto removed = (*store)->connectors().removeConnector(kKind);
+  if (!removed.isOk()) {
+    respond(storeFailure(removed.status()));
     return;
   }
-  if (removed == 0) {
+  if (!*removed) {
     respond(errorResponse(404, protocol::kErrNotFound, "no bamboohr connector configured"));
     return;
   }

@@ -8,7 +8,7 @@
 // A pull reads every page first; if any page fails nothing is submitted and an "hr_feed" ticket
 // is raised, cleared by the next successful pull. Records enter through
 // ControlPlaneService::submitRecords (source "bamboohr"), so bad rows are rejected, never applied.
-// Settings and pull state live in the tenant store (component schema "connectors").
+// Settings and pull state live in the tenant store (its ConnectorStore).
 
 #include <boost/json/object.hpp>
 
@@ -27,6 +27,7 @@
 #include "controlplane/connectors/http_json_client.h"
 #include "controlplane/http/http_server.h"
 #include "controlplane/service/control_plane_service.h"
+#include "controlplane/store/connector_store.h"
 #include "controlplane/store/tenant_store.h"
 
 namespace tenure::cp::connectors {
@@ -38,18 +39,8 @@ struct ConnectorServiceOptions {
   int submit_priority = 5;
 };
 
-// What the last pull of a tenant's connector did (GET shows it).
-struct PullState {
-  std::string status = "never";  // never | running | succeeded | failed
-  int64_t started_at_ms = 0;
-  int64_t finished_at_ms = 0;
-  int64_t last_success_at_ms = 0;
-  std::string run_id;
-  int records = 0;   // employees read from the source
-  int rejected = 0;  // rows refused (mapping or validation)
-  int pages = 0;
-  std::string last_error;
-};
+// What the last pull of a tenant's connector did (GET shows it): the store's row.
+using PullState = ConnectorPullState;
 
 struct PullOutcome {
   Status status;

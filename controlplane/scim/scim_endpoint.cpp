@@ -150,7 +150,7 @@ std::string substituteBulkIds(bj::value& v, const std::map<std::string, std::str
 struct ScimEndpoint::Context {
   std::string tenant_id;
   std::shared_ptr<TenantStore> tenant_store;
-  std::unique_ptr<ScimStore> store;
+  ScimUserStore* store = nullptr;  // the tenant store's, alive while tenant_store is held
   std::string base_url;  // https://host/scim/v2
 
   bj::object render(const ScimUserRow& row) const {
@@ -209,14 +209,6 @@ ScimEndpoint::ScimEndpoint(ControlStore& control, TenantStores& tenants, const C
       clock_(clock),
       submit_(std::move(submit)),
       options_(options) {}
-
-Status ScimEndpoint::migrated(const std::string& tenant_id, TenantStore& store) {
-  std::lock_guard lk(migrate_mu_);
-  if (migrated_.count(tenant_id)) return Status::ok();
-  RETURN_IF_ERROR(ScimStore(store).migrate());
-  migrated_.insert(tenant_id);
-  return Status::ok();
-}
 
 void ScimEndpoint::handle(const HttpServerRequest& req, const std::string& tenant_id,
                           const Responder& respond) {
@@ -300,11 +292,7 @@ void ScimEndpoint::handle(const HttpServerRequest& req, const std::string& tenan
     return;
   }
   ctx.tenant_store = *store;
-  if (Status st = migrated(ctx.tenant_id, **store); !st.isOk()) {
-    respond(scimError(storeError(st)));
-    return;
-  }
-  ctx.store = std::make_unique<ScimStore>(**store);
+  ctx.store = &ctx.tenant_store->scimUsers();
 
   if (bulk) {
     if (m != "POST") return methodNotAllowed();

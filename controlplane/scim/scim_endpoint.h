@@ -17,9 +17,9 @@
 #include "common/base/clock.h"
 #include "common/hr/validation.h"
 #include "controlplane/http/http_server.h"
-#include "controlplane/scim/scim_store.h"
 #include "controlplane/scim/scim_user.h"
 #include "controlplane/store/control_store.h"
+#include "controlplane/store/scim_user_store.h"
 #include "controlplane/store/tenant_store.h"
 
 namespace tenure::cp::scim {
@@ -69,7 +69,6 @@ class ScimEndpoint {
                   bool deleting, int success_status);
   void handleList(Context& ctx, const HttpServerRequest& req, const Responder& respond);
   void handleBulk(Context& ctx, const HttpServerRequest& req, const Responder& respond);
-  Status migrated(const std::string& tenant_id, TenantStore& store);
 
   ControlStore& control_;
   TenantStores& tenants_;
@@ -77,8 +76,6 @@ class ScimEndpoint {
   SubmitHr submit_;
   ScimOptions options_;
   std::mutex write_mu_;  // writes are checked (uniqueness, manager) and stored one at a time
-  std::mutex migrate_mu_;
-  std::set<std::string> migrated_;
 };
 
 }  // namespace tenure::cp::scim

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "common/base/time_zone.h"
-#include "controlplane/scim/scim_store.h"
 
 namespace tenure::cp::scim {
 
@@ -362,6 +361,14 @@ const bj::object* objectAt(const bj::object& o, std::string_view key) {
 }
 
 }  // namespace
+
+std::string asciiLowerCopy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
 
 std::optional<ScimError> sanitizeUser(const bj::value& in, bj::object& out) {
   if (!in.is_object()) return invalid("a User must be a JSON object", "invalidSyntax");

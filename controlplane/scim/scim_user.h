@@ -27,6 +27,9 @@ inline constexpr const char* kBulkRequestSchema =
 inline constexpr const char* kBulkResponseSchema =
     "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 
+// ASCII lower case: SCIM attribute names, userName and employee IDs compare this way.
+std::string asciiLowerCopy(std::string_view s);
+
 // A SCIM error (RFC 7644 §3.12): HTTP status, optional scimType, human detail.
 struct ScimError {
   int status = 400;

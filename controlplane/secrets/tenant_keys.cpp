@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "common/base/crypto.h"
-#include "common/sqlite/database.h"
 
 namespace tenure::cp {
 
@@ -24,21 +23,6 @@ namespace {
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
 constexpr std::string_view kSealedPrefix = "v1:";
-
-const std::vector<std::string> kMigrations = {
-    R"sql(
-CREATE TABLE secrets_master (
-  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-  fingerprint TEXT NOT NULL,
-  updated_at_ms INTEGER NOT NULL
-);
-CREATE TABLE secrets_data_keys (
-  tenant_id TEXT PRIMARY KEY,
-  wrapped BLOB NOT NULL,
-  created_at_ms INTEGER NOT NULL
-);
-)sql",
-};
 
 struct CipherCtx {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
@@ -70,27 +54,6 @@ SecretKey randomKey() {
   SecretKey k;
   std::memcpy(k.data(), bytes.data(), k.size());
   return k;
-}
-
-Status ensureSchema(sqlite::Database& db) {
-  return sqlite::migrateComponent(db, "secrets", kMigrations).withContext("secrets schema");
-}
-
-Result<std::optional<std::string>> storedFingerprint(sqlite::Database& db) {
-  ASSIGN_OR_RETURN(auto st,
-                   db.prepare("SELECT fingerprint FROM secrets_master WHERE singleton = 1"));
-  ASSIGN_OR_RETURN(bool row, st.step());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(st.columnText(0));
-}
-
-Status storeFingerprint(sqlite::Database& db, const std::string& fp, int64_t now_ms) {
-  ASSIGN_OR_RETURN(auto st, db.prepare("INSERT INTO secrets_master (singleton, fingerprint, "
-                                       "updated_at_ms) VALUES (1, ?, ?) ON CONFLICT(singleton) "
-                                       "DO UPDATE SET fingerprint = excluded.fingerprint, "
-                                       "updated_at_ms = excluded.updated_at_ms"));
-  st.bindText(1, fp).bindInt64(2, now_ms);
-  return st.run();
 }
 
 Status fsyncPath(const std::string& path, int flags) {
@@ -267,11 +230,7 @@ std::string masterFingerprint(const SecretKey& key) {
 
 Result<std::unique_ptr<TenantKeys>> TenantKeys::open(ControlStore& control,
                                                      const std::string& master_key_file) {
-  ASSIGN_OR_RETURN(auto stored, control.withDatabase(
-                                    [](sqlite::Database& db) -> Result<std::optional<std::string>> {
-                                      RETURN_IF_ERROR(ensureSchema(db));
-                                      return storedFingerprint(db);
-                                    }));
+  ASSIGN_OR_RETURN(auto stored, control.dataKeys().masterFingerprint());
   ASSIGN_OR_RETURN(auto key, readKeyFile(master_key_file));
   if (!key) {
     if (stored) {
@@ -306,8 +265,7 @@ Result<std::unique_ptr<TenantKeys>> TenantKeys::open(ControlStore& control,
     fs::remove(master_key_file + ".new", ec);
   }
   if (!stored) {
-    RETURN_IF_ERROR(
-        control.withDatabase([&](sqlite::Database& db) { return storeFingerprint(db, fp, 0); }));
+    RETURN_IF_ERROR(control.dataKeys().setMasterFingerprint(fp));
   }
   return std::unique_ptr<TenantKeys>(new TenantKeys(control, *key));
 }
@@ -324,28 +282,12 @@ Status TenantKeys::rotateMaster(ControlStore& control, const std::string& master
   RETURN_IF_ERROR(writeKeyFileExclusive(pending, new_key));
   RETURN_IF_ERROR(fsyncParent(pending));
   // 2. Every data key and the fingerprint, in one transaction.
-  RETURN_IF_ERROR(control.withDatabase([&](sqlite::Database& db) -> Status {
-    ASSIGN_OR_RETURN(auto tx, sqlite::Transaction::begin(db));
-    ASSIGN_OR_RETURN(auto sel, db.prepare("SELECT tenant_id, wrapped FROM secrets_data_keys"));
-    std::vector<std::pair<std::string, std::string>> rewrapped;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, sel.step());
-      if (!row) break;
-      std::string tenant_id = sel.columnText(0);
-      ASSIGN_OR_RETURN(SecretKey dk, unwrap(old_key, tenant_id, sel.columnBlob(1)));
-      ASSIGN_OR_RETURN(std::string w, secrets::aeadSeal(new_key, wrapAad(tenant_id), keyBytes(dk)));
-      rewrapped.emplace_back(std::move(tenant_id), std::move(w));
-    }
-    ASSIGN_OR_RETURN(auto upd,
-                     db.prepare("UPDATE secrets_data_keys SET wrapped = ? WHERE tenant_id = ?"));
-    for (const auto& [tenant_id, w] : rewrapped) {
-      upd.reset();
-      upd.bindBlob(1, w).bindText(2, tenant_id);
-      RETURN_IF_ERROR(upd.run());
-    }
-    RETURN_IF_ERROR(storeFingerprint(db, secrets::masterFingerprint(new_key), 0));
-    return tx.commit();
-  }));
+  RETURN_IF_ERROR(control.dataKeys().rotateMaster(
+      [&](const std::string& tenant_id, const std::string& wrapped) -> Result<std::string> {
+        ASSIGN_OR_RETURN(SecretKey dk, unwrap(old_key, tenant_id, wrapped));
+        return secrets::aeadSeal(new_key, wrapAad(tenant_id), keyBytes(dk));
+      },
+      secrets::masterFingerprint(new_key)));
   // 3. The new key replaces the old one; a crash before this is finished by open().
   if (::rename(pending.c_str(), master_key_file.c_str()) != 0) {
     return internalError("rotation committed but " + pending + " was not renamed: " +
@@ -355,12 +297,7 @@ Status TenantKeys::rotateMaster(ControlStore& control, const std::string& master
 }
 
 Status TenantKeys::dropDataKey(ControlStore& control, const std::string& tenant_id) {
-  return control.withDatabase([&](sqlite::Database& db) -> Status {
-    RETURN_IF_ERROR(ensureSchema(db));
-    ASSIGN_OR_RETURN(auto st, db.prepare("DELETE FROM secrets_data_keys WHERE tenant_id = ?"));
-    st.bindText(1, tenant_id);
-    return st.run();
-  });
+  return control.dataKeys().removeKey(tenant_id);
 }
 
 Status TenantKeys::forgetTenant(const std::string& tenant_id) {
@@ -384,33 +321,22 @@ Result<SecretKey> TenantKeys::dataKey(const std::string& tenant_id, bool create)
   SecretKey fresh = randomKey();
   ASSIGN_OR_RETURN(std::string fresh_wrapped,
                    secrets::aeadSeal(master_, wrapAad(tenant_id), keyBytes(fresh)));
-  ASSIGN_OR_RETURN(
-      auto wrapped,
-      control_.withDatabase([&](sqlite::Database& db) -> Result<std::optional<std::string>> {
-        if (create) {
-          // A key wrapped under a master key the DB no longer names (rotated by another process
-          // while this one runs) would never open again: refuse instead.
-          ASSIGN_OR_RETURN(auto fp, storedFingerprint(db));
-          if (!fp || *fp != secrets::masterFingerprint(master_)) {
-            return configError(
-                "the master key was rotated while the control plane was running; "
-                "restart it");
-          }
-          // Two first uses racing: the first insert wins and both read it back.
-          ASSIGN_OR_RETURN(auto ins,
-                           db.prepare("INSERT INTO secrets_data_keys (tenant_id, wrapped, "
-                                      "created_at_ms) VALUES (?, ?, 0) "
-                                      "ON CONFLICT(tenant_id) DO NOTHING"));
-          ins.bindText(1, tenant_id).bindBlob(2, fresh_wrapped);
-          RETURN_IF_ERROR(ins.run());
-        }
-        ASSIGN_OR_RETURN(auto sel,
-                         db.prepare("SELECT wrapped FROM secrets_data_keys WHERE tenant_id = ?"));
-        sel.bindText(1, tenant_id);
-        ASSIGN_OR_RETURN(bool row, sel.step());
-        if (!row) return std::optional<std::string>();
-        return std::optional<std::string>(sel.columnBlob(0));
-      }));
+  std::optional<std::string> wrapped;
+  if (create) {
+    // Two first uses racing: the first key stored wins and both get it back.
+    const std::string fp = secrets::masterFingerprint(master_);
+    ASSIGN_OR_RETURN(auto added, control_.dataKeys().addWrappedKey(tenant_id, fresh_wrapped, fp));
+    if (!added) {
+      // A key wrapped under a master key the DB no longer names (rotated by another process
+      // while this one runs) would never open again: refuse instead.
+      return configError(
+          "the master key was rotated while the control plane was running; "
+          "restart it");
+    }
+    wrapped = std::move(added);
+  } else {
+    ASSIGN_OR_RETURN(wrapped, control_.dataKeys().wrappedKey(tenant_id));
+  }
   if (!wrapped) return notFoundError("tenant " + tenant_id + " has no data key");
   ASSIGN_OR_RETURN(SecretKey key, unwrap(master_, tenant_id, *wrapped));
   std::lock_guard lock(mu_);

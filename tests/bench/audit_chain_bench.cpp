@@ -10,6 +10,7 @@
 
 #include "common/sqlite/database.h"
 #include "controlplane/audit/access_log.h"
+#include "controlplane/store/sqlite/sqlite_tenant_store.h"
 
 using namespace tenure;
 using Steady = std::chrono::steady_clock;
@@ -27,7 +28,10 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
 
-  auto chain = sqlite::Database::open((dir / "chain.db").string()).value();
+  // The chain of a tenant database, as the control plane keeps it.
+  auto store =
+      cp::SqliteTenantStore::open((dir / "chain.db").string(), SystemClock::instance()).value();
+  cp::AccessChainStore& chain = store->accessChain();
   cp::AccessEntry e;
   e.principal_kind = "tenant_token";
   e.principal = "Acme";

@@ -1,5 +1,6 @@
 #pragma once
-// AccessChainStore on SQLite: tables of the component "audit" in the control or tenant database, on the store's connection.
+// AccessChainStore on SQLite: table access_log (component "audit") in the control or tenant
+// database, on the store's connection.
 
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ class SqliteAccessChainStore final : public AccessChainStore {
   static const std::vector<std::string>& migrations();
 
   SqliteAccessChainStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+  Result<AccessEntry> append(AccessEntry e, const HashOf& hash_of) override;
+  Result<std::vector<AccessEntry>> list(int64_t after_id, int limit) override;
+  Status forEach(const std::function<bool(const AccessEntry&)>& visit) override;
 
  private:
   SqliteConnection& conn_;

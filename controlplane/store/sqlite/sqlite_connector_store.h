@@ -1,5 +1,6 @@
 #pragma once
-// ConnectorStore on SQLite: tables of the component "connectors" in the tenant database, on the store's connection.
+// ConnectorStore on SQLite: tables connector_configs and connector_pulls (component
+// "connectors") in the tenant database, on the store's connection.
 
 #include <string>
 #include <vector>
@@ -17,6 +18,13 @@ class SqliteConnectorStore final : public ConnectorStore {
   static const std::vector<std::string>& migrations();
 
   SqliteConnectorStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+  Result<std::optional<ConnectorConfig>> config(const std::string& kind) override;
+  Status saveConfig(const std::string& kind, const std::string& settings,
+                    const std::string& sealed_api_key) override;
+  Result<bool> removeConnector(const std::string& kind) override;
+  Result<ConnectorPullState> pullState(const std::string& kind) override;
+  Status savePullState(const std::string& kind, const ConnectorPullState& state) override;
 
  private:
   SqliteConnection& conn_;

@@ -1,5 +1,6 @@
 #pragma once
-// DataKeyStore on SQLite: tables of the component "secrets" in the control database, on the store's connection.
+// DataKeyStore on SQLite: tables secrets_master and secrets_data_keys (component "secrets") in the
+// control database, on the store's connection.
 
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@ class SqliteDataKeyStore final : public DataKeyStore {
   static const std::vector<std::string>& migrations();
 
   SqliteDataKeyStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+  Result<std::optional<std::string>> masterFingerprint() override;
+  Status setMasterFingerprint(const std::string& fingerprint) override;
+  Result<std::optional<std::string>> wrappedKey(const std::string& tenant_id) override;
+  Result<std::optional<std::string>> addWrappedKey(const std::string& tenant_id,
+                                                   const std::string& wrapped,
+                                                   const std::string& master_fingerprint) override;
+  Status removeKey(const std::string& tenant_id) override;
+  Status rotateMaster(const Rewrap& rewrap, const std::string& new_fingerprint) override;
 
  private:
   SqliteConnection& conn_;

@@ -1,5 +1,6 @@
 #pragma once
-// IdentityEventStore on SQLite: tables of the component "events" in the tenant database, on the store's connection.
+// IdentityEventStore on SQLite: table identity_events (component "events") in the tenant
+// database, on the store's connection.
 
 #include <string>
 #include <vector>
@@ -16,7 +17,13 @@ class SqliteIdentityEventStore final : public IdentityEventStore {
   static constexpr const char* kComponent = "events";
   static const std::vector<std::string>& migrations();
 
-  SqliteIdentityEventStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+  SqliteIdentityEventStore(SqliteConnection& conn, const Clock& clock)
+      : conn_(conn), clock_(clock) {}
+
+  Status record(const std::function<Status(Recording&)>& work) override;
+  Result<IdentityHistory> history(const std::string& employee_id, int64_t as_of_ms) override;
+  Result<std::vector<IdentityEvent>> events(const std::string& employee_id, int64_t after_id,
+                                            int limit) override;
 
  private:
   SqliteConnection& conn_;

@@ -1,5 +1,6 @@
 #pragma once
-// ScimUserStore on SQLite: tables of the component "scim" in the tenant database, on the store's connection.
+// ScimUserStore on SQLite: table scim_users (component "scim") in the tenant database, on the
+// store's connection.
 
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@ class SqliteScimUserStore final : public ScimUserStore {
   static const std::vector<std::string>& migrations();
 
   SqliteScimUserStore(SqliteConnection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
+
+  Result<std::optional<ScimUserRow>> byId(const std::string& id) override;
+  Result<std::optional<ScimUserRow>> byUserName(const std::string& user_name) override;
+  Result<std::optional<ScimUserRow>> byEmployeeId(const std::string& employee_id) override;
+  Result<ScimPage> list(ScimMatch match, const std::string& value, int64_t offset,
+                        int64_t limit) override;
+  Status insert(const ScimUserRow& row) override;
+  Status update(const ScimUserRow& row) override;
+  Status remove(const std::string& id) override;
 
  private:
   SqliteConnection& conn_;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/sqlite/database.h"
+#include "controlplane/store/sqlite/sqlite_tenant_store.h"
 #include "tests/controlplane/support/loopback_control_plane.h"
 
 namespace tenure::cp {
@@ -163,16 +164,19 @@ TEST_F(AccessLogTest, VerifierFindsExactlyTheTamperedRow) {
 TEST_F(AccessLogTest, RecomputingTheTamperedHashBreaksTheNextLink) {
   for (int i = 0; i < 3; ++i) cp_.request("GET", "/api/v1/runs", "Bearer " + a_.api_token);
   // The forger rewrites entry 2 and its hash consistently; entry 3 still points at the old hash.
-  auto db = sqlite::Database::open(tenantDb(a_));
-  ASSERT_TRUE(db.isOk());
-  auto rows = listAccessEntries(*db, 1, 1).value();
+  auto store = SqliteTenantStore::open(tenantDb(a_), SystemClock::instance());
+  ASSERT_TRUE(store.isOk());
+  auto rows = (*store)->accessChain().list(1, 1).value();
   AccessEntry forged = rows.at(0);
   forged.principal = "nobody";
   forged.hash = chainHash(forged.prev_hash, forged);
-  auto upd = db->prepare("UPDATE access_log SET principal = ?, hash = ? WHERE id = 2").value();
-  upd.bindText(1, forged.principal).bindText(2, forged.hash);
-  ASSERT_TRUE(upd.run().isOk());
-  auto check = verifyAccessChain(*db).value();
+  ASSERT_TRUE((*store)->withDatabase([&](sqlite::Database& db) -> Status {
+    ASSIGN_OR_RETURN(auto upd,
+                     db.prepare("UPDATE access_log SET principal = ?, hash = ? WHERE id = 2"));
+    upd.bindText(1, forged.principal).bindText(2, forged.hash);
+    return upd.run();
+  }).isOk());
+  auto check = verifyAccessChain((*store)->accessChain()).value();
   EXPECT_FALSE(check.ok);
   EXPECT_EQ(check.broken_id, 3);
   EXPECT_EQ(check.field, "prev_hash");

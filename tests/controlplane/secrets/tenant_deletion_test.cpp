@@ -13,6 +13,7 @@
 #include "common/base/clock.h"
 #include "common/sqlite/database.h"
 #include "controlplane/secrets/tenant_keys.h"
+#include "controlplane/store/sqlite/sqlite_control_store.h"
 #include "controlplane/tickets/ticket_service.h"
 #include "tests/mocks/fake_http_client.h"
 
@@ -33,7 +34,9 @@ class TenantDeletionTest : public ::testing::Test {
     char tmpl[] = "/tmp/tenure-tdel-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    control_ = unwrap(ControlStore::open(dir_ + "/control.db", clock_));
+    auto control = unwrap(SqliteControlStore::open(dir_ + "/control.db", clock_));
+    control_file_ = control.get();
+    control_ = std::move(control);
     stores_ = std::make_unique<TenantStores>(dir_ + "/tenants", clock_);
     keys_ = unwrap(TenantKeys::open(*control_, dir_ + "/master.key"));
     a_ = unwrap(control_->createTenant("A"));
@@ -76,6 +79,7 @@ class TenantDeletionTest : public ::testing::Test {
   ManualClock clock_;
   std::string dir_;
   std::unique_ptr<ControlStore> control_;
+  SqliteControlStore* control_file_ = nullptr;  // control_, for inspecting the file in SQL
   std::unique_ptr<TenantStores> stores_;
   std::unique_ptr<TenantKeys> keys_;
   TenantCredentials a_, b_;
@@ -145,7 +149,7 @@ class TenantDeletionComponentsTest : public TenantDeletionTest {
     return out;
   }
   int64_t rows(const std::string& sql) {
-    return unwrap(control_->withDatabase([&](sqlite::Database& db) -> Result<int64_t> {
+    return unwrap(control_file_->withDatabase([&](sqlite::Database& db) -> Result<int64_t> {
       ASSIGN_OR_RETURN(auto st, db.prepare(sql));
       ASSIGN_OR_RETURN(bool row, st.step());
       return row ? st.columnInt64(0) : 0;
@@ -185,7 +189,7 @@ TEST_F(TenantDeletionTest, AControlDbWithoutTheTicketIndexStillDeletes) {
     auto db = unwrap(sqlite::Database::open(dir_ + "/control.db"));
     ASSERT_TRUE(db.exec("DROP TABLE ticket_index").isOk());
   }
-  EXPECT_EQ(unwrap(control_->withDatabase([](sqlite::Database& db) -> Result<bool> {
+  EXPECT_EQ(unwrap(control_file_->withDatabase([](sqlite::Database& db) -> Result<bool> {
               ASSIGN_OR_RETURN(auto st, db.prepare("SELECT 1 FROM sqlite_master WHERE name = "
                                                    "'ticket_index'"));
               return st.step();
