@@ -15,7 +15,6 @@
 #include "controlplane/store/access_chain_store.h"
 #include "controlplane/store/ticket_index_store.h"
 #include "controlplane/store/data_key_store.h"
-#include "controlplane/store/sqlite/sqlite_connection.h"
 
 namespace tenure::cp {
 
@@ -237,16 +236,6 @@ class ControlStore {
   virtual AccessChainStore& accessChain() = 0;
   virtual TicketIndexStore& ticketIndex() = 0;
   virtual DataKeyStore& dataKeys() = 0;
-
-  // Transitional (issue 13): components not yet behind a store of their own still run SQL on the
-  // control database's connection. Goes away when the last one has its store.
-  template <class F>
-  auto withDatabase(F&& f) {
-    return legacyConnection().run(std::forward<F>(f));
-  }
-
- protected:
-  virtual SqliteConnection& legacyConnection() = 0;
 };
 
 }  // namespace tenure::cp

@@ -23,7 +23,6 @@
 #include "controlplane/store/scim_user_store.h"
 #include "controlplane/store/connector_store.h"
 #include "controlplane/store/threshold_window_store.h"
-#include "controlplane/store/sqlite/sqlite_connection.h"
 
 namespace tenure::cp {
 
@@ -163,16 +162,6 @@ class TenantStore {
   virtual ScimUserStore& scimUsers() = 0;
   virtual ConnectorStore& connectors() = 0;
   virtual ThresholdWindowStore& thresholdWindow() = 0;
-
-  // Transitional (issue 13): components not yet behind a store of their own still run SQL on the
-  // tenant's connection. Goes away when the last one has its store; new code must not use it.
-  template <class F>
-  auto withDatabase(F&& f) {
-    return legacyConnection().run(std::forward<F>(f));
-  }
-
- protected:
-  virtual SqliteConnection& legacyConnection() = 0;
 };
 
 // Opens tenant stores on demand and keeps them open.

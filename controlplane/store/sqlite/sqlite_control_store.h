@@ -74,9 +74,6 @@ class SqliteControlStore final : public ControlStore {
     return conn_.run(std::forward<F>(f));
   }
 
- protected:
-  SqliteConnection& legacyConnection() override { return conn_; }
-
  private:
   SqliteControlStore(sqlite::Database db, const Clock& clock);
   static Status migrateScheduling(sqlite::Database& db);

@@ -65,9 +65,6 @@ class SqliteTenantStore final : public TenantStore {
     return conn_.run(std::forward<F>(f));
   }
 
- protected:
-  SqliteConnection& legacyConnection() override { return conn_; }
-
  private:
   SqliteTenantStore(sqlite::Database db, const Clock& clock);
   SqliteConnection conn_;

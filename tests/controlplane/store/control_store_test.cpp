@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/base/crypto.h"
+#include "common/sqlite/database.h"
 
 namespace tenure::cp {
 namespace {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/base/crypto.h"
+#include "common/sqlite/database.h"
 #include "controlplane/store/control_store.h"
 
 namespace tenure::cp {
