@@ -6,6 +6,7 @@
 
 #include "common/hr/validation.h"
 #include "common/protocol/messages.h"
+#include "controlplane/answers/submission_answer.h"
 
 namespace tenure::cp::connectors {
 namespace {
@@ -82,10 +83,15 @@ std::string hintFor(const Status& st) {
 
 }  // namespace
 
-ConnectorService::ConnectorService(ControlPlaneService& service, TenantStores& tenants,
-                                   const Clock& clock, net::HttpClient& http,
+ConnectorService::ConnectorService(Intake& intake, TicketRaiser& tickets, SecretBox* secrets,
+                                   TenantStores& tenants, const Clock& clock, net::HttpClient& http,
                                    ConnectorServiceOptions options)
-    : service_(service), tenants_(tenants), clock_(clock), http_(http),
+    : intake_(intake),
+      tickets_(tickets),
+      secrets_(secrets),
+      tenants_(tenants),
+      clock_(clock),
+      http_(http),
       options_(std::move(options)) {}
 
 ConnectorService::~ConnectorService() {
@@ -169,7 +175,7 @@ void ConnectorService::handlePut(const HttpServerRequest& req, Responder& respon
     }
     api_key = std::string(it->value().get_string());
   }
-  SecretBox* box = service_.secrets();
+  SecretBox* box = secrets_;
   if (box == nullptr) {
     respond(errorResponse(503, protocol::kErrUnavailable,
                           "secret storage is not configured on this control plane"));
@@ -251,7 +257,7 @@ void ConnectorService::handleDelete(Responder& respond, const std::string& tenan
     return;
   }
   // No connector, no failing feed.
-  service_.tickets().clear(tenant_id, "hr_feed", kKind);
+  tickets_.clear(tenant_id, "hr_feed", kKind);
   respond(jsonResponse(200, bj::object{{"deleted", true}}));
 }
 
@@ -295,7 +301,7 @@ void ConnectorService::failed(const std::string& tenant_id, PullState& state, co
   if (Status s = saveState(tenant_id, state); !s.isOk()) {
     spdlog::error("tenant {}: cannot record the pull state: {}", tenant_id, s.toString());
   }
-  service_.tickets().raise(Detection{tenant_id, "hr_feed", kKind,
+  tickets_.raise(Detection{tenant_id, "hr_feed", kKind,
                                      "BambooHR pull failed: " + st.message(), hintFor(st)});
 }
 
@@ -340,7 +346,7 @@ PullOutcome ConnectorService::pull(const std::string& tenant_id) {
   state.started_at_ms = clock_.nowUnixMillis();
   (void)saveState(tenant_id, state);
 
-  SecretBox* box = service_.secrets();
+  SecretBox* box = secrets_;
   if (box == nullptr) {
     Status st = configError("secret storage is not configured on this control plane");
     failed(tenant_id, state, st);
@@ -386,7 +392,7 @@ PullOutcome ConnectorService::pull(const std::string& tenant_id) {
   Submission sub;
   sub.source = kKind;
   sub.priority = options_.submit_priority;
-  SubmitResult submitted = service_.submitRecords(tenant_id, std::move(batch), sub);
+  SubmitResult submitted = submissionAnswer(intake_.submit(tenant_id, std::move(batch), sub));
   state.rejected = static_cast<int>(submitted.rejected.size());
   if (submitted.http_status != 202) {
     // Every row refused, or the store failed: the feed did not deliver a usable HR state.
@@ -404,7 +410,7 @@ PullOutcome ConnectorService::pull(const std::string& tenant_id) {
   if (Status s = saveState(tenant_id, state); !s.isOk()) {
     spdlog::error("tenant {}: cannot record the pull state: {}", tenant_id, s.toString());
   }
-  service_.tickets().clear(tenant_id, "hr_feed", kKind);
+  tickets_.clear(tenant_id, "hr_feed", kKind);
   spdlog::info("tenant {}: bamboohr pull: {} employees in {} pages, run {}, {} rejected", tenant_id,
                state.records, state.pages, state.run_id, state.rejected);
   out.run_id = submitted.run_id;

@@ -7,7 +7,7 @@
 //   POST   /api/v1/connectors/bamboohr/pull   pulls now: 202 with the run id, or the error
 // A pull reads every page first; if any page fails nothing is submitted and an "hr_feed" ticket
 // is raised, cleared by the next successful pull. Records enter through
-// ControlPlaneService::submitRecords (source "bamboohr"), so bad rows are rejected, never applied.
+// the intake (source "bamboohr"), so bad rows are rejected, never applied.
 // Settings and pull state live in the tenant store (its ConnectorStore).
 
 #include <boost/json/object.hpp>
@@ -26,7 +26,9 @@
 #include "controlplane/connectors/bamboohr.h"
 #include "controlplane/connectors/http_json_client.h"
 #include "controlplane/http/http_server.h"
-#include "controlplane/service/control_plane_service.h"
+#include "controlplane/intake/intake.h"
+#include "controlplane/secrets/secret_box.h"
+#include "controlplane/tickets/ticket_raiser.h"
 #include "controlplane/store/connector_store.h"
 #include "controlplane/store/tenant_store.h"
 
@@ -52,8 +54,10 @@ struct PullOutcome {
 class ConnectorService {
  public:
   // Pulls go out through `http` (common/net), which must outlive the service.
-  ConnectorService(ControlPlaneService& service, TenantStores& tenants, const Clock& clock,
-                   net::HttpClient& http, ConnectorServiceOptions options = {});
+  // Pulled records enter through `intake`; hr_feed tickets go to `tickets`; API keys are sealed by
+  // `secrets` (null: a connector cannot be configured, config error).
+  ConnectorService(Intake& intake, TicketRaiser& tickets, SecretBox* secrets, TenantStores& tenants,
+                   const Clock& clock, net::HttpClient& http, ConnectorServiceOptions options = {});
   // Waits for pulls started through the API.
   ~ConnectorService();
   ConnectorService(const ConnectorService&) = delete;
@@ -89,7 +93,9 @@ class ConnectorService {
   Status saveState(const std::string& tenant_id, const PullState& state);
   void failed(const std::string& tenant_id, PullState& state, const Status& st);
 
-  ControlPlaneService& service_;
+  Intake& intake_;
+  TicketRaiser& tickets_;
+  SecretBox* secrets_;
   TenantStores& tenants_;
   const Clock& clock_;
   net::HttpClient& http_;

@@ -92,11 +92,11 @@ constexpr const char* kNoSmtpSink =
 }  // namespace
 
 ReportDigestService::ReportDigestService(ControlStore& control, TenantStores& tenants,
-                                         ControlPlaneService& service, TicketService& tickets,
+                                         Intake& intake, TicketService& tickets,
                                          const Clock& clock, DigestOptions options)
     : control_(control),
       tenants_(tenants),
-      service_(service),
+      intake_(intake),
       tickets_(tickets),
       clock_(clock),
       options_(std::move(options)) {
@@ -140,7 +140,8 @@ Result<SinkConfig> ReportDigestService::smtpSink(const std::string& tenant_id,
 
 Result<int64_t> ReportDigestService::nextSlot(const std::string& tenant_id, const std::string& cron,
                                               int64_t after_ms) {
-  return service_.nextScheduledRun(tenant_id, cron, after_ms);
+  ASSIGN_OR_RETURN(policy::Policy pol, intake_.currentPolicy(tenant_id));
+  return policy::nextCronRunMs(pol, cron, after_ms);
 }
 
 Result<StoredDigestSettings> ReportDigestService::putSettings(const std::string& tenant_id,
@@ -236,7 +237,7 @@ Result<DigestContent> ReportDigestService::content(const std::string& tenant_id,
   ASSIGN_OR_RETURN(auto tenant, control_.tenantById(tenant_id));
   if (!tenant) return notFoundError("no tenant " + tenant_id);
   c.tenant_name = tenant->name;
-  ASSIGN_OR_RETURN(policy::Policy pol, service_.tenantPolicy(tenant_id));
+  ASSIGN_OR_RETURN(policy::Policy pol, intake_.currentPolicy(tenant_id));
   auto zone = TimeZone::load(pol.lifecycle.time_zone);
   if (zone.isOk()) {
     c.zone = *zone;
@@ -395,7 +396,7 @@ HttpServerResponse ReportDigestService::handle(const std::string& tenant_id,
     if (req.method == "GET") {
       auto s = settings(tenant_id);
       if (!s.isOk()) return failure(s.status());
-      auto policy = service_.tenantPolicy(tenant_id);
+      auto policy = intake_.currentPolicy(tenant_id);
       if (!policy.isOk()) return failure(policy.status());
       bj::object o = digestSettingsToJson(s->has_value() ? (*s)->settings : DigestSettings{});
       o["configured"] = s->has_value();

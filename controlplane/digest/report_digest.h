@@ -30,7 +30,7 @@
 #include "common/base/status.h"
 #include "controlplane/digest/digest_mail.h"
 #include "controlplane/http/http_server.h"
-#include "controlplane/service/control_plane_service.h"
+#include "controlplane/intake/intake.h"
 #include "controlplane/store/control_store.h"
 #include "controlplane/store/digest_store.h"
 #include "controlplane/store/tenant_store.h"
@@ -60,7 +60,9 @@ struct StoredDigestSettings {
 
 class ReportDigestService {
  public:
-  ReportDigestService(ControlStore& control, TenantStores& tenants, ControlPlaneService& service,
+  // `intake` gives the tenant's current policy (time zone, schedule); `tickets` the SMTP sinks and
+  // their transport.
+  ReportDigestService(ControlStore& control, TenantStores& tenants, Intake& intake,
                       TicketService& tickets, const Clock& clock, DigestOptions options = {});
 
   Result<std::optional<StoredDigestSettings>> settings(const std::string& tenant_id);
@@ -108,7 +110,7 @@ class ReportDigestService {
 
   ControlStore& control_;
   TenantStores& tenants_;
-  ControlPlaneService& service_;
+  Intake& intake_;
   TicketService& tickets_;
   const Clock& clock_;
   DigestOptions options_;

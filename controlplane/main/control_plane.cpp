@@ -35,18 +35,19 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context
 
   ControlStore& control = *cp->control_;
   TenantStores& tenants = *cp->tenants_;
-  cp->service_ = std::make_unique<ControlPlaneService>(io, control, tenants, clock, o.service);
-  ControlPlaneService& service = *cp->service_;
-  service.setSecretBox(cp->keys_.get());
-  cp->connectors_ = std::make_unique<connectors::ConnectorService>(service, tenants, clock, *http);
   SecretBox* box = cp->keys_.get();
   cp->tickets_ = std::make_unique<TicketService>(io, control, tenants, clock,
                                                  [box] { return box; },
                                                  SinkTransport{*http, *mail}, o.tickets);
-  service.setTicketRaiser(cp->tickets_.get());
+  cp->service_ = std::make_unique<ControlPlaneService>(
+      io, control, tenants, clock, o.service,
+      ServiceCollaborators{.tickets = cp->tickets_.get(), .secrets = box});
+  ControlPlaneService& service = *cp->service_;
+  cp->connectors_ = std::make_unique<connectors::ConnectorService>(
+      service.intake(), *cp->tickets_, box, tenants, clock, *http);
   // Report digests: scheduled and sent on the ticket outbox's worker (no thread of their own).
-  cp->digests_ = std::make_unique<ReportDigestService>(control, tenants, service, *cp->tickets_,
-                                                       clock, o.digest);
+  cp->digests_ = std::make_unique<ReportDigestService>(control, tenants, service.intake(),
+                                                       *cp->tickets_, clock, o.digest);
   ReportDigestService& digests = *cp->digests_;
   service.addTenantDeletionHook(
       [&digests](const std::string& tenant_id) { return digests.forgetTenant(tenant_id); });

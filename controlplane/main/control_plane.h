@@ -66,9 +66,10 @@ class ControlPlane {
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
   std::unique_ptr<TenantKeys> keys_;
+  // In dependency order (each is destroyed before what it uses).
+  std::unique_ptr<TicketService> tickets_;
   std::unique_ptr<ControlPlaneService> service_;
   std::unique_ptr<connectors::ConnectorService> connectors_;
-  std::unique_ptr<TicketService> tickets_;
   std::unique_ptr<ReportDigestService> digests_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<api::ControlPlaneApi> api_;

@@ -127,14 +127,15 @@ QueueOptions queueOptions(const ServiceOptions& o) {
 
 ControlPlaneService::ControlPlaneService(boost::asio::io_context& io, ControlStore& control,
                                          TenantStores& tenants, const Clock& clock,
-                                         ServiceOptions options)
+                                         ServiceOptions options, ServiceCollaborators with)
     : control_(control),
       tenants_(tenants),
       clock_(clock),
       options_(options),
-      queue_(io, control, tenants, clock, forwarding_tickets_, queueOptions(options)),
-      intake_(tenants, queue_, clock, forwarding_tickets_,
-              IntakeOptions{options.max_identities_per_upload}) {}
+      tickets_(with.tickets != nullptr ? *with.tickets : null_tickets_),
+      secrets_(with.secrets),
+      queue_(io, control, tenants, clock, tickets_, queueOptions(options)),
+      intake_(tenants, queue_, clock, tickets_, IntakeOptions{options.max_identities_per_upload}) {}
 
 ControlPlaneService::~ControlPlaneService() = default;
 
@@ -369,59 +370,9 @@ void ControlPlaneService::handleUpload(const HttpServerRequest& req, Responder& 
   respond(jsonResponse(result.http_status, std::move(result.body)));
 }
 
-int submissionHttpStatus(const IntakeResult& r) {
-  switch (r.outcome) {
-    case IntakeOutcome::kQueued:
-      return 202;
-    case IntakeOutcome::kTooMany:
-      return 413;
-    case IntakeOutcome::kNothingAccepted:
-      return 422;
-    case IntakeOutcome::kStoreFailure:
-      break;
-  }
-  // As storeFailure(): transient faults are 503 so clients retry.
-  return r.status.errorClass() == ErrorClass::kTransient ? 503 : 500;
-}
-
 SubmitResult ControlPlaneService::submitRecords(const std::string& tenant_id,
                                                 hr::ParsedBatch batch, const Submission& sub) {
-  IntakeResult r = intake_.submit(tenant_id, std::move(batch), sub);
-  SubmitResult out;
-  out.http_status = submissionHttpStatus(r);
-  out.status = r.status;
-  out.run_id = r.run_id;
-  out.rejected = r.rejected;
-  bj::array rejected;
-  for (const auto& e : r.rejected) {
-    rejected.push_back(bj::object{
-        {"row", e.row}, {"employee_id", e.employee_id}, {"field", e.field}, {"reason", e.reason}});
-  }
-  switch (r.outcome) {
-    case IntakeOutcome::kTooMany:
-      out.body = protocol::toJson(ErrorBody{protocol::kErrTooLarge, r.status.message()}).as_object();
-      break;
-    case IntakeOutcome::kStoreFailure: {
-      out.body = bj::parse(storeFailure(r.status).body).as_object();
-      break;
-    }
-    case IntakeOutcome::kNothingAccepted:
-      out.body = bj::object{{"run_id", nullptr},
-                            {"accepted", 0},
-                            {"rejected_count", static_cast<int64_t>(rejected.size())},
-                            {"rejected", std::move(rejected)}};
-      break;
-    case IntakeOutcome::kQueued:
-      out.body = bj::object{{"run_id", r.run_id},
-                            {"status", "queued"},
-                            {"dry_run", r.dry_run},
-                            {"policy_version", r.policy_version},
-                            {"accepted", r.accepted},
-                            {"rejected_count", static_cast<int64_t>(rejected.size())},
-                            {"rejected", std::move(rejected)}};
-      break;
-  }
-  return out;
+  return submissionAnswer(intake_.submit(tenant_id, std::move(batch), sub));
 }
 
 void ControlPlaneService::handleListRuns(Responder& respond, const Tenant& tenant) {

@@ -22,6 +22,7 @@
 #include "common/hr/validation.h"
 #include "common/policy/policy.h"
 #include "controlplane/http/http_server.h"
+#include "controlplane/answers/submission_answer.h"
 #include "controlplane/intake/intake.h"
 #include "controlplane/queue/job_queue.h"
 #include "controlplane/store/control_store.h"
@@ -47,35 +48,27 @@ struct ServiceOptions {
   const ZoneDatabase* zones = nullptr;
 };
 
-// The answer to a submission, ready to send (upload) or to inspect (SCIM, connectors, scheduler).
-struct SubmitResult {
-  int http_status = 202;  // 202 queued, 413 too many, 422 nothing accepted, 5xx store failure
-  Status status;          // ok when queued
-  std::string run_id;     // empty unless queued
-  std::vector<RejectedRow> rejected;
-  boost::json::object body;
+// What the service hands work to besides its stores; each must outlive the service.
+struct ServiceCollaborators {
+  // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...); null:
+  // nowhere.
+  TicketRaiser* tickets = nullptr;
+  // Seals tenant secrets (sink credentials, connector tokens); null: code that stores a secret
+  // refuses (config error).
+  SecretBox* secrets = nullptr;
 };
-
-// The HTTP status of an intake result, for every endpoint that takes HR records: 202 queued,
-// 413 too many, 422 nothing accepted, 503 for a transient store failure, 500 otherwise.
-int submissionHttpStatus(const IntakeResult& r);
 
 class ControlPlaneService {
  public:
   ControlPlaneService(boost::asio::io_context& io, ControlStore& control, TenantStores& tenants,
-                      const Clock& clock, ServiceOptions options = {});
+                      const Clock& clock, ServiceOptions options = {},
+                      ServiceCollaborators with = {});
   ~ControlPlaneService();
 
   // The job queue (enqueue, lease, held polls, results, recovery): controlplane/queue.
   JobQueue& queue() { return queue_; }
 
-  // Where detected problems go (held runs, failed and quarantined jobs, bad HR data, ...).
-  // Defaults to a NullTicketRaiser; the raiser must outlive the service.
-  void setTicketRaiser(TicketRaiser* raiser) { tickets_ = forwarding_tickets_.target = raiser; }
-  TicketRaiser& tickets() { return *tickets_; }
-  // Seals tenant secrets (sink credentials, connector tokens). Null until main sets it; code
-  // that stores a secret refuses (config error) without one. Must outlive the service.
-  void setSecretBox(SecretBox* box) { secrets_ = box; }
+  TicketRaiser& tickets() { return tickets_; }
   SecretBox* secrets() { return secrets_; }
   // Components with per-tenant rows of their own register how to remove them; run by
   // DELETE /admin/v1/tenants/{t} (see tenant_deletion.h).
@@ -150,17 +143,8 @@ class ControlPlaneService {
   ServiceOptions options_;
 
   NullTicketRaiser null_tickets_;
-  TicketRaiser* tickets_ = &null_tickets_;
-  // What the intake raises through: follows setTicketRaiser.
-  struct ForwardingTicketRaiser final : TicketRaiser {
-    explicit ForwardingTicketRaiser(TicketRaiser* t) : target(t) {}
-    TicketRaiser* target;
-    void raise(const Detection& d) override { target->raise(d); }
-    void clear(const std::string& t, const std::string& d, const std::string& s) override {
-      target->clear(t, d, s);
-    }
-  } forwarding_tickets_{&null_tickets_};
-  SecretBox* secrets_ = nullptr;
+  TicketRaiser& tickets_;
+  SecretBox* secrets_;
   std::vector<TenantDeletionHook> deletion_hooks_;
   JobQueue queue_;
   Intake intake_;

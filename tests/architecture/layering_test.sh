@@ -44,4 +44,9 @@ check "the control plane does not include the agent" '#include "agent/' '^$' con
 check "domain services do not include the HTTP layer" \
   '#include "controlplane/(http|api)/|#include "controlplane/service/control_plane_service\.h"' '^$' \
   controlplane/intake controlplane/queue controlplane/policy controlplane/scheduler controlplane/store
+# The scheduler, the connectors and the digest submit through the intake and the queue, never
+# through the service that answers HTTP (issue 13).
+check "scheduler, connectors and digest do not depend on ControlPlaneService" \
+  '#include "controlplane/service/' '^$' \
+  controlplane/scheduler controlplane/connectors controlplane/digest
 exit $failed

@@ -3,6 +3,7 @@
 
 #include "controlplane/connectors/connector_service.h"
 #include "controlplane/api/control_plane_api.h"
+#include "controlplane/service/control_plane_service.h"
 
 #include <gtest/gtest.h>
 
@@ -100,18 +101,26 @@ class ConnectorServiceTest : public ::testing::Test {
     fs::create_directories(dir_);
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
-    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_);
-    service_->setTicketRaiser(&tickets_);
-    service_->setSecretBox(&secrets_);
+    service_ = std::make_unique<ControlPlaneService>(
+        io_, *control_, *tenants_, clock_, ServiceOptions{},
+        ServiceCollaborators{.tickets = &tickets_, .secrets = &secrets_});
+    makeConnectors(&secrets_);
+    a_ = control_->createTenant("A").value();
+    b_ = control_->createTenant("B").value();
+  }
+
+  // The connector service (sealing API keys with `secrets`, none when null) and the API over it.
+  void makeConnectors(SecretBox* secrets) {
+    api_.reset();
+    connectors_.reset();
     ConnectorServiceOptions o;
     o.http.max_attempts = 3;
     o.http.backoff_initial = milliseconds(1);
     o.sleeper = [this](milliseconds d) { sleeps_.push_back(d); };
-    connectors_ = std::make_unique<ConnectorService>(*service_, *tenants_, clock_, http_, o);
-    api_ = std::make_unique<api::ControlPlaneApi>(
-        api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, connectors_.get()});
-    a_ = control_->createTenant("A").value();
-    b_ = control_->createTenant("B").value();
+    connectors_ = std::make_unique<ConnectorService>(service_->intake(), tickets_, secrets,
+                                                     *tenants_, clock_, http_, o);
+    api_ = std::make_unique<api::ControlPlaneApi>(api::ApiComponents{
+        *control_, *tenants_, clock_, *service_, nullptr, nullptr, connectors_.get()});
   }
 
   void TearDown() override {
@@ -261,7 +270,7 @@ TEST_F(ConnectorServiceTest, PlainHttpToAnotherHostIsRefused) {
 }
 
 TEST_F(ConnectorServiceTest, WithoutASecretBoxNothingIsStored) {
-  service_->setSecretBox(nullptr);
+  makeConnectors(nullptr);
   FakeHrServer server([](const FakeRequest&) { return FakeReply{200, kCustomReport}; });
   EXPECT_EQ(configure(server)->response.status, 503);
   EXPECT_EQ(call("GET", "/api/v1/connectors/bamboohr", a_)->response.status, 404);

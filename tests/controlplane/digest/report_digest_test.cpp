@@ -37,8 +37,8 @@ class ReportDigestTest : public TicketEnv {
     o.retry_max = 600s;
     o.smtp_timeout = 5s;
     o.public_url = "https://cp.msp.test/";
-    return std::make_unique<ReportDigestService>(*control_, *tenants_, *service_, *tickets_, clock_,
-                                                 o);
+    return std::make_unique<ReportDigestService>(*control_, *tenants_, service_->intake(), *tickets_,
+                                                 clock_, o);
   }
 
   std::string tid() const { return a_.tenant.tenant_id; }

@@ -70,10 +70,10 @@ class SchedulerTest : public ::testing::Test {
 
   void makeService() {
     scheduler_.reset();
-    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, options_);
+    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, options_,
+                                                     ServiceCollaborators{.tickets = &tickets_});
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
-    service_->setTicketRaiser(&tickets_);
     scheduler_ = std::make_unique<Scheduler>(io_, service_->intake(), *control_, *tenants_, clock_);
   }
 

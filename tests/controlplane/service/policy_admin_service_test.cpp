@@ -34,7 +34,9 @@ class PolicyAdminServiceTest : public ::testing::Test {
     fs::create_directories(dir_);
     control_ = std::move(ControlStore::open((dir_ / "control.db").string(), clock_).value());
     tenants_ = std::make_unique<TenantStores>((dir_ / "tenants").string(), clock_);
-    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_);
+    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_,
+                                                     ServiceOptions{},
+                                                     ServiceCollaborators{.tickets = &raised_});
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, nullptr, nullptr, nullptr});
     a_ = control_->createTenant("Acme").value();
@@ -142,6 +144,12 @@ class PolicyAdminServiceTest : public ::testing::Test {
   boost::asio::io_context io_;
   std::unique_ptr<ControlStore> control_;
   std::unique_ptr<TenantStores> tenants_;
+  // What the service raised (tickets), in order.
+  struct Raised : TicketRaiser {
+    std::vector<Detection> seen;
+    void raise(const Detection& d) override { seen.push_back(d); }
+    void clear(const std::string&, const std::string&, const std::string&) override {}
+  } raised_;
   std::unique_ptr<ControlPlaneService> service_;
   std::unique_ptr<api::ControlPlaneApi> api_;
   TenantCredentials a_, b_;
@@ -479,12 +487,7 @@ TEST_F(PolicyAdminServiceTest, HeldRunsOfEveryTenantAreListedForOperators) {
 // A real-time source (SCIM) disables everyone one request, so one run, at a time: no run crosses
 // a per-run threshold, the rolling window catches it.
 TEST_F(PolicyAdminServiceTest, OnePersonDisableRunsAreHeldOnceTheirSumCrossesTheWindowLimit) {
-  struct Raised : TicketRaiser {
-    std::vector<Detection> seen;
-    void raise(const Detection& d) override { seen.push_back(d); }
-    void clear(const std::string&, const std::string&, const std::string&) override {}
-  } tickets;
-  service_->setTicketRaiser(&tickets);
+  auto& tickets = raised_;
   ASSERT_EQ(tenantCall(a_, "PUT", "/api/v1/policy",
                        R"({"thresholds": {"window": {"minutes": 60, "max_disables": 25}}})")
                 ->status(),

@@ -189,7 +189,7 @@ TEST_F(TicketServiceTest, SinkSecretsAreSealedAndKeptWhenLeftOutOfAnUpdate) {
 }
 
 TEST_F(TicketServiceTest, SinksWithSecretsAreRefusedWithoutASecretBox) {
-  service_->setSecretBox(nullptr);
+  box_in_use_ = nullptr;
   SinkConfig s = parseSinkConfig(
       bj::parse(R"({"id":"hook","type":"webhook","url":"http://x/","secret":"k"})")).value();
   EXPECT_EQ(tickets_->setSinks(a_.tenant.tenant_id, {s}).errorClass(), ErrorClass::kConfig);

@@ -88,13 +88,13 @@ class TicketEnv : public ::testing::Test {
     so.lease = std::chrono::milliseconds(10'000);
     so.max_attempts = 2;
     so.retry_base = std::chrono::milliseconds(0);  // re-queued jobs are ready at once here
-    service_ = std::make_unique<ControlPlaneService>(io_, *control_, *tenants_, clock_, so);
-    service_->setSecretBox(&box_);
     TicketOptions o = ticketOptions();
     tickets_ = std::make_unique<TicketService>(
-        io_, *control_, *tenants_, clock_, [this] { return service_->secrets(); }, transport(),
+        io_, *control_, *tenants_, clock_, [this] { return box_in_use_; }, transport(),
         o);
-    service_->setTicketRaiser(tickets_.get());
+    service_ = std::make_unique<ControlPlaneService>(
+        io_, *control_, *tenants_, clock_, so,
+        ServiceCollaborators{.tickets = tickets_.get(), .secrets = &box_});
     api_ = std::make_unique<api::ControlPlaneApi>(
         api::ApiComponents{*control_, *tenants_, clock_, *service_, tickets_.get(), nullptr, nullptr});
     a_ = control_->createTenant("A").value();
@@ -188,6 +188,7 @@ class TicketEnv : public ::testing::Test {
   ManualClock clock_;
   boost::asio::io_context io_;
   TestSecretBox box_;
+  SecretBox* box_in_use_ = &box_;  // what the ticket service seals sink secrets with (null: none)
   // Sinks deliver to real servers on loopback, through the control plane's libcurl clients.
   net::CurlHttpClient http_{[] {
     net::HttpClientSettings s;
