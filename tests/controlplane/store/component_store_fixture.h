@@ -1,6 +1,6 @@
 #pragma once
-// A temp directory with a control database and a tenant database opened through their SQLite
-// stores, for the tests of the component stores that live in them.
+// For the component stores' tests: a temp directory, the tenant and control stores opened on real
+// SQLite files in it, and a look at the file itself (the components' schema versions).
 
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/base/clock.h"
+#include "common/sqlite/database.h"
 #include "controlplane/store/sqlite/sqlite_control_store.h"
 #include "controlplane/store/sqlite/sqlite_tenant_store.h"
 
@@ -21,25 +22,59 @@ T unwrap(Result<T> r) {
   return std::move(r).value();
 }
 
-class ComponentStoreTest : public ::testing::Test {
+// The component's version in the file's schema_components table (0: no row, -1: unreadable).
+inline int64_t componentVersion(const std::string& path, const std::string& component) {
+  auto db = sqlite::Database::open(path);
+  if (!db.isOk()) return -1;
+  auto st = db->prepare("SELECT version FROM schema_components WHERE name = ?");
+  if (!st.isOk()) return -1;
+  st->bindText(1, component);
+  auto row = st->step();
+  if (!row.isOk()) return -1;
+  return *row ? st->columnInt64(0) : 0;
+}
+
+// A temp directory; the stores are opened by the test.
+class StoreTestDir : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/tenure-cstore-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SqliteTenantStore> openTenant() {
+    return unwrap(SqliteTenantStore::open(tenantPath(), clock_));
+  }
+  std::unique_ptr<SqliteControlStore> openControl() {
+    return unwrap(SqliteControlStore::open(controlPath(), clock_));
+  }
+  std::string tenantPath() const { return dir_ + "/t_0123456789abcdef.db"; }
+  std::string controlPath() const { return dir_ + "/control.db"; }
+
+  std::string dir_;
+  ManualClock clock_;
+};
+
+// A temp directory with both stores open.
+class ComponentStoreTest : public StoreTestDir {
+ protected:
+  void SetUp() override {
+    StoreTestDir::SetUp();
     reopen();
   }
   void TearDown() override {
     tenant_.reset();
     control_.reset();
-    std::filesystem::remove_all(dir_);
+    StoreTestDir::TearDown();
   }
   // Closes and opens both files again (as a restart does).
   void reopen() {
     tenant_.reset();
     control_.reset();
-    control_ = unwrap(SqliteControlStore::open(dir_ + "/control.db", clock_));
-    tenant_ = unwrap(SqliteTenantStore::open(dir_ + "/t_0123456789abcdef.db", clock_));
+    control_ = openControl();
+    tenant_ = openTenant();
   }
   // The version of `component` recorded in the file's schema_components; 0 when none.
   template <typename Store>
@@ -52,8 +87,6 @@ class ComponentStoreTest : public ::testing::Test {
     }));
   }
 
-  ManualClock clock_;
-  std::string dir_;
   std::unique_ptr<SqliteControlStore> control_;
   std::unique_ptr<SqliteTenantStore> tenant_;
 };

@@ -5,13 +5,13 @@
 #include <optional>
 #include <string>
 
-#include "tests/controlplane/store/store_test_support.h"
+#include "tests/controlplane/store/component_store_fixture.h"
 
 namespace tenure::cp {
 namespace {
 
-using storetest::componentVersion;
-using storetest::unwrap;
+using testing::componentVersion;
+using testing::unwrap;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
@@ -25,7 +25,7 @@ NewDigest onDemand(int64_t start_ms, int64_t end_ms) {
   return n;
 }
 
-class DigestStoreTest : public storetest::StoreTestDir {
+class DigestStoreTest : public testing::StoreTestDir {
  protected:
   void SetUp() override {
     StoreTestDir::SetUp();

@@ -5,17 +5,17 @@
 #include <optional>
 #include <string>
 
-#include "tests/controlplane/store/store_test_support.h"
+#include "tests/controlplane/store/component_store_fixture.h"
 
 namespace tenure::cp {
 namespace {
 
-using storetest::componentVersion;
-using storetest::unwrap;
+using testing::componentVersion;
+using testing::unwrap;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-class ThresholdWindowStoreTest : public storetest::StoreTestDir {
+class ThresholdWindowStoreTest : public testing::StoreTestDir {
  protected:
   // The window's sums after `after_ms`, as a decision sees them (without admitting `run_id`).
   WindowCounts countsAfter(ThresholdWindowStore& w, int64_t after_ms,

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "controlplane/store/ticket_index_store.h"
-#include "tests/controlplane/store/store_test_support.h"
+#include "tests/controlplane/store/component_store_fixture.h"
 
 namespace tenure::cp {
 namespace {
 
-using storetest::componentVersion;
-using storetest::unwrap;
+using testing::componentVersion;
+using testing::unwrap;
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
@@ -39,7 +39,7 @@ TicketStore::TicketEdit store(Ticket t, std::string event = "opened", int64_t at
   };
 }
 
-class TicketStoreTest : public storetest::StoreTestDir {
+class TicketStoreTest : public testing::StoreTestDir {
  protected:
   void SetUp() override {
     StoreTestDir::SetUp();
@@ -237,7 +237,7 @@ TEST_F(TicketStoreTest, AReopenedFileKeepsTicketsSinksAndOutbox) {
   EXPECT_EQ(componentVersion(tenantPath(), "tickets"), 2);
 }
 
-class TicketIndexStoreTest : public storetest::StoreTestDir {};
+class TicketIndexStoreTest : public testing::StoreTestDir {};
 
 TEST_F(TicketIndexStoreTest, AnEntryIsAddedThenUpdatedAndFilteredMostRecentFirst) {
   auto control = openControl();
