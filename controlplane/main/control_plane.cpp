@@ -56,12 +56,13 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::open(boost::asio::io_context
     if (!sent.isOk()) spdlog::error("report digests: {}", sent.status().toString());
   });
   // Cron schedules of every tenant; HR pulls go to the connector.
-  cp->scheduler_ = std::make_unique<Scheduler>(io, service.intake(), control, tenants, clock);
   connectors::ConnectorService& connectors = *cp->connectors_;
-  cp->scheduler_->setHrPullHook([&connectors](const std::string& tenant_id) {
-    connectors.pullInBackground(tenant_id);
-    return Status::ok();
-  });
+  cp->scheduler_ = std::make_unique<Scheduler>(
+      io, service.intake(), control, tenants, clock, SchedulerOptions{},
+      [&connectors](const std::string& tenant_id) {
+        connectors.pullInBackground(tenant_id);
+        return Status::ok();
+      });
   cp->api_ = std::make_unique<api::ControlPlaneApi>(api::ApiComponents{
       .control = control,
       .tenants = tenants,

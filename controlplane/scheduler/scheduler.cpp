@@ -16,13 +16,14 @@ constexpr int64_t kMsPerDay = 86'400'000;
 
 Scheduler::Scheduler(boost::asio::io_context& io, Intake& intake,
                      ControlStore& control, TenantStores& tenants, const Clock& clock,
-                     SchedulerOptions options)
+                     SchedulerOptions options, HrPullHook hr_pull)
     : io_(io),
       intake_(intake),
       control_(control),
       tenants_(tenants),
       clock_(clock),
       options_(options),
+      hr_pull_(std::move(hr_pull)),
       alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
 Scheduler::~Scheduler() { stop(); }

@@ -39,15 +39,15 @@ struct SchedulerOptions {
 
 class Scheduler {
  public:
-  // Pulls an HR feed of the tenant (the HR connector registers it). Its records enter through
-  // the intake like every other HR input.
+  // Pulls an HR feed of the tenant (the HR connector's). Its records enter through the intake
+  // like every other HR input.
   using HrPullHook = std::function<Status(const std::string& tenant_id)>;
 
+  // `hr_pull` runs hr_pull schedules; without one they record "no HR connector".
   Scheduler(boost::asio::io_context& io, Intake& intake, ControlStore& control,
-            TenantStores& tenants, const Clock& clock, SchedulerOptions options = {});
+            TenantStores& tenants, const Clock& clock, SchedulerOptions options = {},
+            HrPullHook hr_pull = {});
   ~Scheduler();
-
-  void setHrPullHook(HrPullHook hook) { hr_pull_ = std::move(hook); }
 
   // Starts the timer; stop() (or destruction) ends it.
   void start();

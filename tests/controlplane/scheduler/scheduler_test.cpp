@@ -394,10 +394,11 @@ TEST_F(SchedulerTest, HrPullCallsTheRegisteredHookWithTheTenant) {
             std::string::npos);
 
   std::vector<std::string> pulled;
-  scheduler_->setHrPullHook([&](const std::string& tenant_id) {
-    pulled.push_back(tenant_id);
-    return Status::ok();
-  });
+  scheduler_ = std::make_unique<Scheduler>(io_, service_->intake(), *control_, *tenants_, clock_,
+                                           SchedulerOptions{}, [&](const std::string& tenant_id) {
+                                             pulled.push_back(tenant_id);
+                                             return Status::ok();
+                                           });
   clock_.advance(std::chrono::minutes(10));
   ASSERT_EQ(scheduler_->runDue().value(), 1);
   EXPECT_EQ(pulled, std::vector<std::string>{a_.tenant.tenant_id});
