@@ -194,33 +194,6 @@ Result<std::string> aeadOpen(const SecretKey& key, std::string_view aad, std::st
   return out;
 }
 
-std::string base64Encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), u8(bytes),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-Result<std::string> base64Decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return dataError("not base64");
-  for (char ch : text) {
-    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=';
-    if (!ok) return dataError("not base64");
-  }
-  std::string out(3 * text.size() / 4, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), u8(text),
-                          static_cast<int>(text.size()));
-  if (n < 0) return dataError("not base64");
-  // EVP_DecodeBlock counts padding as zero bytes.
-  size_t pad = 0;
-  if (text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
 std::string masterFingerprint(const SecretKey& key) {
   return sha256Hex(std::string("tenure-master-key-fingerprint\0", 30) + keyBytes(key))
       .substr(0, 32);

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/base/base64.h"
 #include "controlplane/secrets/secret_box.h"
 #include "controlplane/store/control_store.h"
 
@@ -64,8 +65,9 @@ namespace secrets {
 Result<std::string> aeadSeal(const SecretKey& key, std::string_view aad, std::string_view plain);
 // A data error when the input is short, altered, or was sealed under another key or aad.
 Result<std::string> aeadOpen(const SecretKey& key, std::string_view aad, std::string_view boxed);
-std::string base64Encode(std::string_view bytes);
-Result<std::string> base64Decode(std::string_view text);
+// The sealed text's encoding (common/base/base64).
+using tenure::base64Decode;
+using tenure::base64Encode;
 // Hex fingerprint identifying a master key without revealing it.
 std::string masterFingerprint(const SecretKey& key);
 }  // namespace secrets
