@@ -80,7 +80,8 @@ size_t JobQueue::heldPollsOf(const std::string& agent_id) const {
   std::lock_guard lk(waiters_mu_);
   return static_cast<size_t>(std::count_if(waiters_.begin(), waiters_.end(), [&](const auto& w) {
     // A poll whose agent closed the connection waits for nothing (it is dropped on the next wake).
-    return w.second->agent_id == agent_id && !(w.second->peer_closed && w.second->peer_closed->load());
+    return w.second->agent_id == agent_id &&
+           !(w.second->peer_closed && w.second->peer_closed->load());
   }));
 }
 
@@ -108,8 +109,9 @@ Result<std::optional<protocol::Job>> JobQueue::leaseFor(const std::string& tenan
     ASSIGN_OR_RETURN(auto leased, control_.leaseNextJob(tenant_id, agent_id, options_.lease.count(),
                                                         options_.max_attempts, &quarantined));
     for (const auto& q : quarantined) {
-      if (Status st = onJobQuarantined(q, "its lease expired each time (agent crashed, hung or "
-                                          "lost its connection while working on it)");
+      if (Status st = onJobQuarantined(q,
+                                       "its lease expired each time (agent crashed, hung or "
+                                       "lost its connection while working on it)");
           !st.isOk()) {
         spdlog::error("quarantine of job {}: {}", q.job_id, st.toString());
       }
@@ -375,8 +377,8 @@ Result<Completion> JobQueue::complete(const AgentRecord& agent, const JobRecord&
   if (!tombstones.empty()) RETURN_IF_ERROR(store->addTombstones(tombstones));
   RETURN_IF_ERROR(store->recordResult(rec.run_id, result, agent.agent_id));
   // On failure the job stays open, so the agent posts again and the events are recorded then.
-  RETURN_IF_ERROR(recordDirectoryEvents(*store, rec.run_id, agent.agent_id,
-                                        clock_.nowUnixMillis(), result));
+  RETURN_IF_ERROR(
+      recordDirectoryEvents(*store, rec.run_id, agent.agent_id, clock_.nowUnixMillis(), result));
   ASSIGN_OR_RETURN(bool completed, control_.completeJob(rec.job_id));
   (void)completed;
   detectResultProblems(agent.tenant_id, rec, result);
@@ -513,8 +515,9 @@ Status JobQueue::failQuarantinedRuns() {
       if (!run || (run->status != RunStatus::kQueued && run->status != RunStatus::kRunning)) {
         continue;
       }
-      RETURN_IF_ERROR(onJobQuarantined(j, "its lease expired each time (agent crashed, hung or "
-                                          "lost its connection while working on it)"));
+      RETURN_IF_ERROR(onJobQuarantined(j,
+                                       "its lease expired each time (agent crashed, hung or "
+                                       "lost its connection while working on it)"));
     }
   }
   return Status::ok();

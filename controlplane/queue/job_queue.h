@@ -32,9 +32,9 @@
 namespace tenure::cp {
 
 struct QueueOptions {
-  std::chrono::milliseconds lease{120'000};  // a job's lease; agents extend it while working
-  int max_attempts = 5;                       // leases before a job is quarantined
-  int max_wait_s = 60;                        // cap on a poll's wait
+  std::chrono::milliseconds lease{120'000};         // a job's lease; agents extend it while working
+  int max_attempts = 5;                             // leases before a job is quarantined
+  int max_wait_s = 60;                              // cap on a poll's wait
   std::chrono::milliseconds sweep_interval{1'000};  // how often held polls look for expired leases
   // A job whose lease expired or whose agent reported a transient failure is retried after
   // min(retry_base * 2^attempts, retry_cap).
@@ -59,9 +59,9 @@ using PollCallback = std::function<void(PollAnswer)>;
 
 // What a result did to its job.
 enum class Completion {
-  kRecorded,    // recorded in the run, the job is done
-  kDuplicate,   // the job was done already (the agent retried a result we committed)
-  kIgnoredHeld, // the run is held for approval: nothing applied, the result must not finish it
+  kRecorded,     // recorded in the run, the job is done
+  kDuplicate,    // the job was done already (the agent retried a result we committed)
+  kIgnoredHeld,  // the run is held for approval: nothing applied, the result must not finish it
   kRetryLater,  // a transient job-level failure: back in the queue after a backoff (or quarantined)
 };
 

@@ -17,12 +17,12 @@
 #include "common/hr/hr_record.h"
 #include "common/protocol/messages.h"
 #include "controlplane/store/access_chain_store.h"
-#include "controlplane/store/identity_event_store.h"
-#include "controlplane/store/ticket_store.h"
-#include "controlplane/store/digest_store.h"
-#include "controlplane/store/scim_user_store.h"
 #include "controlplane/store/connector_store.h"
+#include "controlplane/store/digest_store.h"
+#include "controlplane/store/identity_event_store.h"
+#include "controlplane/store/scim_user_store.h"
 #include "controlplane/store/threshold_window_store.h"
+#include "controlplane/store/ticket_store.h"
 
 namespace tenure::cp {
 
@@ -101,12 +101,14 @@ class TenantStore {
   virtual Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities) = 0;
   virtual Result<std::vector<RunRecord>> listRuns(int limit = 100) = 0;
   // Runs created in [from_ms, to_ms), oldest first, at most `limit` (report digests).
-  virtual Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit) = 0;
+  virtual Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms,
+                                                            int limit) = 0;
   virtual Result<std::optional<RunRecord>> run(const std::string& run_id) = 0;
   // `failures_only`: outcomes holds only the people whose operations failed, while
   // counts_by_action still covers everyone (summaries such as the report digest, which need not
   // read a 100k-person run whole).
-  virtual Result<std::optional<RunReport>> report(const std::string& run_id, bool failures_only = false) = 0;
+  virtual Result<std::optional<RunReport>> report(const std::string& run_id,
+                                                  bool failures_only = false) = 0;
   // The identities a run carries, in upload order.
   virtual Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id) = 0;
   // queued -> running, naming the agent. A running run leased again (failover after an expired
@@ -116,7 +118,7 @@ class TenantStore {
   // (succeeded / partial / failed). `agent_id`, when given, names the agent that finished the run
   // (after a failover not the one that started it). Idempotent.
   virtual Status recordResult(const std::string& run_id, const protocol::JobResult& result,
-                      const std::string& agent_id = "") = 0;
+                              const std::string& agent_id = "") = 0;
   // Runs still queued or running (for re-enqueueing after a crash between the two databases).
   virtual Result<std::vector<RunRecord>> unfinishedRuns() = 0;
   virtual Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id) = 0;
@@ -132,7 +134,7 @@ class TenantStore {
   // Safety holds. queued/running -> held, keeping the plan (summary and per-person outcomes).
   // Conflict when the run is in another state; not_found when unknown.
   virtual Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
-                 const std::string& reason) = 0;
+                         const std::string& reason) = 0;
   // The plan a held run was stopped with, nullopt when the run was never held.
   virtual Result<std::optional<protocol::PlanSummary>> heldPlan(const std::string& run_id) = 0;
   // held -> queued, recording who approved it and when. Conflict unless held.
@@ -146,10 +148,10 @@ class TenantStore {
   // Tombstones still blocking reuse at `now_ms`: all of them when `name_reuse_days` is nullopt
   // (never reused), else those released less than that many days ago.
   virtual Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms,
-                                                  std::optional<int> name_reuse_days) = 0;
+                                                          std::optional<int> name_reuse_days) = 0;
   // The distinct names of activeTombstones(), sorted (what a job carries as reserved_names).
   virtual Result<std::vector<std::string>> reservedNames(int64_t now_ms,
-                                                 std::optional<int> name_reuse_days) = 0;
+                                                         std::optional<int> name_reuse_days) = 0;
 
   // Every identity: the latest record HR sent per employee_id, by employee_id.
   virtual Result<std::vector<hr::HrRecord>> allIdentities() = 0;

@@ -7,44 +7,50 @@
 #include <string>
 #include <vector>
 
-#include "controlplane/store/tenant_store.h"
 #include "controlplane/store/sqlite/sqlite_access_chain_store.h"
-#include "controlplane/store/sqlite/sqlite_identity_event_store.h"
-#include "controlplane/store/sqlite/sqlite_ticket_store.h"
-#include "controlplane/store/sqlite/sqlite_digest_store.h"
-#include "controlplane/store/sqlite/sqlite_scim_user_store.h"
-#include "controlplane/store/sqlite/sqlite_connector_store.h"
-#include "controlplane/store/sqlite/sqlite_threshold_window_store.h"
 #include "controlplane/store/sqlite/sqlite_connection.h"
+#include "controlplane/store/sqlite/sqlite_connector_store.h"
+#include "controlplane/store/sqlite/sqlite_digest_store.h"
+#include "controlplane/store/sqlite/sqlite_identity_event_store.h"
+#include "controlplane/store/sqlite/sqlite_scim_user_store.h"
+#include "controlplane/store/sqlite/sqlite_threshold_window_store.h"
+#include "controlplane/store/sqlite/sqlite_ticket_store.h"
+#include "controlplane/store/tenant_store.h"
 
 namespace tenure::cp {
 
 class SqliteTenantStore final : public TenantStore {
  public:
-  static Result<std::unique_ptr<SqliteTenantStore>> open(const std::string& path, const Clock& clock);
+  static Result<std::unique_ptr<SqliteTenantStore>> open(const std::string& path,
+                                                         const Clock& clock);
 
   Status createRun(const RunRecord& run, const std::vector<hr::HrRecord>& identities) override;
   Result<std::vector<RunRecord>> listRuns(int limit) override;
-  Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms, int limit) override;
+  Result<std::vector<RunRecord>> runsCreatedBetween(int64_t from_ms, int64_t to_ms,
+                                                    int limit) override;
   Result<std::optional<RunRecord>> run(const std::string& run_id) override;
   Result<std::optional<RunReport>> report(const std::string& run_id, bool failures_only) override;
   Result<std::vector<hr::HrRecord>> runIdentities(const std::string& run_id) override;
   Status markRunning(const std::string& run_id, const std::string& agent_id) override;
-  Status recordResult(const std::string& run_id, const protocol::JobResult& result, const std::string& agent_id) override;
+  Status recordResult(const std::string& run_id, const protocol::JobResult& result,
+                      const std::string& agent_id) override;
   Result<std::vector<RunRecord>> unfinishedRuns() override;
   Result<std::optional<hr::HrRecord>> identity(const std::string& employee_id) override;
   Result<int> savePolicy(const std::string& document, const std::string& author) override;
   Result<std::optional<StoredPolicy>> currentPolicy() override;
   Result<std::optional<StoredPolicy>> policyVersion(int version) override;
   Result<std::vector<StoredPolicy>> policyVersions() override;
-  Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan, const std::string& reason) override;
+  Status holdRun(const std::string& run_id, const protocol::PlanSummary& plan,
+                 const std::string& reason) override;
   Result<std::optional<protocol::PlanSummary>> heldPlan(const std::string& run_id) override;
   Status approveRun(const std::string& run_id, const std::string& by) override;
   Status rejectRun(const std::string& run_id, const std::string& by) override;
   Result<std::vector<RunRecord>> runsWithStatus(RunStatus status, int limit) override;
   Status addTombstones(const std::vector<Tombstone>& tombstones) override;
-  Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms, std::optional<int> name_reuse_days) override;
-  Result<std::vector<std::string>> reservedNames(int64_t now_ms, std::optional<int> name_reuse_days) override;
+  Result<std::vector<Tombstone>> activeTombstones(int64_t now_ms,
+                                                  std::optional<int> name_reuse_days) override;
+  Result<std::vector<std::string>> reservedNames(int64_t now_ms,
+                                                 std::optional<int> name_reuse_days) override;
   Result<std::vector<hr::HrRecord>> allIdentities() override;
 
   AccessChainStore& accessChain() override { return access_chain_; }
