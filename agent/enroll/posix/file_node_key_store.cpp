@@ -14,31 +14,15 @@
 
 #include "agent/enroll/node_key_store.h"
 #include "common/base/files.h"
+#include "common/base/posix/fd.h"
 
 namespace tenure::agent {
 namespace {
 
-Status errnoError(const std::string& what, const std::filesystem::path& p, int err) {
-  std::string msg = what + " " + p.string() + ": " + std::strerror(err);
-  // A read-only or full disk is not something a retry fixes quickly, but the agent keeps the key in
-  // memory and can carry on; permission problems mean the service account is misconfigured.
-  if (err == EACCES || err == EPERM || err == EROFS) return permissionError(msg, err);
-  return configError(msg, err);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+// A read-only or full disk is not something a retry fixes quickly, but the agent keeps the key in
+// memory and can carry on; permission problems mean the service account is misconfigured.
+using tenure::posix::errnoError;
+using tenure::posix::Fd;
 
 Status ensureStateDir(const std::filesystem::path& dir) {
   std::error_code ec;

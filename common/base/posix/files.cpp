@@ -2,6 +2,8 @@
 
 #include "common/base/files.h"
 
+#include "common/base/posix/fd.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,30 +17,8 @@ namespace tenure {
 
 namespace {
 
-Status errnoError(const std::string& what, const std::filesystem::path& p, int err) {
-  std::string msg = what + " " + p.string() + ": " + std::strerror(err);
-  if (err == EACCES || err == EPERM || err == EROFS) return permissionError(std::move(msg), err);
-  return configError(std::move(msg), err);
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    const int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
+using posix::errnoError;
+using posix::Fd;
 
 Status writeAll(int fd, std::string_view data, const std::filesystem::path& p) {
   while (!data.empty()) {
